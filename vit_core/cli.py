@@ -1,0 +1,104 @@
+"""`python -m vit_core {trace,evaluate,train}`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit"
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, teaching_config, train
+
+    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                     limit=args.limit, threads=args.threads)
+    cfg = teaching_config(hidden_size=args.dim, num_hidden_layers=args.depth, num_attention_heads=args.heads,
+                          intermediate_size=args.mlp)
+    train(args.out, tc, cfg, args.data, log=lambda s: print(s, flush=True))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .checkpoints import load_model
+    from .data import load_split
+    from .train import evaluate, per_class_accuracy
+
+    model = load_model(args.model)
+    images, labels = load_split("test", args.data)
+    if args.limit:
+        images, labels = images[:args.limit], labels[:args.limit]
+    preds = evaluate(model, images, labels)
+    if model.config.labels:
+        for name, acc in per_class_accuracy(preds, labels, model.config.labels).items():
+            print(f"  {name:<12} {acc:.4f}")
+    print(f"images: {len(labels)}")
+    print(f"accuracy: {(preds == labels).mean():.4f}")
+    return 0
+
+
+def cmd_trace(args) -> int:
+    import numpy as np
+
+    from .checkpoints import load_model
+    from .images import load_image, preprocess
+
+    model = load_model(args.model)
+    pixels = preprocess(load_image(args.image), model.preprocess)
+    trace = model.trace(pixels)
+    arrays = trace.to_numpy()
+    arrays = {k: v for k, v in arrays.items() if k != "tokens_with_cls"}
+    arrays["labels"] = np.array(model.config.labels, dtype=str)
+    np.savez_compressed(args.out, **arrays)
+    if trace.logits is not None:
+        top = int(trace.logits[0].argmax())
+        p = float(trace.logits[0].softmax(-1)[top])
+        print(f"prediction: {model.config.labels[top]} ({p:.1%})")
+    print(f"wrote {args.out}: " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vit_core", description="The ViT explainer's model tools.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("trace", help="run the model on an image and save every intermediate to .npz")
+    t.add_argument("image")
+    t.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the teaching model)")
+    t.add_argument("--out", required=True, help="output .npz file")
+    t.set_defaults(func=cmd_trace)
+
+    e = sub.add_parser("evaluate", help="accuracy on the Fashion-MNIST test set")
+    e.add_argument("--model", default=str(DEFAULT_MODEL))
+    e.add_argument("--data", default=None, help="folder with the four Fashion-MNIST .gz files")
+    e.add_argument("--limit", type=int, default=0, help="only the first N test images")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("train", help="train the teaching model on Fashion-MNIST")
+    r.add_argument("--out", default=str(DEFAULT_MODEL), help="checkpoint folder to write")
+    r.add_argument("--data", default=None)
+    r.add_argument("--epochs", type=int, default=40)
+    r.add_argument("--batch-size", type=int, default=128)
+    r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--limit", type=int, default=0, help="train on the first N images only (quick runs)")
+    r.add_argument("--threads", type=int, default=0)
+    r.add_argument("--dim", type=int, default=64)
+    r.add_argument("--depth", type=int, default=6)
+    r.add_argument("--heads", type=int, default=4)
+    r.add_argument("--mlp", type=int, default=128)
+    r.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .checkpoints import CheckpointError
+    from .data import DatasetNotFound
+    from .images import ImageError
+
+    try:
+        return args.func(args)
+    except (CheckpointError, DatasetNotFound, ImageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
