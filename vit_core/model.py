@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .config import ViTConfig
+from .config import PreprocessConfig, ViTConfig
 from .patches import patchify
 
 
@@ -110,6 +110,8 @@ class ViT(nn.Module):
     def __init__(self, cfg: ViTConfig):
         super().__init__()
         self.config = cfg
+        # how pictures become this model's input; checkpoints replace it with their preprocessor config
+        self.preprocess = PreprocessConfig(crop_size=cfg.image_size, resize_to=cfg.image_size)
         D = cfg.hidden_size
         self.patch_embed = nn.Linear(cfg.patch_dim, D)  # E: one P·P·C patch → D numbers
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))  # x_class, learned
