@@ -1,0 +1,96 @@
+"""The app's only link to vit_core: cached models and cached analyses, returned as plain arrays.
+
+Models are shared by every session (`st.cache_resource`, read-only). An analysis is computed once per
+(image bytes, model) and kept in a bounded cache (`st.cache_data`), so stepping through layers and heads only
+indexes arrays that already exist.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from vit_core import ViT, load_image, load_model, preprocess
+from vit_core.analysis import attention_rollout, layer_predictions, mean_attention_distance, position_similarity
+from vit_core.images import crop_box, model_view
+from vit_core.model import explain_block, save_trace_npz
+
+ROOT = Path(__file__).resolve().parent.parent
+TEACHING_ID = "teaching"
+TEACHING_PATH = ROOT / "assets" / "models" / "fashion-vit"
+DISPLAY_SIDE = 512  # the original picture is shown at most this big
+
+
+def model_path(model_id: str) -> Path:
+    if model_id == TEACHING_ID:
+        return TEACHING_PATH
+    if model_id.startswith("path:"):
+        return Path(model_id.removeprefix("path:"))
+    raise KeyError(model_id)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_model(model_id: str) -> ViT:
+    return load_model(model_path(model_id))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the pages draw for one image, as numpy arrays (B = 1 is dropped where noted)."""
+
+    original: np.ndarray  # (h, w, 3) uint8, the upload shrunk to at most DISPLAY_SIDE
+    original_size: tuple[int, int]  # (width, height) of the upload as decoded
+    crop: tuple[float, float, float, float]  # the model's crop, in `original` pixel coordinates
+    model_view: np.ndarray  # (S, S, 3) uint8, what the model sees before normalisation
+    trace: dict[str, np.ndarray]  # Trace.to_numpy(): pixel_values, patches, …, attentions (L, 1, H, T, T)
+    probs: np.ndarray | None  # (classes,) final prediction
+    layer_probs: np.ndarray | None  # (L+1, classes): the head applied to the cls token after each layer
+    rollout: np.ndarray  # (L, T, T) attention rollout after each layer
+    distances: np.ndarray  # (L, H) mean attention distance in pixels
+    position_similarity: np.ndarray  # (g, g, g, g)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def analyse(image_bytes: bytes, model_id: str) -> Analysis:
+    """Raises vit_core.ImageError for a bad picture (not cached: it is cheap to find again)."""
+    model = get_model(model_id)
+    cfg, pre = model.config, model.preprocess
+    image = load_image(image_bytes)
+    shown = image.copy()
+    shown.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
+    scale = shown.width / image.width
+    trace = model.trace(preprocess(image, pre))
+    attentions = [a[0] for a in trace.attentions]  # L × (H, T, T)
+    has_head = trace.logits is not None
+    return Analysis(
+        original=np.asarray(shown),
+        original_size=image.size,
+        crop=tuple(v * scale for v in crop_box(image.size, pre)),
+        model_view=np.asarray(model_view(image, pre)),
+        trace=trace.to_numpy(),
+        probs=trace.logits[0].softmax(-1).numpy() if has_head else None,
+        layer_probs=layer_predictions(model, trace.hidden_states)[:, 0].numpy() if has_head else None,
+        rollout=attention_rollout(attentions).numpy(),
+        distances=torch.stack([mean_attention_distance(a, cfg.grid_size, cfg.patch_size) for a in attentions]).numpy(),
+        position_similarity=position_similarity(model.pos_embed.detach(), cfg.grid_size).numpy(),
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def block_detail(image_bytes: bytes, model_id: str, layer: int) -> dict[str, np.ndarray]:
+    """Inside encoder block `layer` for this image: LN, Q, K, V, scores, softmax, … (batch axis dropped)."""
+    model = get_model(model_id)
+    x = torch.from_numpy(analyse(image_bytes, model_id).trace["hidden_states"][layer])  # (1, T, D)
+    bt = explain_block(model.blocks[layer], x)
+    return {name: value[0].numpy() for name, value in vars(bt).items()}
+
+
+def trace_npz(a: Analysis, labels: tuple[str, ...]) -> bytes:
+    """The whole trace as a .npz file, with the same keys as `python -m vit_core trace`."""
+    buf = io.BytesIO()
+    save_trace_npz(buf, a.trace, labels)
+    return buf.getvalue()

@@ -1,0 +1,40 @@
+"""One translation helper, `t`, over English and Korean catalogs.
+
+Catalogs live in app/locales/<lang>/<namespace>.toml; a key is "<namespace>.<name>", e.g. t("patches.title").
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+
+import streamlit as st
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+LANGUAGES = {"en": "English", "ko": "한국어"}
+DEFAULT = "en"
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    """Every string of one language, keyed "namespace.name"."""
+    out = {}
+    for path in sorted((LOCALES / lang).glob("*.toml")):
+        for name, text in tomllib.loads(path.read_text(encoding="utf-8")).items():
+            out[f"{path.stem}.{name}"] = text
+    return out
+
+
+def browser_language() -> str:
+    locale = (st.context.locale or "").lower()
+    return next((code for code in LANGUAGES if locale.startswith(code)), DEFAULT)
+
+
+def current_language() -> str:
+    return st.session_state.get("lang") or browser_language()
+
+
+def t(key: str, **values) -> str:
+    """The text of `key` in the current language, with {placeholders} filled in."""
+    text = catalog(current_language()).get(key) or catalog(DEFAULT)[key]
+    return text.format(**values) if values else text

@@ -1,0 +1,58 @@
+"""Step 1 — the picture becomes a grid of patches."""
+import matplotlib.pyplot as plt
+import streamlit as st
+
+from app import plots, ui
+from app.i18n import t
+from vit_core.images import model_view
+from vit_core.patches import patchify
+
+c = ui.current()
+cfg, a = c.model.config, c.analysis
+S, P, g = cfg.image_size, cfg.patch_size, cfg.grid_size
+
+st.title(t("patches.title", N=cfg.num_patches))
+st.markdown(t("patches.intro", S=S, P=P, g=g, N=cfg.num_patches))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("patches.original"))
+    w, h = a.original_size
+    st.image(plots.crop_overlay(a.original, a.crop), caption=t("patches.original_caption", w=w, h=h))
+with right:
+    st.subheader(t("patches.model_view", S=S))
+    st.image(plots.upscale(a.model_view, 336), caption=t("patches.model_view_caption", S=S))
+    pre = c.model.preprocess
+    how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
+    st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
+
+st.subheader(t("patches.grid_title", g=g, N=cfg.num_patches))
+left, right = st.columns(2)
+with left:
+    fig = plots.patch_grid_figure(a.model_view, P)
+    st.pyplot(fig, clear_figure=False)
+    ui.figure_download(fig, "patch_grid", key="dl_grid")
+    plt.close(fig)
+with right:
+    st.image(plots.patches_apart(a.model_view, P, zoom=max(1, 320 // S)), caption=t("patches.apart_caption", N=cfg.num_patches))
+ui.shape(t("patches.shape_image"), a.trace["pixel_values"].shape, t("patches.shape_image_meaning"))
+ui.shape(t("patches.shape_patches"), a.trace["patches"].shape, t("patches.shape_patches_meaning", P=P, C=cfg.num_channels))
+
+st.subheader(t("patches.whatif_title"))
+st.markdown(t("patches.whatif_intro", P=P))
+sizes = [p for p in range(2, S // 2 + 1) if S % p == 0] or [P]
+chosen = st.select_slider(t("patches.whatif_slider"), options=sizes, value=P, key="whatif_p")
+n = (S // chosen) ** 2
+cols = st.columns(4)
+cols[0].metric(t("patches.whatif_grid"), f"{S // chosen} × {S // chosen}")
+cols[1].metric(t("patches.whatif_tokens"), f"{n} + 1 = {n + 1}")
+cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {chosen * chosen * cfg.num_channels}")
+cols[3].metric(t("patches.whatif_cost"), f"{(n + 1) ** 2:,}",
+               delta=f"{(n + 1) ** 2 / cfg.num_tokens ** 2:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
+fig = plots.patch_grid_figure(a.model_view, chosen, numbers=n <= 196)
+st.pyplot(fig, width=420)
+plt.close(fig)
+if chosen != P:
+    st.info(t("patches.whatif_note", P=P, chosen=chosen))
+
+ui.source(model_view, patchify)

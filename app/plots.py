@@ -1,0 +1,85 @@
+"""Drawing helpers shared by the pages: pictures as numpy arrays, matplotlib grids, compact Plotly heatmaps."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+from matplotlib import colormaps  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+
+def upscale(pixels: np.ndarray, side: int = 280) -> np.ndarray:
+    """Blow a tiny picture up with hard pixel edges, so 28×28 looks like 28×28."""
+    im = Image.fromarray(pixels)
+    return np.asarray(im.resize((side, side * im.height // im.width), Image.NEAREST))
+
+
+def crop_overlay(original: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The picture with the model's crop outlined and the rest dimmed."""
+    im = Image.fromarray(original).convert("RGB")
+    dim = Image.blend(im, Image.new("RGB", im.size, (255, 255, 255)), 0.6)
+    left, top, right, bottom = (round(v) for v in box)
+    dim.paste(im.crop((left, top, right, bottom)), (left, top))
+    ImageDraw.Draw(dim).rectangle((left, top, right - 1, bottom - 1), outline=(230, 40, 40), width=3)
+    return np.asarray(dim)
+
+
+def patch_grid_figure(view: np.ndarray, patch: int, numbers: bool = True, color: str = "#e62828"):
+    """The model's input with the patch grid drawn over it and each patch numbered row by row."""
+    size = view.shape[0]
+    grid = size // patch
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(view, interpolation="nearest", extent=(0, size, size, 0))
+    for k in range(1, grid):
+        ax.axhline(k * patch, color=color, lw=1)
+        ax.axvline(k * patch, color=color, lw=1)
+    if numbers:
+        fontsize = max(4, min(11, 180 // grid))
+        for k in range(grid * grid):
+            r, c = divmod(k, grid)
+            ax.text((c + 0.5) * patch, (r + 0.5) * patch, str(k), ha="center", va="center", fontsize=fontsize,
+                    color="white", bbox=dict(boxstyle="round,pad=0.15", fc="black", alpha=0.55, lw=0))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def patches_apart(view: np.ndarray, patch: int, zoom: int = 8, gap: int = 6) -> np.ndarray:
+    """All patches of the picture laid out with white space between them, still in grid order."""
+    grid = view.shape[0] // patch
+    side = patch * zoom
+    canvas = np.full((grid * (side + gap) - gap, grid * (side + gap) - gap, 3), 255, np.uint8)
+    big = np.repeat(np.repeat(view, zoom, axis=0), zoom, axis=1)
+    for r in range(grid):
+        for c in range(grid):
+            canvas[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = \
+                big[r * side:(r + 1) * side, c * side:(c + 1) * side]
+    return canvas
+
+
+def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = "inferno") -> np.ndarray:
+    """A (g, g) map over the picture: scaled to [0, 1], coloured, upsampled with hard patch edges and blended."""
+    h = heat - heat.min()
+    h = h / h.max() if h.max() > 0 else h
+    colored = (colormaps[cmap](h)[..., :3] * 255).astype(np.uint8)
+    colored = np.asarray(Image.fromarray(colored).resize(image.shape[1::-1], Image.NEAREST))
+    return (image * (1 - alpha) + colored * alpha).astype(np.uint8)
+
+
+def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, colorscale: str = "Viridis",
+            zmin=None, zmax=None, height: int = 480, title: str = "", xaxis: str = "", yaxis: str = "") -> go.Figure:
+    """A Plotly heatmap sent as float32 binary (about 4 bytes a cell).
+
+    Name rows and columns with x / y labels and refer to them in `hovertemplate` ("%{y} → %{x}: %{z:.3f}"):
+    one label per row and column costs far fewer bytes than a hover text per cell."""
+    trace = go.Heatmap(z=np.asarray(z, dtype=np.float32), x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                       hoverongaps=False, hovertemplate=(hovertemplate + "<extra></extra>") if hovertemplate else None)
+    fig = go.Figure(trace)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
+                      xaxis_title=xaxis, yaxis_title=yaxis)
+    fig.update_yaxes(autorange="reversed")
+    return fig

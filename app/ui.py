@@ -1,0 +1,103 @@
+"""Shared pieces of every page: the sidebar inputs, the current analysis, shapes, source code, downloads."""
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import core
+from app.i18n import LANGUAGES, browser_language, current_language, t
+from vit_core import CheckpointError, ImageError, ViT
+
+IMAGES = core.ROOT / "assets" / "images"
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+
+
+@dataclass(frozen=True)
+class Current:
+    """The image and model this session is looking at."""
+
+    image_bytes: bytes
+    image_name: str
+    model_id: str
+    model: ViT
+    analysis: core.Analysis
+
+
+def demos() -> list[dict]:
+    return json.loads((IMAGES / "manifest.json").read_text(encoding="utf-8"))
+
+
+def language_picker() -> None:
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = browser_language()
+    st.sidebar.selectbox("Language / 언어", list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+
+
+def image_picker() -> tuple[bytes, str] | None:
+    """Sidebar: an upload wins over the chosen demo. Returns (bytes, name)."""
+    st.sidebar.subheader(t("common.image"))
+    items = demos()
+    title = "title_ko" if current_language() == "ko" else "title_en"
+    choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=lambda i: items[i][title],
+                                  key="demo")
+    upload = st.sidebar.file_uploader(t("common.upload"), type=UPLOAD_TYPES, key="upload",
+                                      help=t("common.upload_help"))
+    if upload is not None:
+        return upload.getvalue(), upload.name
+    item = items[choice]
+    return (IMAGES / item["file"]).read_bytes(), item[title]
+
+
+def current() -> Current:
+    """The session's image, model and analysis — or an error message in the page and a stop.
+    Also puts the download of the whole trace in the sidebar."""
+    image = st.session_state.get("image")
+    model_id = st.session_state.get("model_id", core.TEACHING_ID)
+    try:
+        model = core.get_model(model_id)
+    except (CheckpointError, OSError) as e:
+        st.error(t("common.bad_model", reason=str(e)))
+        st.stop()
+    if image is None:
+        st.info(t("common.no_image"))
+        st.stop()
+    try:
+        with st.spinner(t("common.computing")):
+            analysis = core.analyse(image[0], model_id)
+    except ImageError as e:
+        st.error(t("common.bad_image", name=image[1], reason=str(e)))
+        st.stop()
+    c = Current(image[0], image[1], model_id, model, analysis)
+    trace_download(c)
+    return c
+
+
+def shape(label: str, dims: tuple[int, ...], meaning: str = "") -> None:
+    """A tensor shape, the way the lesson writes it: (B, 50, 64)."""
+    text = "(" + ", ".join(str(d) for d in dims) + ")"
+    st.markdown(f"**{label}** `{text}`" + (f" — {meaning}" if meaning else ""))
+
+
+def source(*functions, title: str | None = None) -> None:
+    """The real source code of the vit_core functions that computed what the page shows."""
+    with st.expander(title or t("common.source"), expanded=False):
+        for fn in functions:
+            st.caption(f"{fn.__module__}.{fn.__qualname__}")
+            st.code(inspect.getsource(fn), language="python")
+
+
+def figure_download(fig, name: str, key: str) -> None:
+    """A PNG download button for a matplotlib figure."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    st.download_button(t("common.download_png"), buf.getvalue(), file_name=f"{name}.png", mime="image/png", key=key)
+
+
+def trace_download(c: Current) -> None:
+    st.sidebar.download_button(t("common.download_npz"), core.trace_npz(c.analysis, c.model.config.labels),
+                               file_name="vit_trace.npz", mime="application/octet-stream", key="download_npz",
+                               help=t("common.download_npz_help"))
