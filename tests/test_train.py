@@ -25,6 +25,7 @@ def test_training_runs_end_to_end_on_a_subset(tmp_path):
     assert [h["epoch"] for h in summary["history"]] == [1, 2]
     assert all(np.isfinite(h["train_loss"]) for h in summary["history"])
     assert summary["history"][-1]["train_loss"] < summary["history"][0]["train_loss"]
+    assert "Accuracy" in (tmp_path / "README.md").read_text()
     model = load_model(tmp_path)
     assert model.config == cfg
     assert 0.0 <= summary["test_accuracy"] <= 1.0 and len(summary["per_class_accuracy"]) == 10

@@ -19,16 +19,17 @@ import torch.nn.functional as F
 from .checkpoints import save_model
 from .config import PreprocessConfig, ViTConfig
 from .data import LABELS, load_split
+from .model_card import write_model_card
 from .model import ViT, init_weights
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 40
+    epochs: int = 70
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 0.05
-    warmup_epochs: int = 3
+    warmup_epochs: int = 5
     label_smoothing: float = 0.1
     seed: int = 0
     limit: int = 0  # use only the first `limit` training images (0: all), for quick runs and tests
@@ -144,5 +145,6 @@ def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig |
                "per_class_accuracy": per_class_accuracy(preds, y_test), "history": history,
                "torch": torch.__version__, "threads": torch.get_num_threads()}
     (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_model_card(out)
     log(f"saved to {out}: test accuracy {summary['test_accuracy']:.4f}, {summary['wall_time_s']:.0f} s")
     return model
