@@ -105,6 +105,15 @@ class Trace:
             out[f.name] = value.detach().float().cpu().numpy()
         return out
 
+    def save_npz(self, file, labels: tuple[str, ...] = ()) -> None:
+        """The documented .npz: every array of `to_numpy` except tokens_with_cls, plus the class names."""
+        save_trace_npz(file, self.to_numpy(), labels)
+
+
+def save_trace_npz(file, arrays: dict[str, np.ndarray], labels: tuple[str, ...] = ()) -> None:
+    keep = {k: v for k, v in arrays.items() if k != "tokens_with_cls"}
+    np.savez_compressed(file, **keep, labels=np.array(labels, dtype=str))
+
 
 class ViT(nn.Module):
     def __init__(self, cfg: ViTConfig):
