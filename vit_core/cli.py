@@ -1,4 +1,4 @@
-"""`python -m vit_core {trace,evaluate,train}`."""
+"""`python -m vit_core {trace,evaluate,train,fetch,list-models}`."""
 from __future__ import annotations
 
 import argparse
@@ -41,20 +41,46 @@ def cmd_trace(args) -> int:
     import numpy as np
 
     from .checkpoints import load_model
+    from .hub import resolve
     from .images import load_image, preprocess
 
-    model = load_model(args.model)
+    model = load_model(resolve(args.model))
     pixels = preprocess(load_image(args.image), model.preprocess)
     trace = model.trace(pixels)
-    arrays = trace.to_numpy()
-    arrays = {k: v for k, v in arrays.items() if k != "tokens_with_cls"}
-    arrays["labels"] = np.array(model.config.labels, dtype=str)
-    np.savez_compressed(args.out, **arrays)
+    trace.save_npz(args.out, model.config.labels)
     if trace.logits is not None:
         top = int(trace.logits[0].argmax())
         p = float(trace.logits[0].softmax(-1)[top])
         print(f"prediction: {model.config.labels[top]} ({p:.1%})")
-    print(f"wrote {args.out}: " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items()))
+    with np.load(args.out) as z:
+        print(f"wrote {args.out}: " + ", ".join(f"{k} {z[k].shape}" for k in z.files))
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from .hub import fetch, get
+
+    entry = get(args.name)
+    print(f"{entry.name}: {entry.repo_id} ({entry.size_mb:g} MB)", file=sys.stderr)
+    folder = fetch(entry.name, progress=_print_progress)
+    print(file=sys.stderr)
+    print(folder)
+    return 0
+
+
+def _print_progress(filename: str, done: int, total: int | None) -> None:
+    of = f" / {total / 1e6:.1f}" if total else ""
+    print(f"\r  {filename}: {done / 1e6:.1f}{of} MB", end="", file=sys.stderr, flush=True)
+
+
+def cmd_list_models(args) -> int:
+    from .hub import CURATED, cache_dir, local_path
+
+    for m in CURATED:
+        where = "cached" if local_path(m.name) else "not cached"
+        print(f"{m.name:<20} {m.size_mb:>6g} MB  {m.layout:<11} {where:<10}  {m.repo_id}")
+        print(f"{'':<20} {m.description}")
+    print(f"cache: {cache_dir()}")
     return 0
 
 
@@ -64,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("trace", help="run the model on an image and save every intermediate to .npz")
     t.add_argument("image")
-    t.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the teaching model)")
+    t.add_argument("--model", default=str(DEFAULT_MODEL),
+                   help="checkpoint folder, or a curated name from list-models (default: the teaching model)")
     t.add_argument("--out", required=True, help="output .npz file")
     t.set_defaults(func=cmd_trace)
 
@@ -74,10 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=0, help="only the first N test images")
     e.set_defaults(func=cmd_evaluate)
 
+    f = sub.add_parser("fetch", help="download a curated pretrained model into the Hugging Face cache")
+    f.add_argument("name", help="a name from list-models, or its Hub repo id")
+    f.set_defaults(func=cmd_fetch)
+
+    m = sub.add_parser("list-models", help="the curated pretrained models, and which are cached")
+    m.set_defaults(func=cmd_list_models)
+
     r = sub.add_parser("train", help="train the teaching model on Fashion-MNIST")
     r.add_argument("--out", default=str(DEFAULT_MODEL), help="checkpoint folder to write")
     r.add_argument("--data", default=None)
-    r.add_argument("--epochs", type=int, default=40)
+    r.add_argument("--epochs", type=int, default=70)
     r.add_argument("--batch-size", type=int, default=128)
     r.add_argument("--lr", type=float, default=1e-3)
     r.add_argument("--seed", type=int, default=0)
