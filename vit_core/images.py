@@ -30,31 +30,45 @@ RESAMPLE = {"nearest": Image.NEAREST, "lanczos": Image.LANCZOS, "bilinear": Imag
 ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
                5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
                8: Image.Transpose.ROTATE_90}
-DAMAGED = "The picture is damaged or incomplete and cannot be read."
-NOT_A_PICTURE = "This file is not a picture, or not one in a format we can read (PNG, JPEG, WebP, GIF, BMP, TIFF)."
+# Every way a file can be refused, in English; the app shows its own translation of the same kind.
+MESSAGES = {
+    "empty": "The file is empty.",
+    "file_too_large": "The file is too large (the limit is {limit_mb} MB).",
+    "unsupported": "{format} files are not supported; use PNG, JPEG, WebP, GIF, BMP or TIFF.",
+    "too_many_pixels": "The picture is too large ({width}×{height} pixels; the limit is {limit_mp} megapixels).",
+    "bomb": "The picture has too many pixels (limit {limit_mp} megapixels).",
+    "no_pixels": "The picture has no pixels.",
+    "damaged": "The picture is damaged or incomplete and cannot be read.",
+    "not_a_picture": "This file is not a picture, or not one in a format we can read (PNG, JPEG, WebP, GIF, BMP, TIFF).",
+    "unreadable": "Cannot read {name}: {why}.",
+}
 
 
 class ImageError(ValueError):
-    """A file that is not a usable picture. The message is meant for the user."""
+    """A file that is not a usable picture. The message is meant for the user; `kind` and `params` let a UI
+    say the same in another language (see MESSAGES)."""
+
+    def __init__(self, kind: str, **params):
+        self.kind, self.params = kind, params
+        super().__init__(MESSAGES[kind].format(**params))
 
 
 def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SIDE) -> Image.Image:
     """Any supported picture → RGB, at most `max_side` pixels on its longer side."""
     data = _read_bytes(source)
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError("empty")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is too large (the limit is {MAX_BYTES / 1e6:.0f} MB).")
+        raise ImageError("file_too_large", limit_mb=f"{MAX_BYTES / 1e6:.0f}")
     try:
         im = Image.open(io.BytesIO(data))
         if im.format not in FORMATS:
-            raise ImageError(f"{im.format} files are not supported; use PNG, JPEG, WebP, GIF, BMP or TIFF.")
+            raise ImageError("unsupported", format=im.format)
         width, height = im.size  # read from the header: nothing is decoded yet
         if width * height > MAX_PIXELS:
-            raise ImageError(f"The picture is too large ({width}×{height} pixels; the limit is "
-                             f"{MAX_PIXELS // 1_000_000} megapixels).")
+            raise ImageError("too_many_pixels", width=width, height=height, limit_mp=MAX_PIXELS // 1_000_000)
         if width < 1 or height < 1:
-            raise ImageError("The picture has no pixels.")
+            raise ImageError("no_pixels")
         im.seek(0)  # first frame of an animation or a multi-page TIFF
         if im.format in ("JPEG", "MPO"):
             im.draft("RGB", (max_side, max_side))  # decode a big JPEG at 1/2, 1/4 or 1/8 scale: much faster
@@ -67,12 +81,12 @@ def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SI
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own, higher limit
-        raise ImageError(f"The picture has too many pixels (limit {MAX_PIXELS // 1_000_000} megapixels).") from None
+        raise ImageError("bomb", limit_mp=MAX_PIXELS // 1_000_000) from None
     except Image.UnidentifiedImageError:
         looks_like_one = data.startswith(SIGNATURES) or data[8:12] == b"WEBP"
-        raise ImageError(DAMAGED if looks_like_one else NOT_A_PICTURE) from None
+        raise ImageError("damaged" if looks_like_one else "not_a_picture") from None
     except Exception as e:  # Pillow reports damaged files with many exception types; the user needs none of them
-        raise ImageError(DAMAGED) from e
+        raise ImageError("damaged") from e
 
 
 def _read_bytes(source) -> bytes:
@@ -88,7 +102,7 @@ def _read_bytes(source) -> bytes:
         return source.read(MAX_BYTES + 1)
     except (OSError, ValueError) as e:  # no such file, a folder, no permission, a NUL in the name, a closed file
         name = repr(Path(source).name or str(source)) if isinstance(source, (str, Path)) else "the file"
-        raise ImageError(f"Cannot read {name}: {getattr(e, 'strerror', None) or 'it cannot be opened'}.") from None
+        raise ImageError("unreadable", name=name, why=getattr(e, "strerror", None) or "it cannot be opened") from None
 
 
 def _upright(im: Image.Image) -> Image.Image:
