@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from vit_core import ViT, load_image, load_model, preprocess
+from vit_core import ViT, hub, load_image, load_model, preprocess
 from vit_core.analysis import attention_rollout, layer_predictions, mean_attention_distance, position_similarity
 from vit_core.images import crop_box, model_view
 from vit_core.model import explain_block, save_trace_npz
@@ -30,6 +30,11 @@ def model_path(model_id: str) -> Path:
         return TEACHING_PATH
     if model_id.startswith("path:"):
         return Path(model_id.removeprefix("path:"))
+    if model_id.startswith("hub:"):  # only ever from the cache: downloads happen when the user asks (ui.model_picker)
+        folder = hub.local_path(model_id.removeprefix("hub:"))
+        if folder is None:
+            raise hub.ModelUnavailable(f"{model_id.removeprefix('hub:')} has not been downloaded")
+        return folder
     raise KeyError(model_id)
 
 

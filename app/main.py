@@ -7,7 +7,7 @@ from app.i18n import t
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
 ui.language_picker()
 st.session_state["image"] = ui.image_picker()
-st.session_state.setdefault("model_id", ui.core.TEACHING_ID)
+st.session_state["model_id"] = ui.model_picker()
 
 pages = [
     st.Page("pages/1_patches.py", title=t("nav.patches"), icon="🧩", default=True),

@@ -8,7 +8,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 from matplotlib import colormaps  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
+
+# Korean labels need a Hangul font: Debian's fonts-nanum (installed by scripts/install_system_packages.sh).
+# Matplotlib falls back along this list glyph by glyph, so Latin text keeps DejaVu Sans.
+_hangul = []
+for _path in ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"):
+    try:
+        font_manager.fontManager.addfont(_path)
+        _hangul.append(font_manager.FontProperties(fname=_path).get_name())
+    except (OSError, RuntimeError):
+        continue
+plt.rcParams["font.family"] = ["DejaVu Sans", *_hangul]
 
 
 def upscale(pixels: np.ndarray, side: int = 280) -> np.ndarray:

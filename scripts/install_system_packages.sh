@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use, if they are missing: the Fashion-MNIST data set and Chromium.
+# Installs the Debian packages the app and tests use, if missing: Fashion-MNIST, Chromium, a Hangul font.
 set -euo pipefail
-packages=(dataset-fashion-mnist chromium)
+packages=(dataset-fashion-mnist chromium fonts-nanum)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
