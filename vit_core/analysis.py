@@ -72,3 +72,29 @@ def layer_predictions(model: ViT, hidden_states: tuple[torch.Tensor, ...]) -> to
 def patch_map(row: torch.Tensor, grid: int) -> torch.Tensor:
     """A (T,) attention row (cls first) → the (grid, grid) map over the image patches."""
     return row[1:].reshape(grid, grid)
+
+
+def token_norms(x: torch.Tensor) -> torch.Tensor:
+    """The length (L2 norm) of every token's vector: (..., T, D) → (..., T).
+    How much each token carries at one point of a block; the residual stream grows as blocks add to it."""
+    return torch.linalg.vector_norm(x.float(), dim=-1)  # (..., T)
+
+
+def head_average(attn: torch.Tensor) -> torch.Tensor:
+    """What one layer's heads do together: the mean of its H attention matrices. (H, T, T) → (T, T).
+    Rows still sum to 1, because every head's rows do."""
+    return attn.mean(dim=0)  # (T, T)
+
+
+def pool_attention(attn: torch.Tensor, block: int, reduce: str = "mean") -> torch.Tensor:
+    """A (T, T) attention matrix made smaller for display. The cls row and column stay as they are; the N patch
+    tokens are taken in runs of `block` consecutive tokens (neighbours along an image row), and every tile of
+    block × block weights becomes its mean ("mean") or its largest weight ("amax"). The last run may be shorter.
+    (T, T) → (1 + ⌈N / block⌉, 1 + ⌈N / block⌉)."""
+    T = attn.shape[-1]
+    group = torch.cat([torch.zeros(1, dtype=torch.long), torch.arange(T - 1) // block + 1])  # (T,): cls is group 0
+    G = int(group[-1]) + 1
+    by_row = group[:, None].expand(T, T)  # (T, T): the group of each weight's query
+    rows = attn.new_zeros(G, T).scatter_reduce(0, by_row, attn, reduce, include_self=False)  # (G, T)
+    by_col = group.expand(G, T)  # (G, T): the group of each weight's key
+    return attn.new_zeros(G, G).scatter_reduce(1, by_col, rows, reduce, include_self=False)  # (G, G)
