@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from .conftest import ROOT
 
-PAGE = "pages/4_encoder.py"
+PAGE = "steps/4_encoder.py"
 BUDGET = 150_000  # bytes of page elements sent for one render
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from .apptest import MAIN, open_page, problems
 
-PAGE = "pages/2_flatten.py"
+PAGE = "steps/2_flatten.py"
 BUDGET = 150_000  # bytes of page elements sent for one render
 
 

@@ -127,7 +127,7 @@ def test_table6_spot_values(data):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_paper_page_renders(model, lang):
     model_id, folder = model
-    at = render("pages/7_paper.py", model_id, lang)
+    at = render("steps/7_paper.py", model_id, lang)
     assert at.title[0].value == catalog(lang)["paper.title"]
     assert len(at.get("plotly_chart")) == 2
     table2, table1 = at.dataframe[0].value, at.dataframe[1].value
@@ -141,7 +141,7 @@ def test_paper_page_renders(model, lang):
 
 
 def test_paper_page_widgets_change_what_is_shown():
-    at = render("pages/7_paper.py", "teaching", "en")
+    at = render("steps/7_paper.py", "teaching", "en")
     assert "88.04" in chart_spec(at, 0) and "94.55" not in chart_spec(at, 0)  # ImageNet: H/14 after JFT
     at.selectbox(key="paper_t5_target").set_value("cifar100").run()
     assert not at.exception
@@ -163,7 +163,7 @@ def test_paper_page_widgets_change_what_is_shown():
 
 def test_paper_page_without_a_loadable_model(tmp_path):
     """The paper's numbers do not need the model: a broken checkpoint only drops the app's row from Table 1."""
-    at = render("pages/7_paper.py", f"path:{tmp_path}", "en")
+    at = render("steps/7_paper.py", f"path:{tmp_path}", "en")
     assert len(at.dataframe[1].value) == 3
     assert catalog("en")["paper.t1_unavailable"] in " ".join(c.value for c in at.caption)
 
@@ -173,7 +173,7 @@ def test_paper_page_without_a_loadable_model(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_about_page_renders(model, lang):
     model_id, folder = model
-    at = render("pages/8_about.py", model_id, lang)
+    at = render("steps/8_about.py", model_id, lang)
     text = catalog(lang)
     assert at.title[0].value == text["about.title"]
     loaded = load_model(folder)
@@ -219,7 +219,7 @@ def test_about_page_renders(model, lang):
 def test_about_page_with_a_broken_model(tmp_path):
     """A folder that is not a checkpoint: a clear message, no traceback, and the rest of the page still there."""
     (tmp_path / "config.json").write_text("{not json")
-    at = render("pages/8_about.py", f"path:{tmp_path}", "en")
+    at = render("steps/8_about.py", f"path:{tmp_path}", "en")
     assert at.error and not at.metric
     assert catalog("en")["about.credits_title"] in [h.value for h in at.header]
 
@@ -229,5 +229,5 @@ def test_about_page_with_an_unreadable_training_file(tmp_path):
     from vit_core import save_model
     save_model(model, tmp_path, model.preprocess)
     (tmp_path / "training.json").write_text("{oops")
-    at = render("pages/8_about.py", f"path:{tmp_path}", "en")
+    at = render("steps/8_about.py", f"path:{tmp_path}", "en")
     assert at.warning and not at.get("plotly_chart")

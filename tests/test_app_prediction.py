@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from .conftest import ROOT
 
-PAGE = "pages/6_prediction.py"
+PAGE = "steps/6_prediction.py"
 BUDGET = 150_000  # bytes of page elements sent for one render
 FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
 

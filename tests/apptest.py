@@ -1,0 +1,34 @@
+"""Helpers for AppTest runs of the whole app, from its entry point."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from .conftest import ROOT
+
+MAIN = str(ROOT / "app" / "main.py")
+PAGES = ["steps/1_patches.py", "steps/2_flatten.py", "steps/3_embedding.py", "steps/4_encoder.py",
+         "steps/5_attention.py", "steps/6_prediction.py", "steps/7_paper.py", "steps/8_about.py"]
+
+
+def start(lang: str = "en", model_dir=None) -> AppTest:
+    """The app from its entry point, in `lang`, on the teaching model or on the checkpoint folder `model_dir`
+    (chosen the way a user does: the model picker's "local folder" entry)."""
+    at = AppTest.from_file(MAIN, default_timeout=300)
+    at.session_state["lang"] = lang
+    if model_dir is not None:
+        at.session_state["model_choice"] = "local"
+        at.session_state["model_folder"] = str(model_dir)
+    return at.run()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    return at.switch_page(page).run()
+
+
+def problems(at: AppTest) -> list[str]:
+    """Exceptions shown in the page, as text (empty when all is well)."""
+    return [e.message for e in at.exception]
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    return at.file_uploader(key="upload").upload(name, data).run()
