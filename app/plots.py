@@ -33,7 +33,8 @@ def crop_overlay(original: np.ndarray, box: tuple[float, float, float, float]) -
     """The picture with the model's crop outlined and the rest dimmed."""
     im = Image.fromarray(original).convert("RGB")
     dim = Image.blend(im, Image.new("RGB", im.size, (255, 255, 255)), 0.6)
-    left, top, right, bottom = (round(v) for v in box)
+    left, top = round(box[0]), round(box[1])
+    right, bottom = max(round(box[2]), left + 1), max(round(box[3]), top + 1)  # a tiny picture still gets a box
     dim.paste(im.crop((left, top, right, bottom)), (left, top))
     ImageDraw.Draw(dim).rectangle((left, top, right - 1, bottom - 1), outline=(230, 40, 40), width=3)
     return np.asarray(dim)

@@ -51,8 +51,9 @@ def model_picker() -> str:
         m = hub.get(option.removeprefix("hub:"))
         return f"{m.name} · {m.size_mb:g} MB" + (" ✓" if hub.local_path(m.name) else "")
 
-    choice = st.sidebar.selectbox(t("common.model_choice"), options, format_func=label, key="model_choice",
-                                  help=t("common.model_help"))
+    labels = {option: label(option) for option in options}  # formatted now, in this run's language
+    choice = st.sidebar.selectbox(t("common.model_choice"), options, format_func=labels.__getitem__,
+                                  key="model_choice", help=t("common.model_help"))
     if choice == "local":
         folder = st.sidebar.text_input(t("common.model_folder"), key="model_folder", help=t("common.model_folder_help"))
         return f"path:{folder.strip()}" if folder.strip() else core.TEACHING_ID
@@ -89,8 +90,8 @@ def image_picker() -> tuple[bytes, str] | None:
     st.sidebar.subheader(t("common.image"))
     items = demos()
     title = "title_ko" if current_language() == "ko" else "title_en"
-    choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=lambda i: items[i][title],
-                                  key="demo")
+    titles = [item[title] for item in items]
+    choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=titles.__getitem__, key="demo")
     upload = st.sidebar.file_uploader(t("common.upload"), type=UPLOAD_TYPES, key="upload",
                                       help=t("common.upload_help"))
     if upload is not None:
@@ -145,6 +146,7 @@ def figure_download(fig, name: str, key: str) -> None:
 
 
 def trace_download(c: Current) -> None:
-    st.sidebar.download_button(t("common.download_npz"), core.trace_npz(c.analysis, c.model.config.labels),
+    analysis, labels = c.analysis, c.model.config.labels
+    st.sidebar.download_button(t("common.download_npz"), lambda: core.trace_npz(analysis, labels),  # built on click
                                file_name="vit_trace.npz", mime="application/octet-stream", key="download_npz",
-                               help=t("common.download_npz_help"))
+                               help=t("common.download_npz_help"), on_click="ignore")
