@@ -10,13 +10,13 @@ st.session_state["image"] = ui.image_picker()
 st.session_state["model_id"] = ui.model_picker()
 
 pages = [
-    st.Page("steps/1_patches.py", title=t("nav.patches"), icon="🧩", default=True),
-    st.Page("steps/2_flatten.py", title=t("nav.flatten"), icon="📏"),
-    st.Page("steps/3_embedding.py", title=t("nav.embedding"), icon="📍"),
-    st.Page("steps/4_encoder.py", title=t("nav.encoder"), icon="🧱"),
-    st.Page("steps/5_attention.py", title=t("nav.attention"), icon="👀"),
-    st.Page("steps/6_prediction.py", title=t("nav.prediction"), icon="🎯"),
-    st.Page("steps/7_paper.py", title=t("nav.paper"), icon="📄"),
-    st.Page("steps/8_about.py", title=t("nav.about"), icon="ℹ️"),
+    st.Page("steps/1_patches.py", title=t("nav.patches"), icon=":material/grid_view:", default=True),
+    st.Page("steps/2_flatten.py", title=t("nav.flatten"), icon=":material/view_stream:"),
+    st.Page("steps/3_embedding.py", title=t("nav.embedding"), icon=":material/my_location:"),
+    st.Page("steps/4_encoder.py", title=t("nav.encoder"), icon=":material/stacks:"),
+    st.Page("steps/5_attention.py", title=t("nav.attention"), icon=":material/visibility:"),
+    st.Page("steps/6_prediction.py", title=t("nav.prediction"), icon=":material/target:"),
+    st.Page("steps/7_paper.py", title=t("nav.paper"), icon=":material/article:"),
+    st.Page("steps/8_about.py", title=t("nav.about"), icon=":material/info:"),
 ]
 st.navigation(pages).run()
