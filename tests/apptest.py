@@ -1,6 +1,8 @@
 """Helpers for AppTest runs of the whole app, from its entry point."""
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from .conftest import ROOT
@@ -32,3 +34,22 @@ def problems(at: AppTest) -> list[str]:
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.file_uploader(key="upload").upload(name, data).run()
+
+
+BUDGET = 150_000  # bytes of page elements that one render may send over the websocket
+
+
+def sent_bytes(node) -> int:
+    """The size of every element's protobuf message: what one render sends over the websocket."""
+    children = getattr(node, "children", None)
+    if children:
+        return sum(sent_bytes(c) for c in children.values())
+    proto = getattr(node, "proto", None)
+    return proto.ByteSize() if proto is not None else 0
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The Plotly figure of the chart with this key, as the browser receives it."""
+    found = [e for e in at.get("plotly_chart") if e.proto.id and key in e.proto.id]
+    assert found, f"no chart {key}"
+    return json.loads(found[0].proto.spec)

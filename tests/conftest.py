@@ -32,3 +32,31 @@ def tiny_model() -> ViT:
 @pytest.fixture
 def pixels() -> torch.Tensor:
     return torch.randn(2, 3, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+def big_config(**extra):
+    """A ViT-B/16-shaped config (224 px, 16 px patches: 196 patches, 197 tokens, 12 heads), kept narrow and shallow."""
+    import transformers
+
+    return transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
+                                  num_attention_heads=12, intermediate_size=192, **extra)
+
+
+@pytest.fixture(scope="session")
+def big_model(tmp_path_factory) -> str:
+    """A random 224/16 classifier with 1000 classes, saved by transformers; as a model id for the app."""
+    import transformers
+
+    path = tmp_path_factory.mktemp("vit_b16_shape")
+    transformers.ViTForImageClassification(big_config(num_labels=1000)).save_pretrained(path)
+    return f"path:{path}"
+
+
+@pytest.fixture(scope="session")
+def headless_model(tmp_path_factory) -> str:
+    """The same shape without a classification head (as DINO publishes it)."""
+    import transformers
+
+    path = tmp_path_factory.mktemp("vit_headless")
+    transformers.ViTModel(big_config(), add_pooling_layer=False).save_pretrained(path)
+    return f"path:{path}"

@@ -1,35 +1,13 @@
 """Step 3 (embedding) from the entry point: teaching model, a 224/16 random model, a headless one, Korean."""
 from __future__ import annotations
 
-import json
 
 import pytest
-import transformers
 from streamlit.testing.v1 import AppTest
 
-from .apptest import MAIN, open_page, problems
+from .apptest import BUDGET, MAIN, chart, open_page, problems, sent_bytes
 
 PAGE = "steps/3_embedding.py"
-BUDGET = 150_000  # bytes of page elements sent for one render
-
-
-def big_config(**extra) -> transformers.ViTConfig:
-    return transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
-                                  num_attention_heads=12, intermediate_size=192, **extra)
-
-
-@pytest.fixture(scope="module")
-def big_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_b16_shape")
-    transformers.ViTForImageClassification(big_config(num_labels=1000)).save_pretrained(path)
-    return f"path:{path}"
-
-
-@pytest.fixture(scope="module")
-def headless_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_headless")
-    transformers.ViTModel(big_config(), add_pooling_layer=False).save_pretrained(path)
-    return f"path:{path}"
 
 
 def embedding_page(model_id: str | None = None, lang: str = "en") -> AppTest:
@@ -53,21 +31,6 @@ def in_language(at: AppTest, lang: str) -> AppTest:
     their labels are Korean, and it sends back the sidebar's stale "lang" widget value on every run."""
     at.session_state["lang"] = lang
     return at
-
-
-def sent_bytes(node) -> int:
-    """The size of every element's protobuf message: what one render sends over the websocket."""
-    children = getattr(node, "children", None)
-    if children:
-        return sum(sent_bytes(c) for c in children.values())
-    proto = getattr(node, "proto", None)
-    return proto.ByteSize() if proto is not None else 0
-
-
-def chart(at: AppTest, key: str) -> dict:
-    found = [e for e in at.get("plotly_chart") if key in e.proto.id]
-    assert found, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
 
 
 def z_shapes(fig: dict) -> list[tuple[int, ...]]:

@@ -1,36 +1,15 @@
 """Step 4 (encoder block) from the entry point: teaching model, a 224/16 random model, a headless one, Korean."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
-import transformers
 from streamlit.testing.v1 import AppTest
 
+from .apptest import BUDGET, chart, sent_bytes
 from .conftest import ROOT
 
 PAGE = "steps/4_encoder.py"
-BUDGET = 150_000  # bytes of page elements sent for one render
-
-
-def big_config(**extra) -> transformers.ViTConfig:
-    return transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
-                                  num_attention_heads=12, intermediate_size=192, **extra)
-
-
-@pytest.fixture(scope="module")
-def big_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_b16_shape")
-    transformers.ViTForImageClassification(big_config(num_labels=1000)).save_pretrained(path)
-    return f"path:{path}"
-
-
-@pytest.fixture(scope="module")
-def headless_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_headless")
-    transformers.ViTModel(big_config(), add_pooling_layer=False).save_pretrained(path)
-    return f"path:{path}"
 
 
 def open_page(model_id: str | None = None, lang: str = "en", query: int = 0) -> AppTest:
@@ -46,22 +25,6 @@ def open_page(model_id: str | None = None, lang: str = "en", query: int = 0) -> 
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def sent_bytes(node) -> int:
-    """The size of every element's protobuf message: what one render sends over the websocket."""
-    children = getattr(node, "children", None)
-    if children:
-        return sum(sent_bytes(c) for c in children.values())
-    proto = getattr(node, "proto", None)
-    return proto.ByteSize() if proto is not None else 0
-
-
-def chart(at: AppTest, key: str) -> dict:
-    """The Plotly figure of the chart with this key, as the browser receives it."""
-    found = [e for e in at.get("plotly_chart") if e.proto.id and key in e.proto.id]
-    assert found, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
 
 
 def z_shape(fig: dict) -> tuple[int, ...]:

@@ -2,36 +2,15 @@
 model, Korean."""
 from __future__ import annotations
 
-import json
 
 import pytest
-import transformers
 from streamlit.testing.v1 import AppTest
 
+from .apptest import BUDGET, chart, sent_bytes
 from .conftest import ROOT
 
 PAGE = "steps/6_prediction.py"
-BUDGET = 150_000  # bytes of page elements sent for one render
 FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
-
-
-def big_config(**extra) -> transformers.ViTConfig:
-    return transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
-                                  num_attention_heads=12, intermediate_size=192, **extra)
-
-
-@pytest.fixture(scope="module")
-def big_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_b16_shape")
-    transformers.ViTForImageClassification(big_config(num_labels=1000)).save_pretrained(path)
-    return f"path:{path}"
-
-
-@pytest.fixture(scope="module")
-def headless_model(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("vit_headless")
-    transformers.ViTModel(big_config(), add_pooling_layer=False).save_pretrained(path)
-    return f"path:{path}"
 
 
 def open_page(model_id: str | None = None, lang: str = "en", demo: int = 0) -> AppTest:
@@ -48,20 +27,6 @@ def open_page(model_id: str | None = None, lang: str = "en", demo: int = 0) -> A
     assert not at.exception, at.exception
     assert not at.error
     return at
-
-
-def sent_bytes(node) -> int:
-    children = getattr(node, "children", None)
-    if children:
-        return sum(sent_bytes(c) for c in children.values())
-    proto = getattr(node, "proto", None)
-    return proto.ByteSize() if proto is not None else 0
-
-
-def chart(at: AppTest, key: str) -> dict:
-    found = [e for e in at.get("plotly_chart") if e.proto.id and key in e.proto.id]
-    assert found, f"no chart {key}"
-    return json.loads(found[0].proto.spec)
 
 
 def test_teaching_model_top5_and_layers():
