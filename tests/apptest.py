@@ -53,3 +53,19 @@ def chart(at: AppTest, key: str) -> dict:
     found = [e for e in at.get("plotly_chart") if e.proto.id and key in e.proto.id]
     assert found, f"no chart {key}"
     return json.loads(found[0].proto.spec)
+
+
+def open_step(page: str, model_id: str | None = None, lang: str = "en", **state) -> AppTest:
+    """One walkthrough step from the entry point, checked to render cleanly. `model_id` "path:<folder>" picks a
+    checkpoint folder the way a teacher does (the model picker's "local folder"); `state` presets widget keys."""
+    at = AppTest.from_file(MAIN, default_timeout=300)  # generous: a class server may be busy
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    if model_id:
+        at.session_state["model_choice"] = "local"
+        at.session_state["model_folder"] = model_id.removeprefix("path:")
+    at = open_page(at.run(), page)
+    assert not problems(at), problems(at)
+    assert not at.error, [e.value for e in at.error]
+    return at

@@ -3,28 +3,15 @@ from __future__ import annotations
 
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from .apptest import BUDGET, chart, sent_bytes
-from .conftest import ROOT
+from .apptest import BUDGET, chart, open_step, sent_bytes
 
 PAGE = "steps/4_encoder.py"
 
 
 def open_page(model_id: str | None = None, lang: str = "en", query: int = 0) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=300)
-    at.session_state["lang"] = lang
-    at.session_state["encoder_query"] = query
-    if model_id:  # a checkpoint folder, as the sidebar's "local folder" choice gives it
-        at.session_state["model_id"] = model_id
-        at.session_state["model_choice"] = "local"
-        at.session_state["model_folder"] = model_id.removeprefix("path:")
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_step(PAGE, model_id, lang, encoder_query=query)
 
 
 def z_shape(fig: dict) -> tuple[int, ...]:

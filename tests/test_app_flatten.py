@@ -2,35 +2,15 @@
 from __future__ import annotations
 
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from .apptest import BUDGET, MAIN, chart, open_page, problems, sent_bytes
+from .apptest import BUDGET, chart, open_step, problems, sent_bytes
 
 PAGE = "steps/2_flatten.py"
 
 
 def flatten_page(model_id: str | None = None, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=300)  # generous: the class server may be busy training
-    at.session_state["lang"] = "en"
-    if model_id:  # a checkpoint folder, as a teacher picks it in the sidebar ("local", then the folder)
-        at.session_state["model_choice"] = "local"
-        at.session_state["model_folder"] = model_id.removeprefix("path:")
-        at.session_state["model_id"] = model_id
-    at = open_page(at.run(), PAGE)
-    if lang != "en":
-        in_language(at, lang).run()
-    assert not problems(at), problems(at)
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def in_language(at: AppTest, lang: str) -> AppTest:
-    """Set the language for the next run. Done after the page is open, and again before every later run: AppTest
-    evaluates the sidebar selectboxes' format_func outside the script (in English), which breaks switch_page when
-    their labels are Korean, and it sends back the sidebar's stale "lang" widget value on every run."""
-    at.session_state["lang"] = lang
-    return at
+    return open_step(PAGE, model_id, lang)
 
 
 def z_shape(trace: dict) -> tuple[int, ...]:
@@ -117,6 +97,6 @@ def test_korean():
     assert at.title[0].value.startswith("2단계")
     assert chart(at, "flatten_matrix")["data"][0]["y"][12] == "패치 12 · 1행 5열"
     assert list(table(at, "flatten_first_einops")["픽셀 (행, 열)과 채널"][:2]) == ["0행 0열, R", "0행 0열, G"]
-    in_language(at, "ko").slider(key="flatten_patch").set_value(0).run()
+    at.slider(key="flatten_patch").set_value(0).run()
     assert not problems(at)
     assert chart(at, "flatten_vector")["data"][0]["y"] == ["패치 0 · 0행 0열"]

@@ -3,30 +3,16 @@ model, Korean."""
 from __future__ import annotations
 
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from .apptest import BUDGET, chart, sent_bytes
-from .conftest import ROOT
+from .apptest import BUDGET, chart, open_step, sent_bytes
 
 PAGE = "steps/6_prediction.py"
-FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
 
 
 def open_page(model_id: str | None = None, lang: str = "en", demo: int = 0) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=300)
-    at.session_state["lang"] = lang
-    at.session_state["demo"] = demo  # set before the first run: AppTest drops the sidebar widgets on reruns
-    if model_id:  # a checkpoint folder, as the sidebar's "local folder" choice gives it
-        at.session_state["model_id"] = model_id
-        at.session_state["model_choice"] = "local"
-        at.session_state["model_folder"] = model_id.removeprefix("path:")
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error
-    return at
+    return open_step(PAGE, model_id, lang, demo=demo)
+FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
 
 
 def test_teaching_model_top5_and_layers():

@@ -6,7 +6,7 @@ Both are frozen so one cached model can be shared safely by every session of the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # PIL resampling codes, as stored in Hugging Face preprocessor configs.
