@@ -9,6 +9,8 @@ import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 from matplotlib import colormaps  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 # Korean labels need a Hangul font: Debian's fonts-nanum (installed by scripts/install_system_packages.sh).
@@ -21,6 +23,21 @@ for _path in ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fon
     except (OSError, RuntimeError):
         continue
 plt.rcParams["font.family"] = ["DejaVu Sans", *_hangul]
+
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
+    """plt.subplots without pyplot: pyplot's global state is not thread-safe, and every browser session runs in
+    its own thread, so concurrent sessions drawing with pyplot break each other's figures."""
+    fig = Figure(figsize=kwargs.pop("figsize", None), dpi=kwargs.pop("dpi", None))
+    FigureCanvasAgg(fig)  # the canvas buffer_rgba / savefig draw on
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def figure(**kwargs) -> Figure:
+    """plt.figure without pyplot (see `subplots`)."""
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def upscale(pixels: np.ndarray, side: int = 280) -> np.ndarray:
@@ -44,7 +61,7 @@ def patch_grid_figure(view: np.ndarray, patch: int, numbers: bool = True, color:
     """The model's input with the patch grid drawn over it and each patch numbered row by row."""
     size = view.shape[0]
     grid = size // patch
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = subplots(figsize=(5, 5))
     ax.imshow(view, interpolation="nearest", extent=(0, size, size, 0))
     for k in range(1, grid):
         ax.axhline(k * patch, color=color, lw=1)

@@ -1,5 +1,4 @@
 """Step 1 — the picture becomes a grid of patches."""
-import matplotlib.pyplot as plt
 import streamlit as st
 
 from app import plots, ui
@@ -32,7 +31,6 @@ with left:
     fig = plots.patch_grid_figure(a.model_view, P)
     st.pyplot(fig, clear_figure=False)
     ui.figure_download(fig, "patch_grid", key="dl_grid")
-    plt.close(fig)
 with right:
     st.image(plots.patches_apart(a.model_view, P, zoom=max(1, 320 // S)), caption=t("patches.apart_caption", N=cfg.num_patches))
 ui.shape(t("patches.shape_image"), a.trace["pixel_values"].shape, t("patches.shape_image_meaning"))
@@ -51,7 +49,6 @@ cols[3].metric(t("patches.whatif_cost"), f"{(n + 1) ** 2:,}",
                delta=f"{(n + 1) ** 2 / cfg.num_tokens ** 2:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
 fig = plots.patch_grid_figure(a.model_view, chosen, numbers=n <= 196)
 st.pyplot(fig, width=420)
-plt.close(fig)
 if chosen != P:
     st.info(t("patches.whatif_note", P=P, chosen=chosen))
 

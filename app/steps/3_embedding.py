@@ -3,7 +3,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import streamlit as st
 from matplotlib import colormaps, font_manager
@@ -220,7 +219,7 @@ for r in range(g):
         mosaic[r * side:r * side + g, col * side:col * side + g] = sim[r, col]
 left, right = st.columns([3, 2])
 with left:
-    fig, ax = plt.subplots(figsize=(6.4, 5.8))
+    fig, ax = plots.subplots(figsize=(6.4, 5.8))
     im = ax.imshow(mosaic, cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
     centres = np.arange(g) * side + (g - 1) / 2
     step = max(1, g // 7)
@@ -237,7 +236,6 @@ with left:
     fig.tight_layout()
     st.pyplot(fig, clear_figure=False)
     ui.figure_download(fig, "position_similarity", key="embedding_dl_sim")
-    plt.close(fig)
     ui.shape("position_similarity", sim.shape, t("embedding.shape_sim"))
 
 
@@ -268,7 +266,7 @@ k = len(comps)
 st.markdown(t("embedding.pca_intro", D=D, PPC=PPC, k=k, P=P))
 per_row = min(7, k)
 n_rows = -(-k // per_row)
-fig, axes = plt.subplots(n_rows, per_row, figsize=(1.3 * per_row, 1.45 * n_rows), squeeze=False)
+fig, axes = plots.subplots(n_rows, per_row, figsize=(1.3 * per_row, 1.45 * n_rows), squeeze=False)
 for i, ax in enumerate(axes.flat):
     ax.axis("off")
     if i < k:
@@ -279,7 +277,6 @@ left, right = st.columns([3, 2])
 with left:
     st.pyplot(fig, clear_figure=False)
     ui.figure_download(fig, "embedding_filters_pca", key="embedding_dl_pca")
-plt.close(fig)
 with right:
     st.markdown(t("embedding.pca_notice", share=float(explained[:min(k, 3)].sum())))
 ui.source(embedding_filters_pca)

@@ -1,5 +1,4 @@
 """Step 4 — inside one encoder block: LayerNorm, multi-head self-attention, the MLP and the two residuals."""
-import matplotlib.pyplot as plt
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -76,7 +75,7 @@ def block_diagrams() -> tuple[str, str]:
 def flow_figure(bd: dict[str, np.ndarray]):
     """Each point of the block: the (T, width) tensor as a picture, and the length of each patch token on the grid."""
     norms = {name: token_norms(torch.from_numpy(bd[name])).numpy() for name in FLOW}  # (T,) each
-    fig, axes = plt.subplots(2, len(FLOW), figsize=(2.1 * len(FLOW), 5.4), gridspec_kw=dict(height_ratios=[1.3, 1]))
+    fig, axes = plots.subplots(2, len(FLOW), figsize=(2.1 * len(FLOW), 5.4), gridspec_kw=dict(height_ratios=[1.3, 1]))
     for col, name in enumerate(FLOW):
         value = bd[name]
         lim = float(np.percentile(np.abs(value), 99)) or 1.0
@@ -104,7 +103,7 @@ def qkv_figure(bd: dict[str, np.ndarray], head: int, query: int, key: int):
     """Q, K, V and probs·V of one head as (T, d) pictures, the query's row and the key's row outlined."""
     panels = [("Q", bd["q"][head], query), ("K", bd["k"][head], key), ("V", bd["v"][head], key),
               ("softmax(QKᵀ/√d)·V", bd["heads_out"][head], query)]
-    fig, axes = plt.subplots(1, 4, figsize=(12, 4.2))
+    fig, axes = plots.subplots(1, 4, figsize=(12, 4.2))
     for ax, (name, value, row) in zip(axes, panels):
         lim = float(np.abs(value).max()) or 1.0
         ax.imshow(value, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
@@ -150,7 +149,6 @@ bd = core.block_detail(c.image_bytes, c.model_id, layer - 1)
 fig = flow_figure(bd)
 st.pyplot(fig, clear_figure=False)
 ui.figure_download(fig, f"encoder_block_layer{layer}", key="encoder_dl_flow")
-plt.close(fig)
 st.caption(t("encoder.flow_caption", g=g))
 
 st.subheader(t("encoder.shapes_title", layer=layer))
@@ -181,7 +179,6 @@ scores_row = bd["scores"][head, query]  # (T,)
 fig = qkv_figure(bd, head, query, key)
 st.pyplot(fig, clear_figure=False)
 ui.figure_download(fig, f"encoder_qkv_layer{layer}_head{head + 1}", key="encoder_dl_qkv")
-plt.close(fig)
 st.caption(t("encoder.qkv_caption", q=token_name(query), k=token_name(key), T=T, d=d))
 
 left, right = st.columns(2)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 
-import matplotlib.pyplot as plt
 import numpy as np
 import plotly.colors as pcolors
 import plotly.graph_objects as go
@@ -114,7 +113,7 @@ def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tu
     scale = max(1, round(560 / max(mosaic.shape[:2])))
     left, top, right, bottom, dpi = 74, 46, 8, 8, 100
     w, h = mosaic.shape[1] * scale, mosaic.shape[0] * scale
-    fig = plt.figure(figsize=((w + left + right) / dpi, (h + top + bottom) / dpi), dpi=dpi)
+    fig = plots.figure(figsize=((w + left + right) / dpi, (h + top + bottom) / dpi), dpi=dpi)
     ax = fig.add_axes(((left / (w + left + right)), bottom / (h + top + bottom),
                        w / (w + left + right), h / (h + top + bottom)))
     ax.imshow(mosaic, interpolation="nearest", extent=(0, mosaic.shape[1], mosaic.shape[0], 0))
@@ -132,7 +131,6 @@ def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tu
     picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     boxes = {(i, j): (left + j * (cell + gap) * scale, top + i * (cell + gap) * scale,
                       left + (j * (cell + gap) + cell) * scale, top + (i * (cell + gap) + cell) * scale)
              for i in range(L) for j in range(H)}
