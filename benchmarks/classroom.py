@@ -1,0 +1,260 @@
+"""A classroom on one server: N learners at once, each uploading a picture and stepping through attention heads.
+
+    python benchmarks/classroom.py [--sessions 1,10,30,60] [--steps 20] [--think 2] [--model teaching|b16]
+                                   [--option=--runner.postScriptGC=false …] [--validate]
+
+For each N this starts a fresh `streamlit run app/main.py` on a free port and N lightweight clients that speak the
+browser's protocol over the websocket (benchmarks/stclient.py), all in this one process. Each learner arrives within
+the first `--ramp` seconds, loads the app, opens "1 · Image → patches", uploads its own generated 1024×768 JPEG
+(through the same HTTP upload endpoint the browser uses; the page must then say "1024×768 pixels as uploaded"), opens
+"5 · Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶ is disabled at the last head — waiting
+a random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the page would.
+
+Step time: from sending the rerun to receiving script_finished (a click in the explorer reruns only its fragment).
+Errors: an exception or error box in the page, a run that did not finish, a failed upload, a closed websocket.
+Memory: RSS of the streamlit process and its children, sampled every 0.5 s.
+The clients share the 2 cores with the server; their own CPU time is printed, so you can see what they took.
+
+--validate first drives one real Chromium session (Playwright) and this client through the same actions against one
+server and compares what came back (the layout of every step's deltas, and its bytes).
+
+A script, not a test: it prints figures and asserts nothing about time.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import machine  # noqa: E402
+import server  # noqa: E402
+import stclient  # noqa: E402
+
+TARGET_P95_MS = 500
+
+
+class Learner:
+    def __init__(self, i: int, url: str, args, folder: str | None):
+        self.i, self.url, self.args, self.folder = i, url, args, folder
+        self.steps: list[float] = []
+        self.upload_ms: float | None = None
+        self.errors: list[str] = []
+        self.failed_steps = 0
+        self.done = False
+
+    def check(self, run: stclient.Run, what: str) -> stclient.Run:
+        self.errors += [f"learner {self.i}, {what}: {e}" for e in run.errors]
+        return run
+
+    async def lesson(self) -> None:
+        rng = random.Random(self.i)
+        await asyncio.sleep(rng.uniform(0, self.args.ramp))
+        s = stclient.Session(self.url, timeout=self.args.timeout)
+        try:
+            self.check(await s.open(), "load")
+            if self.folder:  # the sidebar picker: "A checkpoint folder on this computer…", then the folder
+                self.check(await s.select("model_choice", server.LOCAL_FOLDER), "choose local model")
+                self.check(await s.set_text("model_folder", self.folder), "type the model folder")
+            self.check(await s.run(page=server.PATCHES), "open page 1")
+            start = time.perf_counter()
+            run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", server.picture(self.i)), "upload")
+            self.upload_ms = (time.perf_counter() - start) * 1000
+            if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
+                self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
+            run = self.check(await s.run(page=server.ATTENTION), "open the attention explorer")
+            tokens = "197×197" if self.folder else "50×50"  # the attention matrix this model draws
+            if not any(tokens in t for t in run.texts()):
+                self.errors.append(f"learner {self.i}: the explorer does not show {tokens} attention matrices")
+            forward = True
+            for k in range(self.args.steps):
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * self.args.think)
+                key = "att_next" if forward else "att_prev"
+                if s.disabled(key):
+                    forward = not forward
+                    key = "att_next" if forward else "att_prev"
+                run = self.check(await s.click(key), f"step {k + 1}")
+                self.steps.append(run.ms)  # a step that failed took its time too
+                self.failed_steps += bool(run.errors)
+            self.done = True
+        except Exception as e:  # noqa: BLE001 - any failure of a learner is a figure, not a crash
+            self.errors.append(f"learner {self.i}: {type(e).__name__}: {e}")
+        finally:
+            await s.close()
+
+
+async def sample_rss(srv: server.Server, series: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        series.append(srv.rss_mb())
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0
+    for p in server.children(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def classroom(n: int, args, folder: str | None) -> dict:
+    log = Path(args.log) / f"classroom_{n}.log" if args.log else None
+    with server.running(log=log, options=tuple(args.option)) as srv:
+        rss: list[float] = []
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(srv, rss, stop))
+        learners = [Learner(i, srv.url, args, folder) for i in range(n)]
+        t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(srv.pid)
+        await asyncio.gather(*(learner.lesson() for learner in learners))
+        wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(srv.pid)
+        stop.set()
+        await sampler
+    steps = [ms for learner in learners for ms in learner.steps]
+    uploads = [learner.upload_ms for learner in learners if learner.upload_ms is not None]
+    errors = [e for learner in learners for e in learner.errors]
+    failed = sum(learner.failed_steps for learner in learners)
+    p = server.percentile
+    result = {"n": n, "steps": len(steps), "p50": p(steps, 50), "p95": p(steps, 95), "max": max(steps, default=0),
+              "upload_p50": p(uploads, 50), "upload_p95": p(uploads, 95), "errors": len(errors), "failed_steps": failed,
+              "finished": sum(learner.done for learner in learners), "rss_start": rss[0] if rss else 0,
+              "rss_peak": max(rss, default=0), "rss_end": rss[-1] if rss else 0, "wall": wall,
+              "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system)}
+    print(f"  N = {n:3d}: {result['finished']}/{n} learners finished, {len(steps)} steps: step p50 {result['p50']:6.0f} ms, "
+          f"p95 {result['p95']:6.0f} ms, max {result['max']:6.0f} ms; upload+analysis p50 {result['upload_p50']:6.0f} ms, "
+          f"p95 {result['upload_p95']:6.0f} ms; errors {len(errors)} ({failed} of the steps)", flush=True)
+    print(f"           server RSS {result['rss_start']:.0f} MB at start, peak {result['rss_peak']:.0f} MB, "
+          f"{result['rss_end']:.0f} MB at the end; {wall:.0f} s wall; CPU: server {result['server_cpu']:.0f} s, "
+          f"these clients {result['client_cpu']:.0f} s", flush=True)
+    for e in errors[:5]:
+        print(f"           {e}")
+    return result
+
+
+# ---- validation against a real browser ---------------------------------------------------------------------------
+def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]:
+    """Chromium through Playwright: load, page 1, upload, attention, `clicks` × ▶. The ForwardMsgs of each run
+    (split at script_finished), with their bytes."""
+    from playwright.sync_api import sync_playwright
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    frames: list[tuple[int, object]] = []
+    finished = []
+
+    def on_ws(ws):
+        def received(payload):
+            if isinstance(payload, (bytes, bytearray)):
+                m = ForwardMsg()
+                m.ParseFromString(payload)
+                frames.append((len(payload), m))
+                if m.WhichOneof("type") == "script_finished" and m.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    finished.append(len(frames))
+        ws.on("framereceived", received)
+
+    def wait_run(page, before: int) -> None:
+        page.wait_for_function("() => true")  # let Playwright deliver pending events
+        deadline = time.monotonic() + 300
+        while len(finished) <= before and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        page.wait_for_timeout(300)
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        page = b.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US").new_page()
+        page.on("websocket", on_ws)
+        page.goto(url)
+        page.get_by_text("Step 1").first.wait_for(timeout=300_000)
+        wait_run(page, 0)
+        n = len(finished)
+        page.get_by_role("link", name=server.PATCHES).click()
+        wait_run(page, n)
+        n = len(finished)
+        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(picture))
+        wait_run(page, n)
+        n = len(finished)
+        page.get_by_role("link", name=server.ATTENTION).click()
+        wait_run(page, n)
+        for _ in range(clicks):
+            n = len(finished)
+            page.locator(".st-key-att_next button").click()
+            wait_run(page, n)
+        b.close()
+    runs, start = [], 0
+    for end in finished:
+        runs.append(([m for _, m in frames[start:end]], sum(size for size, _ in frames[start:end])))
+        start = end
+    return runs
+
+
+async def client_runs(url: str, data: bytes, clicks: int) -> list[stclient.Run]:
+    s = stclient.Session(url)
+    runs = [await s.open(), await s.run(page=server.PATCHES), await s.upload("upload", "learner_0.jpg", data),
+            await s.run(page=server.ATTENTION)]
+    for _ in range(clicks):
+        runs.append(await s.click("att_next"))
+    await s.close()
+    return runs
+
+
+def validate(args) -> None:
+    print("\nvalidation: one Chromium session and one protocol client, the same actions, one server")
+    clicks = 3
+    with tempfile.TemporaryDirectory() as tmp, server.running(options=tuple(args.option)) as srv:
+        picture = Path(tmp) / "learner_0.jpg"
+        picture.write_bytes(server.picture(0))
+        theirs = browser_runs(srv.url, picture, clicks)
+        ours = asyncio.run(client_runs(srv.url, picture.read_bytes(), clicks))
+    names = ["load", "page 1", "upload", "attention"] + [f"▶ {k + 1}" for k in range(clicks)]
+    if len(theirs) != len(ours):
+        print(f"  the browser made {len(theirs)} runs, the client {len(ours)}: {names}")
+    for name, (msgs, size), run in zip(names, theirs, ours):
+        b_layout = stclient.Run(messages=msgs).layout()
+        same = b_layout == run.layout()
+        b_texts = stclient.Run(messages=msgs).texts()
+        print(f"  {name:10s}: browser {size / 1000:6.1f} KB in {len(msgs):3d} messages, client {run.bytes / 1000:6.1f} KB "
+              f"in {run.frames:3d}; same page layout: {'yes' if same else 'NO'}; same texts: "
+              f"{'yes' if b_texts == run.texts() else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="1,10,30,60", help="comma-separated numbers of learners")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between two clicks of one learner")
+    parser.add_argument("--ramp", type=float, default=10.0, help="learners arrive within this many seconds")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a run counts as failed")
+    parser.add_argument("--model", choices=["teaching", "b16"], default="teaching")
+    parser.add_argument("--option", action="append", default=[],
+                        help="an extra streamlit flag for the server, e.g. --option=--runner.postScriptGC=false")
+    parser.add_argument("--log", help="a folder for the server logs (classroom_<N>.log)")
+    parser.add_argument("--validate", action="store_true", help="compare with a real Chromium session first")
+    args = parser.parse_args()
+    started = machine.header(f"classroom: N concurrent learners on one server ({args.model} model, "
+                             f"{args.steps} steps each, think {args.think} s, options {args.option or 'none'})")
+    if args.validate:
+        validate(args)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = str(server.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
+        for n in (int(v) for v in args.sessions.split(",")):
+            results.append(asyncio.run(classroom(n, args, folder)))
+    broken = [r["n"] for r in results if r["errors"] or r["p95"] > TARGET_P95_MS or r["finished"] < r["n"]]
+    print(f"\nfirst N over p95 {TARGET_P95_MS} ms or with errors: {broken[0] if broken else 'none of ' + args.sessions}")
+    machine.footer(started)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Does the server's memory level off? 200 different pictures uploaded in a row, RSS sampled every 10.
+
+    python benchmarks/memory.py [--uploads 200] [--sessions 4] [--model teaching|b16]
+
+Starts `streamlit run app/main.py` on a free port; `--sessions` protocol clients (benchmarks/stclient.py) open the
+attention explorer and take turns uploading a newly generated 1024×768 JPEG (every one different), so every upload
+is a cache miss: a new trace and analysis, a new grid of maps, a new page. After every 10th upload the RSS of the
+streamlit process and its children is printed. The caches are bounded (app/core.py: st.cache_data(max_entries=…),
+st.cache_resource), so the series must level off once they are full; the verdict compares the last 50 uploads with
+the 50 before.
+
+A script, not a test: it prints figures and asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import machine  # noqa: E402
+import server  # noqa: E402
+import stclient  # noqa: E402
+
+
+async def uploads(srv: server.Server, args, folder: str | None) -> list[tuple[int, float]]:
+    sessions = [stclient.Session(srv.url, timeout=600) for _ in range(args.sessions)]
+    for s in sessions:
+        await s.open()
+        if folder:
+            await s.select("model_choice", server.LOCAL_FOLDER)
+            await s.set_text("model_folder", folder)
+        await s.run(page=server.ATTENTION)
+    series = [(0, srv.rss_mb())]
+    print(f"  after    0 uploads: {series[0][1]:7.0f} MB  ({args.sessions} sessions open on the explorer)", flush=True)
+    errors = 0
+    for k in range(1, args.uploads + 1):
+        s = sessions[k % len(sessions)]
+        run = await s.upload("upload", f"picture_{k}.jpg", server.picture(1000 + k))
+        errors += bool(run.errors)
+        if k % 10 == 0:
+            series.append((k, srv.rss_mb()))
+            print(f"  after {k:4d} uploads: {series[-1][1]:7.0f} MB", flush=True)
+    for s in sessions:
+        await s.close()
+    print(f"  uploads with an error: {errors}")
+    return series
+
+
+def verdict(series: list[tuple[int, float]]) -> str:
+    rss = dict(series)
+    last = max(rss)
+    mid, early = last - 50, last - 100
+    if early < 0 or mid not in rss or early not in rss:
+        return "too few uploads for a verdict"
+    grew_then, grew_now = rss[mid] - rss[early], rss[last] - rss[mid]
+    flat = grew_now <= max(0.05 * rss[mid], 30)
+    return (f"{'PLATEAU' if flat else 'STILL GROWING'}: {grew_then:+.0f} MB over uploads {early}–{mid}, "
+            f"{grew_now:+.0f} MB over uploads {mid}–{last} (flat: at most +5 % or +30 MB); peak {max(rss.values()):.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--uploads", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--model", choices=["teaching", "b16"], default="teaching")
+    parser.add_argument("--option", action="append", default=[], help="an extra streamlit flag for the server")
+    args = parser.parse_args()
+    started = machine.header(f"memory: {args.uploads} different uploads through {args.sessions} sessions "
+                             f"({args.model} model, options {args.option or 'none'})")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = str(server.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
+        with server.running(options=tuple(args.option)) as srv:
+            series = asyncio.run(uploads(srv, args, folder))
+    print(f"  RSS series (MB, every 10 uploads): {' '.join(f'{v:.0f}' for _, v in series)}")
+    print(f"  verdict: {verdict(series)}")
+    machine.footer(started)
+
+
+if __name__ == "__main__":
+    main()

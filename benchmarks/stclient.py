@@ -1,0 +1,325 @@
+"""A lightweight Streamlit client: speaks the browser's protocol to a real `streamlit run` server, without a browser.
+
+What the frontend does, and this client repeats (read from streamlit/web/server/starlette/ and checked against the
+BackMsgs Chromium sends, see classroom.py --validate):
+
+1. GET /_stcore/health: the server sets the `_streamlit_xsrf` cookie.
+2. Open the websocket /_stcore/stream with the subprotocols ["streamlit", <xsrf token>] (the frontend passes the
+   token in the subprotocol header) and the cookie; the server answers with ForwardMsgs, one per binary frame.
+3. A run: BackMsg(rerun_script=ClientState(widget_states, page_script_hash, fragment_id, cached_message_hashes,
+   context_info)). The server answers with new_session, deltas, …, and script_finished. A click on a button inside
+   an st.fragment sends the fragment's id, and only the fragment reruns.
+4. An upload: BackMsg(file_urls_request) → ForwardMsg(file_urls_response) with an upload URL
+   (/_stcore/upload_file/<session>/<file id>); a multipart PUT there with the X-Xsrftoken header; then a rerun
+   with the file_uploader's WidgetState(file_uploader_state_value=[UploadedFileInfo]).
+5. Messages of at least 10 KB are cacheable: the client remembers their hashes and sends them back
+   (cached_message_hashes); the server then sends only a reference for an unchanged one.
+
+Widgets are addressed by their key (the suffix of the widget id, "$$ID-<hash>-<key>"); the id used is the one the
+latest run sent, as the frontend does. Pages are addressed by their sidebar title or url path.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+@dataclass
+class Run:
+    """What one run sent back: its ForwardMsgs, their bytes (frame payloads), how long it took, what went wrong."""
+
+    ms: float = 0.0
+    frames: int = 0
+    bytes: int = 0
+    status: int | None = None
+    messages: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def texts(self) -> list[str]:
+        """Markdown, captions and headings of the run, in order (to check what the page shows)."""
+        out = []
+        for m in self.messages:
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                kind = el.WhichOneof("type")
+                if kind in ("markdown", "heading"):
+                    out.append(getattr(el, kind).body)
+                elif kind == "imgs":
+                    out += [img.caption for img in el.imgs.imgs]
+        return out
+
+    def layout(self) -> list[tuple]:
+        """(delta path, element type, widget key) of every delta: the shape of the page, to compare two clients."""
+        out = []
+        for m in self.messages:
+            if m.WhichOneof("type") == "delta":
+                kind = m.delta.WhichOneof("type")
+                if kind == "new_element":
+                    el = m.delta.new_element
+                    kind = el.WhichOneof("type")
+                    wid = getattr(getattr(el, kind), "id", "") if kind else ""
+                    out.append((tuple(m.metadata.delta_path), kind, key_of(wid)))
+                else:
+                    out.append((tuple(m.metadata.delta_path), kind, ""))
+            elif m.WhichOneof("type") == "ref_hash":
+                out.append((tuple(m.metadata.delta_path), "ref_hash", ""))
+        return out
+
+
+def key_of(widget_id: str) -> str:
+    """The user key of a widget id "$$ID-<hash>-<key>" ("" for a widget without a key)."""
+    return widget_id.split("-", 2)[2] if widget_id.startswith("$$ID-") and widget_id.count("-") >= 2 else ""
+
+
+class Session:
+    """One learner's browser tab, as far as the server can tell."""
+
+    def __init__(self, url: str, locale: str = "en-US", timeout: float = 300):
+        self.url = url
+        self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.locale = locale
+        self.timeout = timeout
+        self.session_id = ""
+        self.xsrf = ""
+        self.pages: dict[str, str] = {}  # title and url path → page_script_hash
+        self.page_hash = ""
+        self.widgets: dict[str, tuple[str, str, object]] = {}  # key → (widget id, fragment id, element proto)
+        self.values: dict[str, object] = {}  # key → WidgetState (without id) that this learner has set
+        self.cache: dict[str, int] = {}  # hash of a cacheable message → the run it was last seen in
+        self.runs = 0
+        self.total_bytes = 0
+        self._ws = None
+        self._inbox: asyncio.Queue = asyncio.Queue()
+        self._reader = None
+
+    # ---- connection -------------------------------------------------------------------------------------------
+    async def connect(self) -> None:
+        def health():
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=self.timeout) as r:
+                cookie = r.headers.get("Set-Cookie", "")
+            return cookie.split("_streamlit_xsrf=", 1)[1].split(";", 1)[0] if "_streamlit_xsrf=" in cookie else ""
+
+        self.xsrf = await asyncio.to_thread(health)
+        headers = {"Origin": self.url}
+        if self.xsrf:
+            headers["Cookie"] = f"_streamlit_xsrf={self.xsrf}"
+        self._ws = await websockets.connect(
+            self.ws_url, subprotocols=["streamlit", self.xsrf] if self.xsrf else ["streamlit"],
+            additional_headers=headers, max_size=None, open_timeout=self.timeout, ping_interval=None)
+        self._reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def _read(self) -> None:
+        try:
+            async for frame in self._ws:
+                msg = ForwardMsg()
+                msg.ParseFromString(frame)
+                await self._inbox.put((len(frame), msg))
+        except websockets.ConnectionClosed as e:
+            await self._inbox.put((0, e))
+
+    async def _next(self, deadline: float):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise asyncio.TimeoutError
+        size, msg = await asyncio.wait_for(self._inbox.get(), remaining)
+        if isinstance(msg, Exception):
+            raise ProtocolError(f"websocket closed: {msg}")
+        return size, msg
+
+    # ---- runs -------------------------------------------------------------------------------------------------
+    def _state(self, key: str, trigger: bool = False):
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        wid = self.widgets[key][0]
+        ws = WidgetState(id=wid)
+        if trigger:
+            ws.trigger_value = True
+        else:
+            ws.MergeFrom(self.values[key])
+            ws.id = wid
+        return ws
+
+    async def run(self, *, page: str | None = None, fragment_of: str | None = None,
+                  trigger: str | None = None) -> Run:
+        """Send a rerun as the frontend would and wait for script_finished. `page`: a sidebar title or url path;
+        `fragment_of`: the key of a widget inside an st.fragment (only that fragment reruns); `trigger`: a button key
+        clicked in this run."""
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.page_script_hash = self.pages[page] if page else self.page_hash
+        for key in self.values:
+            if key in self.widgets:
+                cs.widget_states.widgets.append(self._state(key))
+        if trigger:
+            cs.widget_states.widgets.append(self._state(trigger, trigger=True))
+        if fragment_of:
+            cs.fragment_id = self.widgets[fragment_of][1]
+        cs.cached_message_hashes.extend(h for h, seen in self.cache.items() if self.runs - seen <= 2)
+        cs.context_info.timezone = "UTC"
+        cs.context_info.locale = self.locale
+        cs.context_info.url = self.url + "/"
+        cs.context_info.color_scheme = "light"
+        return await self._send_and_wait(msg)
+
+    async def _send_and_wait(self, msg: BackMsg) -> Run:
+        run = Run()
+        start = time.perf_counter()
+        deadline = time.monotonic() + self.timeout
+        await self._ws.send(msg.SerializeToString())
+        try:
+            while True:
+                size, m = await self._next(deadline)
+                run.frames += 1
+                run.bytes += size
+                run.messages.append(m)
+                self._absorb(m, run)
+                if m.WhichOneof("type") == "script_finished":
+                    run.status = m.script_finished
+                    if m.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                        continue  # a rerun superseded this one: its own script_finished follows
+                    break
+        except asyncio.TimeoutError:
+            run.errors.append(f"no script_finished within {self.timeout:.0f} s")
+        except ProtocolError as e:
+            run.errors.append(str(e))
+        run.ms = (time.perf_counter() - start) * 1000
+        if run.status is not None and run.status not in FINISHED:
+            run.errors.append(f"script finished with status {run.status}")
+        self.runs += 1
+        self.total_bytes += run.bytes
+        return run
+
+    def _absorb(self, m: ForwardMsg, run: Run) -> None:
+        kind = m.WhichOneof("type")
+        if m.metadata.cacheable and m.hash:
+            self.cache[m.hash] = self.runs
+        elif kind == "ref_hash":
+            self.cache[m.ref_hash] = self.runs
+        if kind == "new_session":
+            ns = m.new_session
+            if ns.initialize.session_id:
+                self.session_id = ns.initialize.session_id
+            self.page_hash = ns.page_script_hash
+        elif kind == "navigation":
+            for p in m.navigation.app_pages:
+                self.pages[p.page_name] = p.page_script_hash
+                self.pages[p.url_pathname] = p.page_script_hash
+            if m.navigation.page_script_hash:
+                self.page_hash = m.navigation.page_script_hash
+        elif kind == "delta" and m.delta.WhichOneof("type") == "new_element":
+            el = m.delta.new_element
+            what = el.WhichOneof("type")
+            if what == "exception":
+                run.errors.append(f"exception: {el.exception.type}: {el.exception.message[:200]}")
+            elif what == "alert" and el.alert.format == el.alert.ERROR:
+                run.errors.append(f"error shown: {el.alert.body[:200]}")
+            sub = getattr(el, what, None)
+            wid = getattr(sub, "id", "") if sub is not None else ""
+            if wid and key_of(wid):
+                self.widgets[key_of(wid)] = (wid, m.delta.fragment_id, sub)
+
+    # ---- what a learner does ------------------------------------------------------------------------------------
+    async def open(self) -> Run:
+        """Load the app (the first run, on the default page)."""
+        await self.connect()
+        msg = BackMsg()
+        msg.rerun_script.context_info.timezone = "UTC"
+        msg.rerun_script.context_info.locale = self.locale
+        msg.rerun_script.context_info.url = self.url + "/"
+        msg.rerun_script.context_info.color_scheme = "light"
+        msg.rerun_script.widget_states.SetInParent()
+        return await self._send_and_wait(msg)
+
+    async def click(self, key: str) -> Run:
+        """Click the button `key`; inside a fragment only the fragment reruns, as in the browser."""
+        frag = self.widgets[key][1]
+        return await self.run(trigger=key, fragment_of=key if frag else None)
+
+    def disabled(self, key: str) -> bool:
+        return bool(getattr(self.widgets[key][2], "disabled", False))
+
+    async def slide(self, key: str, value: float) -> Run:
+        """Move the slider `key` to `value` (inside a fragment, only the fragment reruns). The value is sent once:
+        afterwards the server's own value wins, as in the browser when a callback moves the slider."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        frag = self.widgets[key][1]
+        self.values[key] = WidgetState()
+        self.values[key].double_array_value.data.append(value)
+        try:
+            return await self.run(fragment_of=key if frag else None)
+        finally:
+            del self.values[key]
+
+    async def set_text(self, key: str, value: str) -> Run:
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        self.values[key] = WidgetState(string_value=value)
+        return await self.run()
+
+    async def select(self, key: str, option_label: str) -> Run:
+        """A selectbox sends the label of the chosen option (as the frontend does)."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        self.values[key] = WidgetState(string_value=option_label)
+        return await self.run()
+
+    async def upload(self, key: str, name: str, data: bytes, mime: str = "image/jpeg") -> Run:
+        """The file_uploader `key`: ask for an upload URL, PUT the file there, rerun with the uploader's new state."""
+        from streamlit.proto.Common_pb2 import FileURLs
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        req = BackMsg()
+        req.file_urls_request.request_id = str(uuid.uuid4())
+        req.file_urls_request.file_names.append(name)
+        req.file_urls_request.session_id = self.session_id
+        await self._ws.send(req.SerializeToString())
+        deadline = time.monotonic() + self.timeout
+        while True:
+            size, m = await self._next(deadline)
+            self.total_bytes += size
+            if m.WhichOneof("type") == "file_urls_response" and m.file_urls_response.response_id == req.file_urls_request.request_id:
+                break
+        resp = m.file_urls_response
+        if resp.error_msg:
+            raise ProtocolError(f"upload refused: {resp.error_msg}")
+        urls: FileURLs = resp.file_urls[0]
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                f"Content-Type: {mime}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+
+        def put():
+            r = urllib.request.Request(self.url + urls.upload_url, data=body, method="PUT", headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self.xsrf,
+                "Cookie": f"_streamlit_xsrf={self.xsrf}", "Origin": self.url})
+            with urllib.request.urlopen(r, timeout=self.timeout) as answer:
+                return answer.status
+
+        status = await asyncio.to_thread(put)
+        if status != 204:
+            raise ProtocolError(f"upload PUT answered {status}")
+        state = WidgetState()
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.name, info.size, info.file_id = name, len(data), urls.file_id
+        info.file_urls.CopyFrom(urls)
+        self.values[key] = state
+        return await self.run()
