@@ -108,8 +108,7 @@ def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, 
     one label per row and column costs far fewer bytes than a hover text per cell."""
     trace = go.Heatmap(z=np.asarray(z, dtype=np.float32), x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax,
                        hoverongaps=False, hovertemplate=(hovertemplate + "<extra></extra>") if hovertemplate else None)
-    fig = go.Figure(trace)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
-                      xaxis_title=xaxis, yaxis_title=yaxis)
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    # one constructor call: Plotly validates the whole figure again on every update_* call, and heatmaps are redrawn
+    # on every step of the attention explorer
+    return go.Figure(trace, dict(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
+                                 xaxis=dict(title=xaxis), yaxis=dict(title=yaxis, autorange="reversed")))

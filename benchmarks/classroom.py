@@ -45,6 +45,8 @@ class Learner:
     def __init__(self, i: int, url: str, args, folder: str | None):
         self.i, self.url, self.args, self.folder = i, url, args, folder
         self.steps: list[float] = []
+        self.step_starts: list[float] = []  # time.perf_counter() at each click
+        self.explorer_open: float | None = None  # when this learner's explorer was on screen
         self.upload_ms: float | None = None
         self.errors: list[str] = []
         self.failed_steps = 0
@@ -70,6 +72,7 @@ class Learner:
             if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
                 self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
             run = self.check(await s.run(page=server.ATTENTION), "open the attention explorer")
+            self.explorer_open = time.perf_counter()
             tokens = "197×197" if self.folder else "50×50"  # the attention matrix this model draws
             if not any(tokens in t for t in run.texts()):
                 self.errors.append(f"learner {self.i}: the explorer does not show {tokens} attention matrices")
@@ -80,6 +83,7 @@ class Learner:
                 if s.disabled(key):
                     forward = not forward
                     key = "att_next" if forward else "att_prev"
+                self.step_starts.append(time.perf_counter())
                 run = self.check(await s.click(key), f"step {k + 1}")
                 self.steps.append(run.ms)  # a step that failed took its time too
                 self.failed_steps += bool(run.errors)
@@ -127,8 +131,12 @@ async def classroom(n: int, args, folder: str | None) -> dict:
     uploads = [learner.upload_ms for learner in learners if learner.upload_ms is not None]
     errors = [e for learner in learners for e in learner.errors]
     failed = sum(learner.failed_steps for learner in learners)
+    # steady state: the steps taken after every learner had uploaded and opened the explorer
+    settled = max((learner.explorer_open for learner in learners if learner.explorer_open), default=0)
+    steady = [ms for learner in learners for ms, at in zip(learner.steps, learner.step_starts) if at > settled]
     p = server.percentile
     result = {"n": n, "steps": len(steps), "p50": p(steps, 50), "p95": p(steps, 95), "max": max(steps, default=0),
+              "steady_p50": p(steady, 50), "steady_p95": p(steady, 95), "steady_steps": len(steady),
               "upload_p50": p(uploads, 50), "upload_p95": p(uploads, 95), "errors": len(errors), "failed_steps": failed,
               "finished": sum(learner.done for learner in learners), "rss_start": rss[0] if rss else 0,
               "rss_peak": max(rss, default=0), "rss_end": rss[-1] if rss else 0, "wall": wall,
@@ -136,6 +144,8 @@ async def classroom(n: int, args, folder: str | None) -> dict:
     print(f"  N = {n:3d}: {result['finished']}/{n} learners finished, {len(steps)} steps: step p50 {result['p50']:6.0f} ms, "
           f"p95 {result['p95']:6.0f} ms, max {result['max']:6.0f} ms; upload+analysis p50 {result['upload_p50']:6.0f} ms, "
           f"p95 {result['upload_p95']:6.0f} ms; errors {len(errors)} ({failed} of the steps)", flush=True)
+    print(f"           steady state (the {len(steady)} steps after the last learner had uploaded and opened the "
+          f"explorer): p50 {result['steady_p50']:.0f} ms, p95 {result['steady_p95']:.0f} ms", flush=True)
     print(f"           server RSS {result['rss_start']:.0f} MB at start, peak {result['rss_peak']:.0f} MB, "
           f"{result['rss_end']:.0f} MB at the end; {wall:.0f} s wall; CPU: server {result['server_cpu']:.0f} s, "
           f"these clients {result['client_cpu']:.0f} s", flush=True)

@@ -137,6 +137,15 @@ def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tu
     return picture, boxes, buf.getvalue()
 
 
+@st.cache_data(show_spinner=False)
+def uniform_distance(g: int, P: int) -> float:
+    """The mean attention distance of a head that looks everywhere equally (cached: it depends only on the grid, and
+    computing it costs a few ms on every step)."""
+    T = g * g + 1
+    even = torch.full((1, T, T), 1.0 / T)  # (1, T, T): a head that looks everywhere equally
+    return float(mean_attention_distance(even, g, P)[0])
+
+
 def encoded(picture: np.ndarray, fmt: str) -> bytes:
     """A picture as the bytes st.image serves. JPEG (quality 90) for maps over a photo: a few KB, and ten times
     quicker to make than PNG, which matters on every step; PNG for hard-edged pictures (the grid, and maps over a
@@ -162,10 +171,12 @@ def matrix_chart(z: np.ndarray, labels: list[str], grid: int, block: int, query_
     rows = list(range(0, grid, max(1, -(-grid // 8))))[1:]  # ticks at the first patch of some image rows
     ticks = [labels[0]] + [labels[1 + (r * grid) // block] for r in rows]
     text = [t("attention.cls")] + [str(r * grid) for r in rows]
-    fig.update_xaxes(tickvals=ticks, ticktext=text, tickangle=0, constrain="domain")
-    fig.update_yaxes(tickvals=ticks, ticktext=text, scaleanchor="x", constrain="domain")
-    fig.add_shape(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5, y1=query_row + 0.5,
-                  line=dict(color="#00e5ff", width=2))
+    # one update_layout, not one call per axis and shape: Plotly validates the figure on every call (this runs on
+    # every step)
+    fig.update_layout(xaxis=dict(tickvals=ticks, ticktext=text, tickangle=0, constrain="domain"),
+                      yaxis=dict(tickvals=ticks, ticktext=text, scaleanchor="x", constrain="domain"),
+                      shapes=[dict(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5,
+                                   y1=query_row + 0.5, line=dict(color="#00e5ff", width=2))])
     return bare(fig)
 
 
@@ -173,46 +184,46 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
     """The chosen query's attention over the image grid; every cell is a clickable point."""
     g = weights.shape[0]
     rows, cols = np.divmod(np.arange(g * g), g)
-    fig = go.Figure(go.Heatmap(z=weights.astype(np.float32), colorscale=INFERNO, hoverinfo="skip",
-                               colorbar=dict(thickness=10, len=0.9)))
-    fig.add_trace(go.Scatter(x=cols.astype(np.int16), y=rows.astype(np.int16), mode="markers",
-                             marker=dict(size=max(6, 300 // g), symbol="square", color="rgba(0,0,0,0)"),
-                             customdata=weights.reshape(-1).astype(np.float32), text=[str(k) for k in range(g * g)],
-                             hovertemplate=hover + "<extra></extra>", showlegend=False,
-                             selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
     r, c = divmod(query, g)
-    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="#00e5ff", width=3))
-    fig.update_xaxes(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", clickmode="event+select",
-                      dragmode=False)
-    return bare(fig)
+    return bare(go.Figure(  # built in one call, as in distance_chart
+        [go.Heatmap(z=weights.astype(np.float32), colorscale=INFERNO, hoverinfo="skip",
+                    colorbar=dict(thickness=10, len=0.9)),
+         go.Scatter(x=cols.astype(np.int16), y=rows.astype(np.int16), mode="markers",
+                    marker=dict(size=max(6, 300 // g), symbol="square", color="rgba(0,0,0,0)"),
+                    customdata=weights.reshape(-1).astype(np.float32), text=[str(k) for k in range(g * g)],
+                    hovertemplate=hover + "<extra></extra>", showlegend=False,
+                    selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))],
+        dict(shapes=[dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                          line=dict(color="#00e5ff", width=3))],
+             xaxis=dict(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain"),
+             yaxis=dict(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"),
+             height=340, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", clickmode="event+select",
+             dragmode=False)))
 
 
 def distance_chart(dist: np.ndarray, layer: int, head: int, uniform: float) -> go.Figure:
     """Paper Fig. 7 (right) for this picture: one dot per head, layer on x, the current head highlighted, and the
-    distance of a head that would spread its attention evenly as a dashed line."""
+    distance of a head that would spread its attention evenly as a dashed line. Built in one call: Plotly validates
+    the whole figure on every add_trace / update_* call, and this runs on every step."""
     L, H = dist.shape
     layers, heads = np.divmod(np.arange(L * H), H)
     hover = t("attention.hover_distance") + "<extra></extra>"
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0.5, L + 0.5], y=[uniform, uniform], mode="lines", hoverinfo="skip",
-                             line=dict(color="rgba(230,40,40,0.45)", dash="dash"),
-                             name=t("attention.distance_uniform", u=uniform)))
-    fig.add_trace(go.Scatter(x=np.arange(1, L + 1), y=dist.mean(axis=1).astype(np.float32), mode="lines",
-                             line=dict(color="rgba(120,120,120,0.5)", dash="dot"), name=t("attention.distance_mean"),
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=(layers + 1).astype(np.int16), y=dist.reshape(-1).astype(np.float32), mode="markers",
-                             marker=dict(size=8, color="#4c78a8", opacity=0.75), hovertemplate=hover,
-                             customdata=(heads + 1).astype(np.int16), name=t("attention.distance_heads")))
-    fig.add_trace(go.Scatter(x=[layer], y=[float(dist[layer - 1, head - 1])], mode="markers",
-                             marker=dict(size=16, color="#e62828", line=dict(color="black", width=1.5)),
-                             customdata=[head], hovertemplate=hover, name=t("attention.distance_current")))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2),
-                      xaxis_title=t("attention.distance_x"), yaxis_title=t("attention.distance_y"))
-    fig.update_xaxes(dtick=1)
-    fig.update_yaxes(rangemode="tozero")
-    return bare(fig)
+    return bare(go.Figure(
+        [go.Scatter(x=[0.5, L + 0.5], y=[uniform, uniform], mode="lines", hoverinfo="skip",
+                    line=dict(color="rgba(230,40,40,0.45)", dash="dash"),
+                    name=t("attention.distance_uniform", u=uniform)),
+         go.Scatter(x=np.arange(1, L + 1), y=dist.mean(axis=1).astype(np.float32), mode="lines",
+                    line=dict(color="rgba(120,120,120,0.5)", dash="dot"), name=t("attention.distance_mean"),
+                    hoverinfo="skip"),
+         go.Scatter(x=(layers + 1).astype(np.int16), y=dist.reshape(-1).astype(np.float32), mode="markers",
+                    marker=dict(size=8, color="#4c78a8", opacity=0.75), hovertemplate=hover,
+                    customdata=(heads + 1).astype(np.int16), name=t("attention.distance_heads")),
+         go.Scatter(x=[layer], y=[float(dist[layer - 1, head - 1])], mode="markers",
+                    marker=dict(size=16, color="#e62828", line=dict(color="black", width=1.5)),
+                    customdata=[head], hovertemplate=hover, name=t("attention.distance_current"))],
+        dict(height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2),
+             xaxis=dict(title=t("attention.distance_x"), dtick=1),
+             yaxis=dict(title=t("attention.distance_y"), rangemode="tozero"))))
 
 
 # ---- session state: the position (layer, head) and the query patch -------------------------------------------------
@@ -344,9 +355,7 @@ def explorer(c: ui.Current) -> None:
     st.subheader(t("attention.distance_title"))
     left, right = st.columns([3, 2])
     with left:
-        even = torch.full((1, T, T), 1.0 / T)  # (1, T, T): a head that looks everywhere equally
-        uniform = float(mean_attention_distance(even, g, P)[0])
-        st.plotly_chart(distance_chart(a.distances, layer, head, uniform), key="att_distance",
+        st.plotly_chart(distance_chart(a.distances, layer, head, uniform_distance(g, P)), key="att_distance",
                         config={"displaylogo": False})
     with right:
         st.markdown(t("attention.distance_paper"))
