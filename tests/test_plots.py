@@ -14,7 +14,8 @@ def test_figures_from_many_threads_at_once():
     def draw():
         try:
             for _ in range(5):
-                fig = plots.patch_grid_figure(view, 4)
+                fig, ax = plots.subplots(figsize=(3, 3))
+                ax.imshow(view)
                 fig.canvas.draw()
                 assert np.asarray(fig.canvas.buffer_rgba()).shape[-1] == 4
                 fig.savefig(io.BytesIO(), format="png")
@@ -27,3 +28,29 @@ def test_figures_from_many_threads_at_once():
     for th in threads:
         th.join()
     assert not errors, errors[:3]
+
+
+def test_patch_grid_picture_draws_the_grid_over_the_pixels_and_numbers_every_patch():
+    view = np.zeros((28, 28, 3), np.uint8)  # black: the white numbers and red lines stand out
+    view[:, :, 2] = np.arange(28, dtype=np.uint8)[None, :] * 9  # each column its own blue, to check the pixels
+    bare = plots.patch_grid_picture(view, 4, numbers=False, side=700)
+    cell = 4 * 25  # 700 // 28 = 25 screen pixels per image pixel
+    assert bare.shape == (700, 700, 3)
+    for k in range(1, 7):  # the grid lines, between patches
+        assert tuple(bare[k * cell, 10]) == (230, 40, 40)
+        assert tuple(bare[10, k * cell]) == (230, 40, 40)
+    inside = bare[cell + 10:2 * cell - 10, cell + 10:2 * cell - 10]
+    assert (inside == np.repeat(np.repeat(view[4:8, 4:8], 25, 0), 25, 1)[10:-10, 10:-10]).all()  # hard pixel edges
+
+    numbered = plots.patch_grid_picture(view, 4, numbers=True, side=700)
+    for k in range(49):  # a white digit in the middle of every patch, and nothing white elsewhere in the patch
+        r, c = divmod(k, 7)
+        middle = numbered[r * cell + 30:r * cell + 70, c * cell + 25:c * cell + 75]
+        assert (middle.min(axis=-1) > 200).any(), k
+    assert not (bare.min(axis=-1) > 200).any()
+
+
+def test_patch_grid_picture_other_sizes():
+    view = np.zeros((224, 224, 3), np.uint8)
+    assert plots.patch_grid_picture(view, 16).shape == (672, 672, 3)  # 224 · 3
+    assert plots.patch_grid_picture(view[:30, :30], 7, side=300).shape == (280, 280, 3)  # 4×4 patches of 7; 2 px cut

@@ -3,20 +3,32 @@ import io
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
-from app import plots, ui
+from app import core, plots, ui
 from app.i18n import t
 from vit_core.images import model_view
 from vit_core.patches import patchify
 
 
+# Every picture on this page depends only on the picture and the model, so each is drawn once and its encoded
+# bytes are cached: a class that uploads at once shares two cores, and re-encoding a 1024-pixel photo on every run
+# of this page cost more than everything else on it.
 @st.cache_data(max_entries=64, show_spinner=False)
 def patch_grid_png(view: np.ndarray, patch: int, numbers: bool = True) -> bytes:
-    """The numbered patch grid as the PNG that is shown and downloaded (cached: drawing it costs ~0.15 s, on every
-    run of this page for every learner, and it changes only with the picture and the patch size)."""
+    """The numbered patch grid, as the PNG that is shown and downloaded."""
+    return plots.png(plots.patch_grid_picture(view, patch, numbers))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, bytes, bytes]:
+    """The upload with the model's crop outlined (JPEG: it is a photo), the model's view blown up, and the patches
+    laid apart (PNG: hard pixel edges)."""
+    a, cfg = core.analyse(image_bytes, model_id), core.get_model(model_id).config
     buf = io.BytesIO()
-    plots.patch_grid_figure(view, patch, numbers).savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    return buf.getvalue()
+    Image.fromarray(plots.crop_overlay(a.original, a.crop)).save(buf, format="JPEG", quality=90)
+    return (buf.getvalue(), plots.png(plots.upscale(a.model_view, 336)),
+            plots.png(plots.patches_apart(a.model_view, cfg.patch_size, zoom=max(1, 320 // cfg.image_size))))
 
 
 c = ui.current()
@@ -30,10 +42,11 @@ left, right = st.columns(2)
 with left:
     st.subheader(t("patches.original"))
     w, h = a.original_size
-    st.image(plots.crop_overlay(a.original, a.crop), caption=t("patches.original_caption", w=w, h=h))
+    original, enlarged, apart = pictures(c.image_bytes, c.model_id)
+    st.image(original, caption=t("patches.original_caption", w=w, h=h))
 with right:
     st.subheader(t("patches.model_view", S=S))
-    st.image(plots.upscale(a.model_view, 336), caption=t("patches.model_view_caption", S=S))
+    st.image(enlarged, caption=t("patches.model_view_caption", S=S))
     pre = c.model.preprocess
     how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
     st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
@@ -45,7 +58,7 @@ with left:
     st.image(grid_png)
     st.download_button(t("common.download_png"), grid_png, file_name="patch_grid.png", mime="image/png", key="dl_grid")
 with right:
-    st.image(plots.patches_apart(a.model_view, P, zoom=max(1, 320 // S)), caption=t("patches.apart_caption", N=cfg.num_patches))
+    st.image(apart, caption=t("patches.apart_caption", N=cfg.num_patches))
 ui.shape(t("patches.shape_image"), a.trace["pixel_values"].shape, t("patches.shape_image_meaning"))
 ui.shape(t("patches.shape_patches"), a.trace["patches"].shape, t("patches.shape_patches_meaning", P=P, C=cfg.num_channels))
 

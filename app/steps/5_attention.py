@@ -93,8 +93,8 @@ def overlay(view: np.ndarray, heat: np.ndarray, patch: int | None = None) -> np.
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tuple[str, str]):
-    """Every head of every layer as a small map, in one matplotlib figure (cached: it changes only with the picture,
-    the query and the language, not with the step). Rows are layers and columns heads, numbered from 1; `names` are
+    """Every head of every layer as a small map, in one picture drawn with PIL (cached: it changes only with the
+    picture, the query and the language, not with the step). Rows are layers and columns heads, numbered from 1; `names` are
     the axis titles ("layer", "head"). Returns the picture (RGB), each map's box in its pixels, and the PNG."""
     att = core.analyse(image_bytes, model_id).trace["attentions"][:, 0]  # (L, H, T, T)
     L, H, T, _ = att.shape
@@ -111,30 +111,24 @@ def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tu
             y, x = i * (cell + gap), j * (cell + gap)
             mosaic[y:y + cell, x:x + cell] = colored[i, j].repeat(zoom, 0).repeat(zoom, 1)
     scale = max(1, round(560 / max(mosaic.shape[:2])))
-    left, top, right, bottom, dpi = 74, 46, 8, 8, 100
-    w, h = mosaic.shape[1] * scale, mosaic.shape[0] * scale
-    fig = plots.figure(figsize=((w + left + right) / dpi, (h + top + bottom) / dpi), dpi=dpi)
-    ax = fig.add_axes(((left / (w + left + right)), bottom / (h + top + bottom),
-                       w / (w + left + right), h / (h + top + bottom)))
-    ax.imshow(mosaic, interpolation="nearest", extent=(0, mosaic.shape[1], mosaic.shape[0], 0))
-    centres = lambda n: [k * (cell + gap) + cell / 2 for k in range(n)]  # noqa: E731
-    ax.set_xticks(centres(H), [str(k + 1) for k in range(H)])
-    ax.set_yticks(centres(L), [str(k + 1) for k in range(L)])
-    ax.xaxis.tick_top()
-    ax.xaxis.set_label_position("top")
-    ax.set_ylabel(names[0], fontsize=11, rotation=0, ha="right", va="center")  # upright: Hangul reads sideways badly
-    ax.set_xlabel(names[1], fontsize=11)
-    ax.tick_params(length=0, labelsize=10)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    fig.canvas.draw()
-    picture = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    left, top, gap_px = 74, 46, 8  # room for the layer numbers and title (left), the head numbers and title (top)
+    big = mosaic.repeat(scale, 0).repeat(scale, 1)
+    im = Image.new("RGB", (left + big.shape[1] + gap_px, top + big.shape[0] + gap_px), "white")
+    im.paste(Image.fromarray(big), (left, top))
+    draw = ImageDraw.Draw(im)
+    number, title = plots.pil_font(14), plots.pil_font(15, names[0] + names[1])
+    centre = lambda k: (k * (cell + gap) + cell / 2) * scale  # noqa: E731 — a map's middle, in picture pixels
+    for j in range(H):
+        draw.text((left + centre(j), top - 6), str(j + 1), font=number, fill="black", anchor="md")
+    for i in range(L):
+        draw.text((left - 8, top + centre(i)), str(i + 1), font=number, fill="black", anchor="rm")
+    draw.text((left + big.shape[1] / 2, top - 26), names[1], font=title, fill="black", anchor="md")
+    draw.text((left - 32, top + big.shape[0] / 2), names[0], font=title, fill="black", anchor="rm")  # upright
+    picture = np.asarray(im)
     boxes = {(i, j): (left + j * (cell + gap) * scale, top + i * (cell + gap) * scale,
                       left + (j * (cell + gap) + cell) * scale, top + (i * (cell + gap) + cell) * scale)
              for i in range(L) for j in range(H)}
-    return picture, boxes, buf.getvalue()
+    return picture, boxes, plots.png(picture)
 
 
 @st.cache_data(show_spinner=False)
