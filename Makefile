@@ -21,7 +21,7 @@ system:  ## Debian packages the tests need: Fashion-MNIST and Chromium
 	scripts/install_system_packages.sh
 
 run: $(VENV)/.runtime
-	$(VENV)/bin/streamlit run app/main.py --server.port $(PORT)
+	$(PY) -m app --server.port $(PORT)  # streamlit run app/main.py, with TCP_NODELAY (app/serve.py)
 
 test: system $(VENV)/.dev
 	$(PY) -m pytest -q

@@ -35,8 +35,9 @@ def free_port() -> int:
 
 
 def command(port: int, options: tuple[str, ...] = ()) -> list[str]:
-    """`streamlit run app/main.py` on `port`; `options` are extra flags such as "--runner.postScriptGC=false"."""
-    return [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+    """The app's server as `make run` starts it (`python -m app`: `streamlit run app/main.py` with TCP_NODELAY, see
+    app/serve.py) on `port`; `options` are extra flags such as "--runner.postScriptGC=false"."""
+    return [sys.executable, "-m", "app", "--server.port", str(port),
             "--server.address", "127.0.0.1", "--server.headless", "true", *options]
 
 

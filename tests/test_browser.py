@@ -1,4 +1,4 @@
-"""The real thing: `streamlit run` on a free port, driven by the system Chromium through Playwright.
+"""The real thing: the app's server (`python -m app`, as `make run` starts it) on a free port, driven by the system Chromium through Playwright.
 
 Loads the app, uploads a picture, walks every page (saving a screenshot of each to test-artifacts/), opens the
 attention explorer, steps a head, and checks that no exception is shown and no request left localhost.
@@ -39,7 +39,7 @@ def free_port() -> int:
 def server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+        [sys.executable, "-m", "app", "--server.port", str(port),  # as `make run` starts it
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
