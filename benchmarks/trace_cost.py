@@ -11,7 +11,9 @@ For the shipped teaching model (assets/models/fashion-vit) and a random ViT-B/16
 - transformers: `ViTForImageClassification.from_pretrained(<our save_model folder>, attn_implementation="eager")`
                 called with output_attentions=True, output_hidden_states=True — the same weights, the same outputs;
 
-and prints the median (and p10–p90) of `--runs` calls each, the ratios, and where the trace's extra time goes:
+and prints the median (and p10–p90) of `--runs` calls each and the ratios: of the medians, and the median of the
+ratios within one round (robust to load that drifts during the run); the same for CPU time (all threads of this
+process: what the call costs a shared server, whatever else is running); and where the trace's extra time goes:
 the attention step alone, the fused kernel against `vit_core.model.attention` (which must return the
 probabilities) on this model's q, k, v. It also checks that the three agree (logits, every attention matrix).
 
@@ -47,21 +49,33 @@ def b16() -> ViT:
     return init_weights(ViT(cfg), seed=0).eval().requires_grad_(False)
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def timed(fn) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
 
-def round_robin(fns: dict, runs: int, warmup: int) -> dict[str, list[float]]:
+def round_robin(fns: dict, runs: int, warmup: int, cpu: dict | None = None) -> dict[str, list[float]]:
+    """Wall ms of `runs` calls of each function, taken in turn; their CPU ms go to `cpu` when given."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times = {name: [] for name in fns}
     for _ in range(runs):
         for name, fn in fns.items():
-            times[name].append(timed(fn))
+            wall, used = timed(fn)
+            times[name].append(wall)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(used)
     return times
+
+
+def ratios(times: dict[str, list[float]], a: str, b: str) -> str:
+    """a / b: of the medians, and the median of the per-round ratios."""
+    of_medians = statistics.median(times[a]) / statistics.median(times[b])
+    paired = statistics.median(x / y for x, y in zip(times[a], times[b]))
+    return f"{of_medians:.3f} (paired {paired:.3f})"
 
 
 def summary(xs: list[float]) -> str:
@@ -91,7 +105,9 @@ def bench(name: str, model: ViT, runs: int, warmup: int) -> dict[str, float]:
     agree = max([(tr.logits - logits).abs().max().item(), (tr.logits - ref.logits).abs().max().item()]
                 + [(a - b).abs().max().item() for a, b in zip(tr.attentions, ref.attentions)])
 
-    times = round_robin({"forward": forward, "trace": lambda: model.trace(x), "transformers": hf_call}, runs, warmup)
+    cpu: dict[str, list[float]] = {}
+    times = round_robin({"forward": forward, "trace": lambda: model.trace(x), "transformers": hf_call}, runs, warmup,
+                        cpu)
 
     # where the extra time goes: the attention step on this model's own q, k, v (layer 1), fused vs explicit
     block = model.blocks[0]
@@ -106,8 +122,12 @@ def bench(name: str, model: ViT, runs: int, warmup: int) -> dict[str, float]:
           f"{runs} runs each after {warmup} warm-up rounds; largest difference trace/forward/transformers {agree:.1e}")
     for k in ("forward", "trace", "transformers"):
         print(f"  {k:13s} {summary(times[k])}")
-    print(f"  trace / forward      = {med['trace'] / med['forward']:.3f}   (target ≤ 1.10)")
-    print(f"  trace / transformers = {med['trace'] / med['transformers']:.3f}   (target ≤ 1.00)")
+    print(f"  CPU time (all threads): forward {statistics.median(cpu['forward']):.2f} ms, trace "
+          f"{statistics.median(cpu['trace']):.2f} ms, transformers {statistics.median(cpu['transformers']):.2f} ms")
+    print(f"  trace / forward      = {ratios(times, 'trace', 'forward')} wall, "
+          f"{ratios(cpu, 'trace', 'forward')} CPU   (target ≤ 1.10)")
+    print(f"  trace / transformers = {ratios(times, 'trace', 'transformers')} wall, "
+          f"{ratios(cpu, 'trace', 'transformers')} CPU   (target ≤ 1.00)")
     s, e = statistics.median(inner["sdpa"]), statistics.median(inner["explicit"])
     print(f"  attention step alone, one layer: fused SDPA {s * 1000:.0f} µs, explicit with probabilities "
           f"{e * 1000:.0f} µs; × {L} layers = {(e - s) * L:.2f} ms of the "

@@ -25,7 +25,7 @@ from .patches import patchify
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """softmax(QKᵀ / √d) · V, returning the output and the attention probabilities."""
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, H, T, T)
+    scores = (q / math.sqrt(q.shape[-1])) @ k.transpose(-2, -1)  # (B, H, T, T) = QKᵀ/√d, scaling the smaller Q
     probs = scores.softmax(dim=-1)  # each row sums to 1
     return probs @ v, probs  # (B, H, T, d), (B, H, T, T)
 
@@ -188,7 +188,7 @@ def explain_block(block: Block, x: torch.Tensor) -> BlockTrace:
     """Block.forward, one line per named step."""
     ln1 = block.norm1(x)  # (B, T, D)
     q, k, v = block.attn.qkv(ln1)  # 3 × (B, H, T, d)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, H, T, T)
+    scores = (q / math.sqrt(q.shape[-1])) @ k.transpose(-2, -1)  # (B, H, T, T) = QKᵀ/√d, scaling the smaller Q
     probs = scores.softmax(dim=-1)  # (B, H, T, T)
     heads_out = probs @ v  # (B, H, T, d)
     attn_out = block.attn.proj(rearrange(heads_out, "b h t d -> b t (h d)"))  # (B, T, D)
