@@ -105,6 +105,14 @@ def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side:
     return np.asarray(im.convert("RGB"))
 
 
+def figure_png(fig: Figure, max_width: int = 1400) -> bytes:
+    """A matplotlib figure as PNG, drawn once for both the page and its download: 150 dpi, or less where that would be
+    wider than `max_width` pixels (Streamlit shrinks and re-encodes a wider picture on every run)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=min(150.0, max_width / fig.get_figwidth()), bbox_inches="tight")
+    return buf.getvalue()
+
+
 def png(picture: np.ndarray, compress_level: int = 6) -> bytes:
     """An RGB picture as PNG bytes."""
     buf = io.BytesIO()

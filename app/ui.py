@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import inspect
-import io
 import json
 from dataclasses import dataclass
 
@@ -138,11 +137,11 @@ def source(*functions, title: str | None = None) -> None:
             st.code(inspect.getsource(fn), language="python")
 
 
-def figure_download(fig, name: str, key: str) -> None:
-    """A PNG download button for a matplotlib figure."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    st.download_button(t("common.download_png"), buf.getvalue(), file_name=f"{name}.png", mime="image/png", key=key)
+def figure(png: bytes, name: str, key: str) -> None:
+    """A drawn figure (PNG bytes, see plots.figure_png) and a button that downloads the very same picture."""
+    st.image(png, output_format="PNG")
+    st.download_button(t("common.download_png"), png, file_name=f"{name}.png", mime="image/png", key=key,
+                       on_click="ignore")
 
 
 def trace_download(c: Current) -> None:

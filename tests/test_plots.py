@@ -54,3 +54,19 @@ def test_patch_grid_picture_other_sizes():
     view = np.zeros((224, 224, 3), np.uint8)
     assert plots.patch_grid_picture(view, 16).shape == (672, 672, 3)  # 224 · 3
     assert plots.patch_grid_picture(view[:30, :30], 7, side=300).shape == (280, 280, 3)  # 4×4 patches of 7; 2 px cut
+
+
+def test_figure_png_is_capped_in_width_and_keeps_small_figures_at_150_dpi():
+    from PIL import Image
+
+    wide, _ = plots.subplots(figsize=(20, 4))
+    wide.gca().plot([0, 1], [0, 1])
+    small, _ = plots.subplots(figsize=(2, 2))
+    small.gca().plot([0, 1], [1, 0])
+    wide_png, small_png = plots.figure_png(wide, max_width=1400), plots.figure_png(small)
+    assert wide_png[:8] == small_png[:8] == b"\x89PNG\r\n\x1a\n"
+    wide_im, small_im = Image.open(io.BytesIO(wide_png)), Image.open(io.BytesIO(small_png))
+    assert 1000 < wide_im.size[0] <= 1400  # drawn at 70 dpi; bbox_inches="tight" only trims the wide margins
+    assert round(wide_im.info["dpi"][0]) == 70
+    assert round(small_im.info["dpi"][0]) == 150
+    assert 250 <= small_im.size[0] <= 400  # 2 in at 150 dpi, margins trimmed, tick labels added

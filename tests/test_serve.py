@@ -15,7 +15,7 @@ def test_streamlits_own_bind_leaves_nagle_on_on_accepted_sockets():
     listener = starlette_server._bind_socket("127.0.0.1", 0, 8)
     try:
         assert listener.proto == 0  # why asyncio does not set TCP_NODELAY itself (it checks proto == IPPROTO_TCP)
-        with socket.create_connection(listener.getsockname()) as client:
+        with socket.create_connection(listener.getsockname()):
             listener.setblocking(True)
             conn, _ = listener.accept()
             with conn:

@@ -9,7 +9,7 @@ from matplotlib import colormaps, font_manager
 from plotly.subplots import make_subplots
 
 from app import core, plots, ui
-from app.i18n import catalog, t
+from app.i18n import catalog, current_language, t
 from vit_core.analysis import embedding_filters_pca, position_similarity
 from vit_core.model import ViT
 from vit_core.patches import value_name
@@ -43,6 +43,53 @@ def filters_pca(model_id: str) -> tuple[np.ndarray, np.ndarray]:
     """(k, P, P, C) components in [0, 1] and the fraction of variance each explains: they depend on the model only."""
     comps, explained = embedding_filters_pca(core.get_model(model_id), PCS)
     return comps.numpy(), explained.numpy()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def pca_png(model_id: str) -> bytes:
+    """Paper Fig. 7 (left) for this model: the first principal components of E as pictures."""
+    comps, explained = filters_pca(model_id)  # (k, P, P, C), (k,)
+    k, C = len(comps), comps.shape[-1]
+    per_row = min(7, k)
+    n_rows = -(-k // per_row)
+    fig, axes = plots.subplots(n_rows, per_row, figsize=(1.3 * per_row, 1.45 * n_rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < k:
+            ax.imshow(comps[i] if C == 3 else comps[i, ..., 0], cmap=None if C == 3 else "gray",
+                      interpolation="nearest")
+            ax.set_title(f"{i + 1} · {explained[i]:.1%}", fontsize=8)
+    fig.tight_layout()
+    return plots.figure_png(fig)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def similarity_png(model_id: str, lang: str) -> bytes:
+    """Paper Fig. 7 (centre) for this model, one tile per patch, labelled in `lang` (it depends on nothing else)."""
+    model = core.get_model(model_id)
+    g = model.config.grid_size
+    sim = position_similarity(model.pos_embed.detach(), g).numpy()  # (g, g, g, g)
+    side = g + 1  # a tile and a one-cell gap
+    mosaic = np.full((g * side - 1, g * side - 1), np.nan, np.float32)
+    for r in range(g):
+        for col in range(g):
+            mosaic[r * side:r * side + g, col * side:col * side + g] = sim[r, col]
+    fig, ax = plots.subplots(figsize=(6.4, 5.8))
+    im = ax.imshow(mosaic, cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
+    centres = np.arange(g) * side + (g - 1) / 2
+    step = max(1, g // 7)
+    ax.set_xticks(centres[::step], [str(i) for i in range(0, g, step)])
+    ax.set_yticks(centres[::step], [str(i) for i in range(0, g, step)])
+    for set_label, key in ((ax.set_xlabel, "embedding.sim_xlabel"), (ax.set_ylabel, "embedding.sim_ylabel")):
+        label, font = figure_words(key)
+        set_label(label, **font)
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    label, font = figure_words("embedding.sim_colorbar")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).set_label(label, **font)
+    fig.tight_layout()
+    return plots.figure_png(fig)
 
 
 c = ui.current()
@@ -212,30 +259,9 @@ ui.source(ViT.embed)
 st.subheader(t("embedding.sim_title"))
 st.markdown(t("embedding.sim_intro", g=g, N=N))
 sim = a.position_similarity  # (g, g, g, g): [r, c] is the map of the patch at row r, column c
-side = g + 1  # a tile and a one-cell gap
-mosaic = np.full((g * side - 1, g * side - 1), np.nan, np.float32)
-for r in range(g):
-    for col in range(g):
-        mosaic[r * side:r * side + g, col * side:col * side + g] = sim[r, col]
 left, right = st.columns([3, 2])
 with left:
-    fig, ax = plots.subplots(figsize=(6.4, 5.8))
-    im = ax.imshow(mosaic, cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
-    centres = np.arange(g) * side + (g - 1) / 2
-    step = max(1, g // 7)
-    ax.set_xticks(centres[::step], [str(i) for i in range(0, g, step)])
-    ax.set_yticks(centres[::step], [str(i) for i in range(0, g, step)])
-    for set_label, key in ((ax.set_xlabel, "embedding.sim_xlabel"), (ax.set_ylabel, "embedding.sim_ylabel")):
-        label, font = figure_words(key)
-        set_label(label, **font)
-    ax.tick_params(length=0)
-    for s in ax.spines.values():
-        s.set_visible(False)
-    label, font = figure_words("embedding.sim_colorbar")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).set_label(label, **font)
-    fig.tight_layout()
-    st.pyplot(fig, clear_figure=False)
-    ui.figure_download(fig, "position_similarity", key="embedding_dl_sim")
+    ui.figure(similarity_png(c.model_id, current_language()), "position_similarity", key="embedding_dl_sim")
     ui.shape("position_similarity", sim.shape, t("embedding.shape_sim"))
 
 
@@ -264,19 +290,9 @@ st.subheader(t("embedding.pca_title"))
 comps, explained = filters_pca(c.model_id)  # (k, P, P, C), (k,)
 k = len(comps)
 st.markdown(t("embedding.pca_intro", D=D, PPC=PPC, k=k, P=P))
-per_row = min(7, k)
-n_rows = -(-k // per_row)
-fig, axes = plots.subplots(n_rows, per_row, figsize=(1.3 * per_row, 1.45 * n_rows), squeeze=False)
-for i, ax in enumerate(axes.flat):
-    ax.axis("off")
-    if i < k:
-        ax.imshow(comps[i] if C == 3 else comps[i, ..., 0], cmap=None if C == 3 else "gray", interpolation="nearest")
-        ax.set_title(f"{i + 1} · {explained[i]:.1%}", fontsize=8)
-fig.tight_layout()
 left, right = st.columns([3, 2])
 with left:
-    st.pyplot(fig, clear_figure=False)
-    ui.figure_download(fig, "embedding_filters_pca", key="embedding_dl_pca")
+    ui.figure(pca_png(c.model_id), "embedding_filters_pca", key="embedding_dl_pca")
 with right:
     st.markdown(t("embedding.pca_notice", share=float(explained[:min(k, 3)].sum())))
 ui.source(embedding_filters_pca)

@@ -116,6 +116,18 @@ def qkv_figure(bd: dict[str, np.ndarray], head: int, query: int, key: int):
     return fig
 
 
+# Drawn once per picture, model and choice, and kept as PNG bytes: matplotlib takes a few hundred ms a figure, and a
+# class walks through these pages together.
+@st.cache_data(max_entries=32, show_spinner=False)
+def flow_png(image_bytes: bytes, model_id: str, layer: int) -> bytes:
+    return plots.figure_png(flow_figure(core.block_detail(image_bytes, model_id, layer - 1)))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def qkv_png(image_bytes: bytes, model_id: str, layer: int, head: int, query: int, key: int) -> bytes:
+    return plots.figure_png(qkv_figure(core.block_detail(image_bytes, model_id, layer - 1), head, query, key))
+
+
 def row_chart(values: np.ndarray, key: int, title: str, hover: str) -> go.Figure:
     """One row of the scores or probabilities, the chosen key in red."""
     names = [short_name(i) for i in range(len(values))]
@@ -146,9 +158,7 @@ st.header(t("encoder.layer_title"))
 st.markdown(t("encoder.layer_intro", L=L))
 layer = pick(t("encoder.layer_slider", L=L), 1, L, "encoder_layer")
 bd = core.block_detail(c.image_bytes, c.model_id, layer - 1)
-fig = flow_figure(bd)
-st.pyplot(fig, clear_figure=False)
-ui.figure_download(fig, f"encoder_block_layer{layer}", key="encoder_dl_flow")
+ui.figure(flow_png(c.image_bytes, c.model_id, layer), f"encoder_block_layer{layer}", key="encoder_dl_flow")
 st.caption(t("encoder.flow_caption", g=g))
 
 st.subheader(t("encoder.shapes_title", layer=layer))
@@ -176,9 +186,8 @@ with cols[2]:
 key = strongest if key_choice < 0 else key_choice
 scores_row = bd["scores"][head, query]  # (T,)
 
-fig = qkv_figure(bd, head, query, key)
-st.pyplot(fig, clear_figure=False)
-ui.figure_download(fig, f"encoder_qkv_layer{layer}_head{head + 1}", key="encoder_dl_qkv")
+ui.figure(qkv_png(c.image_bytes, c.model_id, layer, head, query, key), f"encoder_qkv_layer{layer}_head{head + 1}",
+          key="encoder_dl_qkv")
 st.caption(t("encoder.qkv_caption", q=token_name(query), k=token_name(key), T=T, d=d))
 
 left, right = st.columns(2)
