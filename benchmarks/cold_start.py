@@ -1,4 +1,4 @@
-"""Cold start: from launching `streamlit run app/main.py` to the first fully drawn page in Chromium.
+"""Cold start: from launching the app server (`python -m app`, as `make run` does) to the first drawn page in Chromium.
 
     python benchmarks/cold_start.py [--repeats 3]
 
@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    started = machine.header("cold start: `streamlit run` to the first drawn page in Chromium")
+    started = machine.header("cold start: `python -m app` to the first drawn page in Chromium")
     times = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)

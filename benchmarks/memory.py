@@ -2,7 +2,7 @@
 
     python benchmarks/memory.py [--uploads 200] [--sessions 4] [--model teaching|b16]
 
-Starts `streamlit run app/main.py` on a free port; `--sessions` protocol clients (benchmarks/stclient.py) open the
+Starts the app server (`python -m app`) on a free port; `--sessions` protocol clients (benchmarks/stclient.py) open the
 attention explorer and take turns uploading a newly generated 1024×768 JPEG (every one different), so every upload
 is a cache miss: a new trace and analysis, a new grid of maps, a new page. After every 10th upload the RSS of the
 streamlit process and its children is printed. The caches are bounded (app/core.py: st.cache_data(max_entries=…),

@@ -1,4 +1,4 @@
-"""Bytes a step sends to the browser, measured in the real browser: Chromium (Playwright) against `streamlit run`.
+"""Bytes a step sends to the browser, measured in the real browser: Chromium (Playwright) against the app server (`python -m app`).
 
     python benchmarks/payload.py [--clicks 20] [--models teaching,b16]
 

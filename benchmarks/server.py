@@ -1,4 +1,4 @@
-"""A real `streamlit run app/main.py` on a free port, as tests/test_browser.py starts it, plus what the benchmarks
+"""The real app server (`python -m app`) on a free port, as tests/test_browser.py starts it, plus what the benchmarks
 need around it: the memory of the server (RSS of the process and its children) and generated pictures to upload.
 
     with server.running() as srv:      # srv.url, srv.pid, srv.rss_mb()

@@ -1,4 +1,4 @@
-"""A lightweight Streamlit client: speaks the browser's protocol to a real `streamlit run` server, without a browser.
+"""A lightweight Streamlit client: speaks the browser's protocol to the real app server, without a browser.
 
 What the frontend does, and this client repeats (read from streamlit/web/server/starlette/ and checked against the
 BackMsgs Chromium sends, see classroom.py --validate):

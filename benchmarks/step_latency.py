@@ -4,7 +4,7 @@
 
 Two measurements, for the teaching model and a random ViT-B/16-shaped checkpoint:
 
-1. server (the figure to quote): a real `streamlit run app/main.py` and one protocol client (benchmarks/stclient.py,
+1. server (the figure to quote): the real app server (`python -m app`) and one protocol client (benchmarks/stclient.py,
    checked against Chromium by classroom.py --validate) on the explorer; a step is ▶ (next head), and every 5th the
    layer slider; the time is from sending the rerun to receiving script_finished, i.e. everything the server does
    for the step, Streamlit's own work included (nothing else runs; the client's CPU is negligible).
