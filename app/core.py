@@ -7,6 +7,7 @@ indexes arrays that already exist.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TEACHING_ID = "teaching"
 TEACHING_PATH = ROOT / "assets" / "models" / "fashion-vit"
 DISPLAY_SIDE = 512  # the original picture is shown at most this big
+
+# One model computation at a time, for the whole server. torch already spreads a single forward over every core, so
+# forwards that run side by side (a class uploading at once) only share the cores: each finishes as late as the last,
+# and each holds its activations meanwhile. Queued, the first upload is analysed first and memory holds one forward.
+# Measured with 30 learners uploading at once (ViT-B/16-shaped, docs/PERFORMANCE.md).
+FORWARD_LOCK = threading.Lock()
 
 
 def model_path(model_id: str) -> Path:
@@ -68,21 +75,24 @@ def analyse(image_bytes: bytes, model_id: str) -> Analysis:
     shown = image.copy()
     shown.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
     scale = shown.width / image.width
-    trace = model.trace(preprocess(image, pre))
-    attentions = [a[0] for a in trace.attentions]  # L × (H, T, T)
-    has_head = trace.logits is not None
-    return Analysis(
-        original=np.asarray(shown),
-        original_size=image.size,
-        crop=tuple(v * scale for v in crop_box(image.size, pre)),
-        model_view=np.asarray(model_view(image, pre)),
-        trace=trace.to_numpy(),
-        probs=trace.logits[0].softmax(-1).numpy() if has_head else None,
-        layer_probs=layer_predictions(model, trace.hidden_states)[:, 0].numpy() if has_head else None,
-        rollout=attention_rollout(attentions).numpy(),
-        distances=torch.stack([mean_attention_distance(a, cfg.grid_size, cfg.patch_size) for a in attentions]).numpy(),
-        position_similarity=position_similarity(model.pos_embed.detach(), cfg.grid_size).numpy(),
-    )
+    pixels = preprocess(image, pre)
+    with FORWARD_LOCK:
+        trace = model.trace(pixels)
+        attentions = [a[0] for a in trace.attentions]  # L × (H, T, T)
+        has_head = trace.logits is not None
+        return Analysis(
+            original=np.asarray(shown),
+            original_size=image.size,
+            crop=tuple(v * scale for v in crop_box(image.size, pre)),
+            model_view=np.asarray(model_view(image, pre)),
+            trace=trace.to_numpy(),
+            probs=trace.logits[0].softmax(-1).numpy() if has_head else None,
+            layer_probs=layer_predictions(model, trace.hidden_states)[:, 0].numpy() if has_head else None,
+            rollout=attention_rollout(attentions).numpy(),
+            distances=torch.stack([mean_attention_distance(a, cfg.grid_size, cfg.patch_size)
+                                   for a in attentions]).numpy(),
+            position_similarity=position_similarity(model.pos_embed.detach(), cfg.grid_size).numpy(),
+        )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -90,7 +100,8 @@ def block_detail(image_bytes: bytes, model_id: str, layer: int) -> dict[str, np.
     """Inside encoder block `layer` for this image: LN, Q, K, V, scores, softmax, … (batch axis dropped)."""
     model = get_model(model_id)
     x = torch.from_numpy(analyse(image_bytes, model_id).trace["hidden_states"][layer])  # (1, T, D)
-    bt = explain_block(model.blocks[layer], x)
+    with FORWARD_LOCK:
+        bt = explain_block(model.blocks[layer], x)
     return {name: value[0].numpy() for name, value in vars(bt).items()}
 
 

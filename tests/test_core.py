@@ -1,0 +1,51 @@
+"""app.core outside the pages: the server-wide queue for model computations."""
+import io
+import threading
+import time
+
+import numpy as np
+from PIL import Image
+
+from app import core
+from vit_core import save_model
+
+
+def picture(shade: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (shade, 255 - shade, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_model, monkeypatch):
+    save_model(tiny_model, tmp_path)
+    model_id = f"path:{tmp_path}"
+    model = core.get_model(model_id)
+    real_trace, guard = model.trace, threading.Lock()
+    running, most = 0, 0
+
+    def slow_trace(x):
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)  # long enough for every other thread to arrive, were nothing holding them back
+        try:
+            return real_trace(x)
+        finally:
+            with guard:
+                running -= 1
+
+    monkeypatch.setattr(model, "trace", slow_trace)
+    shades = [10, 80, 150, 220]
+    results: dict[int, core.Analysis] = {}
+    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, core.analyse(picture(s), model_id)))
+               for s in shades]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert most == 1
+    assert sorted(results) == shades
+    for s in shades:  # and each upload got its own analysis
+        expected = real_trace(core.preprocess(core.load_image(picture(s)), model.preprocess))
+        np.testing.assert_allclose(results[s].trace["logits"], expected.logits.numpy(), rtol=1e-5, atol=1e-6)
