@@ -99,6 +99,7 @@ class Session:
         self.widgets: dict[str, tuple[str, str, object]] = {}  # key → (widget id, fragment id, element proto)
         self.values: dict[str, object] = {}  # key → WidgetState (without id) that this learner has set
         self.cache: dict[str, int] = {}  # hash of a cacheable message → the run it was last seen in
+        self.uploaded: dict[str, str] = {}  # file_uploader key → delete URL of the file it holds now
         self.runs = 0
         self.total_bytes = 0
         self._ws = None
@@ -306,17 +307,24 @@ class Session:
         boundary = uuid.uuid4().hex
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
                 f"Content-Type: {mime}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"X-Xsrftoken": self.xsrf, "Cookie": f"_streamlit_xsrf={self.xsrf}", "Origin": self.url}
 
-        def put():
-            r = urllib.request.Request(self.url + urls.upload_url, data=body, method="PUT", headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": self.xsrf,
-                "Cookie": f"_streamlit_xsrf={self.xsrf}", "Origin": self.url})
+        def send(method: str, path: str, payload: bytes | None = None, **extra: str) -> int:
+            r = urllib.request.Request(self.url + path, data=payload, method=method, headers={**headers, **extra})
             with urllib.request.urlopen(r, timeout=self.timeout) as answer:
                 return answer.status
 
-        status = await asyncio.to_thread(put)
+        # A single-file uploader in the browser deletes the file it held once the new one's URLs arrive
+        # (frontend FileUploader: fetchFileURLs(...).then → deleteFile(deleteUrl)); the server keeps it until then.
+        if key in self.uploaded:
+            status = await asyncio.to_thread(send, "DELETE", self.uploaded.pop(key))
+            if status not in (200, 204):
+                raise ProtocolError(f"upload DELETE answered {status}")
+        status = await asyncio.to_thread(send, "PUT", urls.upload_url, body,
+                                         **{"Content-Type": f"multipart/form-data; boundary={boundary}"})
         if status != 204:
             raise ProtocolError(f"upload PUT answered {status}")
+        self.uploaded[key] = urls.delete_url
         state = WidgetState()
         info = state.file_uploader_state_value.uploaded_file_info.add()
         info.name, info.size, info.file_id = name, len(data), urls.file_id
