@@ -1,14 +1,19 @@
 """The app's only link to vit_core: cached models and cached analyses, returned as plain arrays.
 
 Models are shared by every session (`st.cache_resource`, read-only). An analysis is computed once per
-(image bytes, model) and kept in a bounded cache (`st.cache_data`), so stepping through layers and heads only
-indexes arrays that already exist.
+(image bytes, model) and kept in a bounded cache, so stepping through layers and heads only indexes arrays that
+already exist. Analyses are shared too (`st.cache_resource`), with every array made read-only: `st.cache_data` would
+keep a pickled copy in the cache and unpickle a fresh copy for every run of every session (36 MB for ViT-B/16), and
+each session's attention explorer (a fragment) holds on to the copy of its last full run — measured, that doubled the
+server's memory with 30 learners on ViT-B/16 (docs/PERFORMANCE.md). Read-only arrays turn an accidental in-place
+edit into an error instead of a copy that hides it.
 """
 from __future__ import annotations
 
 import io
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import MappingProxyType
 from pathlib import Path
 
 import numpy as np
@@ -58,15 +63,25 @@ class Analysis:
     original_size: tuple[int, int]  # (width, height) of the upload as decoded
     crop: tuple[float, float, float, float]  # the model's crop, in `original` pixel coordinates
     model_view: np.ndarray  # (S, S, 3) uint8, what the model sees before normalisation
-    trace: dict[str, np.ndarray]  # Trace.to_numpy(): pixel_values, patches, …, attentions (L, 1, H, T, T)
+    trace: MappingProxyType[str, np.ndarray]  # Trace.to_numpy(): pixel_values, patches, …, attentions (L, 1, H, T, T)
     probs: np.ndarray | None  # (classes,) final prediction
     layer_probs: np.ndarray | None  # (L+1, classes): the head applied to the cls token after each layer
     rollout: np.ndarray  # (L, T, T) attention rollout after each layer
     distances: np.ndarray  # (L, H) mean attention distance in pixels
     position_similarity: np.ndarray  # (g, g, g, g)
 
+    def __post_init__(self) -> None:
+        """Shared by every session that shows this picture: nothing in it can change."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        for array in self.trace.values():
+            array.setflags(write=False)
+        object.__setattr__(self, "trace", MappingProxyType(dict(self.trace)))
 
-@st.cache_data(max_entries=32, show_spinner=False)
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 def analyse(image_bytes: bytes, model_id: str) -> Analysis:
     """Raises vit_core.ImageError for a bad picture (not cached: it is cheap to find again)."""
     model = get_model(model_id)
@@ -99,7 +114,7 @@ def analyse(image_bytes: bytes, model_id: str) -> Analysis:
 def block_detail(image_bytes: bytes, model_id: str, layer: int) -> dict[str, np.ndarray]:
     """Inside encoder block `layer` for this image: LN, Q, K, V, scores, softmax, … (batch axis dropped)."""
     model = get_model(model_id)
-    x = torch.from_numpy(analyse(image_bytes, model_id).trace["hidden_states"][layer])  # (1, T, D)
+    x = torch.tensor(analyse(image_bytes, model_id).trace["hidden_states"][layer])  # (1, T, D), a copy
     with FORWARD_LOCK:
         bt = explain_block(model.blocks[layer], x)
     return {name: value[0].numpy() for name, value in vars(bt).items()}

@@ -1,9 +1,10 @@
-"""app.core outside the pages: the server-wide queue for model computations."""
+"""app.core outside the pages: shared read-only analyses, and the server-wide queue for model computations."""
 import io
 import threading
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from app import core
@@ -49,3 +50,18 @@ def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_mo
     for s in shades:  # and each upload got its own analysis
         expected = real_trace(core.preprocess(core.load_image(picture(s)), model.preprocess))
         np.testing.assert_allclose(results[s].trace["logits"], expected.logits.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_an_analysis_is_shared_by_every_session_and_cannot_be_changed(tmp_path, tiny_model):
+    save_model(tiny_model, tmp_path)
+    model_id = f"path:{tmp_path}"
+    a = core.analyse(picture(40), model_id)
+    assert core.analyse(picture(40), model_id) is a  # one copy in memory, however many learners show it
+    assert core.analyse(picture(41), model_id) is not a
+    with pytest.raises(ValueError, match="read-only"):
+        a.trace["attentions"][0, 0, 0, 0, 0] = 1.0
+    for name in ("original", "model_view", "probs", "layer_probs", "rollout", "distances", "position_similarity"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(a, name).flat[0] = 0
+    with pytest.raises(TypeError):
+        a.trace["attentions"] = np.zeros(1)

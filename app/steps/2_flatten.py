@@ -19,7 +19,7 @@ FIRST = 12  # how many values of a patch the tables list
 @st.cache_data(max_entries=8, show_spinner=False)
 def three_ways(image_bytes: bytes, model_id: str) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """The three patchify functions on the picture the model saw, and compare_methods' differences."""
-    x = torch.from_numpy(core.analyse(image_bytes, model_id).trace["pixel_values"])  # (1, C, S, S)
+    x = torch.tensor(core.analyse(image_bytes, model_id).trace["pixel_values"])  # (1, C, S, S)
     p = core.get_model(model_id).config.patch_size
     outs = {"loop": patchify_loop(x, p), "einops": patchify(x, p), "conv": patchify_conv(x, p)}
     return {name: o[0].detach().numpy() for name, o in outs.items()}, compare_methods(x, p)

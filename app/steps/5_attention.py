@@ -288,7 +288,7 @@ def explorer(c: ui.Current) -> None:
             names = {k: t(f"attention.pool_{k}") for k in ("mean", "amax")}
             how = st.radio(t("attention.pool_label"), list(names), key="att_pool", horizontal=True,
                            format_func=names.get)
-            z = pool_attention(torch.from_numpy(attn), block, how).numpy()
+            z = pool_attention(torch.tensor(attn), block, how).numpy()
             hover = t(f"attention.hover_matrix_{how}")
         else:
             how, z, hover = None, attn, t("attention.hover_matrix")
@@ -340,7 +340,7 @@ def explorer(c: ui.Current) -> None:
         st.download_button(t("common.download_png"), png, file_name=f"attention_grid_{what}.png", mime="image/png",
                            key="att_dl_grid", on_click="ignore")
     with right:
-        avg = head_average(torch.from_numpy(att[layer - 1])).numpy()  # (T, T)
+        avg = head_average(torch.tensor(att[layer - 1])).numpy()  # (T, T)
         st.markdown(t("attention.average_title", layer=layer, H=H))
         st.image(encoded(overlay(view, avg[row, 1:].reshape(g, g), q), fmt), output_format=fmt,
                  caption=t("attention.average_caption", H=H))

@@ -33,7 +33,7 @@ if c.model_id == core.TEACHING_ID:
 if a.probs is None:
     # ---- a checkpoint without a classifier: there is nothing to rank ----------------------------------------
     st.info(t("prediction.no_head", D=D))
-    cls_norms = token_norms(torch.from_numpy(a.trace["hidden_states"][:, 0, 0])).numpy()  # (L+1,): cls after each layer
+    cls_norms = token_norms(torch.tensor(a.trace["hidden_states"][:, 0, 0])).numpy()  # (L+1,): cls after each layer
     st.metric(t("prediction.cls_norm_metric", L=L), f"{cls_norms[-1]:.2f}")
     fig = go.Figure(go.Scatter(x=list(range(L + 1)), y=cls_norms.astype(np.float32), mode="lines+markers",
                                hovertemplate=t("prediction.norm_hover")))
