@@ -53,18 +53,25 @@ async def uploads(srv: server.Server, args, folder: str | None) -> list[tuple[in
 
 def verdict(series: list[tuple[int, float]], full_after: int = 100, tolerance: float = 5.0) -> str:
     """A straight line fitted to the RSS after the first `full_after` uploads (by then the largest cache, 64 entries,
-    is full): its slope, in MB per 100 uploads, must be at most `tolerance`. A window-to-window comparison misses a
-    slow leak hidden in the sampling noise (0.27 MB an upload once went unnoticed that way)."""
+    is full): its slope, in MB per 100 uploads, with its standard error. PLATEAU when the slope is at most
+    `tolerance`; STILL GROWING when it is above and more than twice its standard error; otherwise the samples are too
+    noisy to tell (run more uploads). A window-to-window comparison misses a slow leak hidden in the sampling noise
+    (0.27 MB an upload once went unnoticed that way)."""
     tail = [(n, mb) for n, mb in series if n >= full_after]
     if len(tail) < 6:
         return f"too few uploads for a verdict (need samples past upload {full_after + 50})"
-    xs, ys = [n for n, _ in tail], [mb for _, mb in tail]
+    xs, ys = [n / 100 for n, _ in tail], [mb for _, mb in tail]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs) * 100
-    flat = slope <= tolerance
-    return (f"{'PLATEAU' if flat else 'STILL GROWING'}: {slope:+.1f} MB per 100 uploads after upload {full_after} "
-            f"(least-squares slope over {len(tail)} samples; flat: at most +{tolerance:.0f}); "
-            f"{min(ys):.0f}–{max(ys):.0f} MB over uploads {xs[0]}–{xs[-1]}; peak {max(mb for _, mb in series):.0f} MB")
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys))
+    stderr = (residual / (len(xs) - 2) / sxx) ** 0.5
+    word = ("PLATEAU" if slope <= tolerance else "STILL GROWING" if slope > 2 * stderr
+            else "UNCLEAR (noisier than the slope; run more uploads)")
+    return (f"{word}: {slope:+.1f} ± {stderr:.1f} MB per 100 uploads after upload {full_after} "
+            f"(least-squares slope ± standard error over {len(tail)} samples; flat: at most +{tolerance:.0f}); "
+            f"{min(ys):.0f}–{max(ys):.0f} MB over uploads {tail[0][0]}–{tail[-1][0]}; "
+            f"peak {max(mb for _, mb in series):.0f} MB")
 
 
 def main() -> None:
