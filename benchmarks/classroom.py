@@ -3,12 +3,13 @@
     python benchmarks/classroom.py [--sessions 1,10,30,60] [--steps 20] [--think 2] [--model teaching|b16]
                                    [--option=--runner.postScriptGC=false …] [--validate]
 
-For each N this starts a fresh app server (`python -m app`, as `make run` starts it) on a free port and N lightweight
-clients that speak the browser's protocol over the websocket (benchmarks/stclient.py), all in this one process. Each
-learner arrives within the first `--ramp` seconds, loads the app, opens "1 · Image → patches", uploads its own generated 1024×768 JPEG
-(through the same HTTP upload endpoint the browser uses; the page must then say "1024×768 pixels as uploaded"), opens
-"5 · Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶ is disabled at the last head — waiting
-a random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the page would.
+For each N this starts a fresh app server (`python -m app`, as `make run` starts it) on a free port and N
+lightweight clients that speak the browser's protocol over the websocket (benchmarks/stclient.py), all in this one
+process. Each learner arrives within the first `--ramp` seconds, loads the app, opens "1 · Image → patches", uploads
+its own generated 1024×768 JPEG (through the same HTTP upload endpoint the browser uses; the page must then say
+"1024×768 pixels as uploaded"), opens "5 · Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶
+is disabled at the last head — waiting a random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the
+page would.
 
 Step time: from sending the rerun to receiving script_finished (a click in the explorer reruns only its fragment).
 Errors: an exception or error box in the page, a run that did not finish, a failed upload, a closed websocket.
