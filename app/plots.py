@@ -143,14 +143,18 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap:
 
 
 def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, colorscale: str = "Viridis",
-            zmin=None, zmax=None, height: int = 480, title: str = "", xaxis: str = "", yaxis: str = "") -> go.Figure:
+            zmin=None, zmax=None, height: int = 480, title: str = "", xaxis: str = "", yaxis: str = "",
+            layout: dict | None = None) -> go.Figure:
     """A Plotly heatmap sent as float32 binary (about 4 bytes a cell).
 
     Name rows and columns with x / y labels and refer to them in `hovertemplate` ("%{y} → %{x}: %{z:.3f}"):
-    one label per row and column costs far fewer bytes than a hover text per cell."""
+    one label per row and column costs far fewer bytes than a hover text per cell. `layout` adds to the layout (its
+    xaxis / yaxis to the axes'): pass everything here rather than calling update_layout afterwards."""
     trace = go.Heatmap(z=np.asarray(z, dtype=np.float32), x=x, y=y, colorscale=colorscale, zmin=zmin, zmax=zmax,
                        hoverongaps=False, hovertemplate=(hovertemplate + "<extra></extra>") if hovertemplate else None)
-    # one constructor call: Plotly validates the whole figure again on every update_* call, and heatmaps are redrawn
-    # on every step of the attention explorer
+    extra = dict(layout or {})
+    # one constructor call: Plotly validates the whole figure again on every update_* call (≈ 1 ms each), and
+    # heatmaps are redrawn on every step of the attention explorer
     return go.Figure(trace, dict(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
-                                 xaxis=dict(title=xaxis), yaxis=dict(title=yaxis, autorange="reversed")))
+                                 xaxis=dict(title=xaxis, **extra.pop("xaxis", {})),
+                                 yaxis=dict(title=yaxis, autorange="reversed", **extra.pop("yaxis", {})), **extra))

@@ -93,6 +93,22 @@ def test_renders_on_the_teaching_model():
     assert any("vit_core.analysis.attention_rollout" == c.value for c in at.caption)
 
 
+def test_the_explorer_charts_are_sent_complete_and_without_plotlys_template():
+    """Each chart is built in one constructor call: the matrix keeps its axis titles and ticks, its query-row
+    outline, and no chart carries Plotly's default template (its layout block is about 6 KB)."""
+    at = attention_page()
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    for spec in specs:
+        assert "layout" not in spec["layout"].get("template", {})
+    matrix = specs[0]["layout"]
+    assert matrix["xaxis"]["title"]["text"].startswith("key") and matrix["yaxis"]["title"]["text"].startswith("query")
+    assert matrix["yaxis"]["autorange"] == "reversed" and matrix["yaxis"]["scaleanchor"] == "x"
+    assert matrix["xaxis"]["ticktext"][0] == "cls" and matrix["xaxis"]["tickvals"][0] == "cls"
+    query_row = 1 + at.number_input(key="att_query").value
+    (outline,) = matrix["shapes"]
+    assert (outline["y0"], outline["y1"]) == (query_row - 0.5, query_row + 0.5)
+
+
 def test_renders_on_a_224_16_model_with_a_pooled_matrix(b16_path):
     at = attention_page(model_id=b16_path)
     assert at.slider(key="att_layer").max == 3 and at.slider(key="att_head").max == 12
