@@ -91,23 +91,27 @@ def analyse(image_bytes: bytes, model_id: str) -> Analysis:
     shown.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
     scale = shown.width / image.width
     pixels = preprocess(image, pre)
-    with FORWARD_LOCK:
+    with FORWARD_LOCK:  # only the model's work: the pictures below need no queue
         trace = model.trace(pixels)
         attentions = [a[0] for a in trace.attentions]  # L × (H, T, T)
         has_head = trace.logits is not None
-        return Analysis(
-            original=np.asarray(shown),
-            original_size=image.size,
-            crop=tuple(v * scale for v in crop_box(image.size, pre)),
-            model_view=np.asarray(model_view(image, pre)),
-            trace=trace.to_numpy(),
-            probs=trace.logits[0].softmax(-1).numpy() if has_head else None,
-            layer_probs=layer_predictions(model, trace.hidden_states)[:, 0].numpy() if has_head else None,
-            rollout=attention_rollout(attentions).numpy(),
-            distances=torch.stack([mean_attention_distance(a, cfg.grid_size, cfg.patch_size)
-                                   for a in attentions]).numpy(),
-            position_similarity=position_similarity(model.pos_embed.detach(), cfg.grid_size).numpy(),
-        )
+        probs = trace.logits[0].softmax(-1).numpy() if has_head else None
+        layer_probs = layer_predictions(model, trace.hidden_states)[:, 0].numpy() if has_head else None
+        rollout = attention_rollout(attentions).numpy()
+        distances = torch.stack([mean_attention_distance(a, cfg.grid_size, cfg.patch_size) for a in attentions]).numpy()
+        similarity = position_similarity(model.pos_embed.detach(), cfg.grid_size).numpy()
+    return Analysis(
+        original=np.asarray(shown),
+        original_size=image.size,
+        crop=tuple(v * scale for v in crop_box(image.size, pre)),
+        model_view=np.asarray(model_view(image, pre)),
+        trace=trace.to_numpy(),
+        probs=probs,
+        layer_probs=layer_probs,
+        rollout=rollout,
+        distances=distances,
+        position_similarity=similarity,
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
