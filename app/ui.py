@@ -138,7 +138,7 @@ def source(*functions, title: str | None = None) -> None:
 
 
 def figure(png: bytes, name: str, key: str) -> None:
-    """A drawn figure (PNG bytes, see plots.figure_png) and a button that downloads the very same picture."""
+    """A drawn figure (PNG bytes: plots.figure_png, plots.png) and a button that downloads the very same picture."""
     st.image(png, output_format="PNG")
     st.download_button(t("common.download_png"), png, file_name=f"{name}.png", mime="image/png", key=key,
                        on_click="ignore")

@@ -69,6 +69,15 @@ def test_odd_but_valid_uploads_work(case):
     assert not problems(at) and not at.error
 
 
+def test_page_1_serves_its_pictures_in_the_format_they_were_encoded_in():
+    """Given bytes without a format, st.image re-encodes a picture without alpha as JPEG on every run: the patch grids
+    would blur and the cached PNGs be decoded again each time. Only the photo is a JPEG."""
+    at = open_page(start(), "steps/1_patches.py")
+    assert not problems(at)
+    formats = [img.url.rsplit(".", 1)[1] for el in at.get("image") for img in el.proto.imgs]
+    assert formats == ["jpg", "png", "png", "png", "png"]  # photo, model's view, grid, patches apart, what-if grid
+
+
 def test_two_sessions_never_see_each_others_image():
     a, b = start(), start()
     upload(a, "red.png", png((220, 20, 20)))

@@ -13,7 +13,8 @@ from vit_core.patches import patchify
 
 # Every picture on this page depends only on the picture and the model, so each is drawn once and its encoded
 # bytes are cached: a class that uploads at once shares two cores, and re-encoding a 1024-pixel photo on every run
-# of this page cost more than everything else on it.
+# of this page cost more than everything else on it. Each st.image names its format: given bytes and no format,
+# Streamlit takes a picture without alpha for a photo and re-encodes it as JPEG on every run.
 @st.cache_data(max_entries=64, show_spinner=False)
 def patch_grid_png(view: np.ndarray, patch: int, numbers: bool = True) -> bytes:
     """The numbered patch grid, as the PNG that is shown and downloaded."""
@@ -43,10 +44,10 @@ with left:
     st.subheader(t("patches.original"))
     w, h = a.original_size
     original, enlarged, apart = pictures(c.image_bytes, c.model_id)
-    st.image(original, caption=t("patches.original_caption", w=w, h=h))
+    st.image(original, output_format="JPEG", caption=t("patches.original_caption", w=w, h=h))
 with right:
     st.subheader(t("patches.model_view", S=S))
-    st.image(enlarged, caption=t("patches.model_view_caption", S=S))
+    st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S))
     pre = c.model.preprocess
     how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
     st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
@@ -54,11 +55,10 @@ with right:
 st.subheader(t("patches.grid_title", g=g, N=cfg.num_patches))
 left, right = st.columns(2)
 with left:
-    grid_png = patch_grid_png(a.model_view, P, numbers=True)  # the same call as the what-if below at P: one drawing
-    st.image(grid_png)
-    st.download_button(t("common.download_png"), grid_png, file_name="patch_grid.png", mime="image/png", key="dl_grid")
+    # the same call as the what-if below at P: one drawing
+    ui.figure(patch_grid_png(a.model_view, P, numbers=True), "patch_grid", key="dl_grid")
 with right:
-    st.image(apart, caption=t("patches.apart_caption", N=cfg.num_patches))
+    st.image(apart, output_format="PNG", caption=t("patches.apart_caption", N=cfg.num_patches))
 ui.shape(t("patches.shape_image"), a.trace["pixel_values"].shape, t("patches.shape_image_meaning"))
 ui.shape(t("patches.shape_patches"), a.trace["patches"].shape, t("patches.shape_patches_meaning", P=P, C=cfg.num_channels))
 
@@ -73,7 +73,7 @@ cols[1].metric(t("patches.whatif_tokens"), f"{n} + 1 = {n + 1}")
 cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {chosen * chosen * cfg.num_channels}")
 cols[3].metric(t("patches.whatif_cost"), f"{(n + 1) ** 2:,}",
                delta=f"{(n + 1) ** 2 / cfg.num_tokens ** 2:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
-st.image(patch_grid_png(a.model_view, chosen, numbers=n <= 196), width=420)
+st.image(patch_grid_png(a.model_view, chosen, numbers=n <= 196), width=420, output_format="PNG")
 if chosen != P:
     st.info(t("patches.whatif_note", P=P, chosen=chosen))
 
