@@ -142,7 +142,8 @@ def main() -> None:
     parser.add_argument("--models", default="teaching,b16", help="comma-separated: teaching, b16")
     args = parser.parse_args()
     started = machine.header("trace cost: model.trace vs model(x) vs transformers eager")
-    models = {"teaching": lambda: ("teaching model (assets/models/fashion-vit, 28×28, P=4)", load_model(TEACHING)),
+    models = {"teaching": lambda: ("teaching model (assets/models/fashion-vit, 28×28, P=4)",
+                                   load_model(TEACHING).model),
               "b16": lambda: ("random ViT-B/16 (224×224, P=16, D=768, MLP 3072, 1000 classes)", b16())}
     for key in args.models.split(","):
         name, model = models[key]()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vit_core import ViT, ViTConfig, load_model
+from vit_core import LoadedModel, ViT, ViTConfig, load_model
 from vit_core.model import init_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,8 +13,14 @@ TEACHING = ROOT / "assets" / "models" / "fashion-vit"
 
 
 @pytest.fixture(scope="session")
-def teaching_model() -> ViT:
+def teaching() -> LoadedModel:
+    """The shipped teaching model as load_model gives it: the ViT, its preprocessing, source, folder and card."""
     return load_model(TEACHING)
+
+
+@pytest.fixture(scope="session")
+def teaching_model(teaching) -> ViT:
+    return teaching.model
 
 
 @pytest.fixture
@@ -32,6 +38,31 @@ def tiny_model() -> ViT:
 @pytest.fixture
 def pixels() -> torch.Tensor:
     return torch.randn(2, 3, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+def hf_outputs(folder, pixels, head=True, **kwargs):
+    """transformers' eager implementation of the checkpoint in `folder`, every attention and hidden state kept."""
+    import transformers
+
+    cls = transformers.ViTForImageClassification if head else transformers.ViTModel
+    hf = cls.from_pretrained(folder, attn_implementation="eager").eval()
+    with torch.no_grad():
+        return hf(pixel_values=pixels, output_attentions=True, output_hidden_states=True, **kwargs)
+
+
+def assert_parity(model, ref, pixels, head=True, atol=1e-5):
+    """Our trace equals transformers' `ref`: logits (without a head, LN(z_L⁰)), attentions and hidden states."""
+    ours = model.trace(pixels)
+    if head:
+        assert torch.allclose(ours.logits, ref.logits, atol=atol)
+    else:
+        assert ours.logits is None and model.head is None
+        assert torch.allclose(model(pixels), ref.last_hidden_state[:, 0], atol=atol)  # LN(z_L⁰), Eq. 4
+    assert len(ours.attentions) == len(ref.attentions)
+    for a, b in zip(ours.attentions, ref.attentions):
+        assert a.shape == b.shape and torch.allclose(a, b, atol=atol)
+    for a, b in zip(ours.hidden_states, ref.hidden_states):
+        assert torch.allclose(a, b, atol=atol)
 
 
 def big_config(**extra):
@@ -60,3 +91,14 @@ def headless_model(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("vit_headless")
     transformers.ViTModel(big_config(), add_pooling_layer=False).save_pretrained(path)
     return f"path:{path}"
+
+
+@pytest.fixture
+def offline_cache(tmp_path, monkeypatch):
+    """An empty cache, downloads off. huggingface_hub read both variables when it was imported; hub.py reads them
+    again on each call, so setting them now works."""
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return cache

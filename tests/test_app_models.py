@@ -1,10 +1,10 @@
 """The model picker against a local directory laid out like the huggingface_hub cache, with no network."""
 import shutil
 
-from vit_core import hub
+from vit_core import NoNetwork, hub
 
 from .apptest import open_page, open_step, problems
-from .test_pretrained import SHAPES, offline_cache, put_in_cache, random_hf_model  # noqa: F401 (a fixture)
+from .test_pretrained import SHAPES, put_in_cache, random_hf_model
 
 PATCHES = "steps/1_patches.py"
 
@@ -44,7 +44,7 @@ def test_download_on_request_with_progress(offline_cache, tmp_path, monkeypatch)
     assert calls == ["vit-base-16"] and not problems(at)
     assert "196 words" in at.title[0].value
     shutil.rmtree(offline_cache)  # and a failed download explains itself
-    monkeypatch.setattr(hub, "fetch", lambda name, progress=None: (_ for _ in ()).throw(hub.ModelUnavailable("no network")))
+    monkeypatch.setattr(hub, "fetch", lambda name, progress=None: (_ for _ in ()).throw(NoNetwork("no network")))
     at.run()
     at.button(key="model_download").click().run()
     assert any("could not be downloaded" in e.value for e in at.sidebar.error) and "49 words" in at.title[0].value

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vit_core import load_image, preprocess, save_model
+from vit_core import PreprocessConfig, load_image, preprocess, save_model
 from vit_core.cli import main
 
 
@@ -23,7 +23,7 @@ def test_trace_writes_every_array(checkpoint, tiny_model, tmp_path, capsys):
                       "logits": (1, 5), "labels": (5,)}
     assert all(z[k].dtype == np.float32 for k in z.files if k != "labels")
     assert list(z["labels"]) == list(tiny_model.config.labels)
-    x = preprocess(load_image(img), tiny_model.preprocess)
+    x = preprocess(load_image(img), PreprocessConfig(crop_size=28, resize_to=28))  # what save_model wrote
     assert np.array_equal(z["pixel_values"], x.numpy())
     assert np.allclose(z["logits"], tiny_model(x).detach().numpy(), atol=1e-6)
     assert np.allclose(z["attentions"].sum(-1), 1, atol=1e-5)
@@ -34,5 +34,9 @@ def test_trace_reports_bad_inputs_cleanly(checkpoint, tmp_path, capsys):
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
     assert main(["trace", str(bad), "--model", str(checkpoint), "--out", str(tmp_path / "x.npz")]) == 2
-    assert "error:" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("error: ")
     assert main(["trace", str(bad), "--model", str(tmp_path), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "no model.safetensors" in capsys.readouterr().err
+    assert main(["trace", str(bad), "--model", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "no checkpoint folder at" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()

@@ -11,11 +11,13 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from vit_core import CheckpointError, ModelUnavailable, load_model, save_model
+from vit_core import CheckpointError, ModelNotFound, NoNetwork, load_model, save_model
 from vit_core import hub
 from vit_core.checkpoints import resample_pos_embed
 from vit_core.cli import main
 from vit_core.imagenet import imagenet_classes, imagenet_synsets
+
+from .conftest import assert_parity, hf_outputs
 
 transformers = pytest.importorskip("transformers")
 
@@ -42,27 +44,6 @@ def random_hf_model(folder, head=True, num_labels=7, seed=0, **shape):
     return model
 
 
-def hf_outputs(folder, pixels, head=True, **kwargs):
-    cls = transformers.ViTForImageClassification if head else transformers.ViTModel
-    hf = cls.from_pretrained(folder, attn_implementation="eager").eval()
-    with torch.no_grad():
-        return hf(pixel_values=pixels, output_attentions=True, output_hidden_states=True, **kwargs)
-
-
-def assert_parity(model, ref, pixels, head=True, atol=1e-5):
-    ours = model.trace(pixels)
-    if head:
-        assert torch.allclose(ours.logits, ref.logits, atol=atol)
-    else:
-        assert ours.logits is None and model.head is None
-        assert torch.allclose(model(pixels), ref.last_hidden_state[:, 0], atol=atol)  # LN(z_L⁰), Eq. 4
-    assert len(ours.attentions) == len(ref.attentions)
-    for a, b in zip(ours.attentions, ref.attentions):
-        assert a.shape == b.shape and torch.allclose(a, b, atol=atol)
-    for a, b in zip(ours.hidden_states, ref.hidden_states):
-        assert torch.allclose(a, b, atol=atol)
-
-
 def pixels_for(size, n=2, seed=0):
     return torch.randn(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
 
@@ -74,15 +55,15 @@ def pixels_for(size, n=2, seed=0):
 def test_parity_with_transformers(shape, head, tmp_path):
     random_hf_model(tmp_path, head=head, **shape)
     pixels = pixels_for(shape["image_size"])
-    model = load_model(tmp_path)
-    assert model.source == "huggingface"
-    assert_parity(model, hf_outputs(tmp_path, pixels, head), pixels, head)
+    loaded = load_model(tmp_path)
+    assert (loaded.source, loaded.folder, loaded.card) == ("huggingface", tmp_path, None)  # save_pretrained: no card
+    assert_parity(loaded.model, hf_outputs(tmp_path, pixels, head), pixels, head)
 
 
 def test_headless_checkpoint_keeps_its_pooler_out_and_has_no_labels(tmp_path):
     random_hf_model(tmp_path, head=False, **SHAPES["32px-P8-3layers"])
     assert any(k.startswith("pooler.dense.") for k in load_file(tmp_path / "model.safetensors"))
-    model = load_model(tmp_path / "model.safetensors")  # the weights file itself works too
+    model = load_model(tmp_path / "model.safetensors").model  # the weights file itself works too
     assert model.head is None and model.config.labels == ()
     assert model.trace(pixels_for(32)).logits is None
 
@@ -96,7 +77,7 @@ def test_transformers_5_tensor_names(head, tmp_path):
     assert any(".layers.0.attention.q_proj." in "." + k for k in tensors)
     save_file(tensors, tmp_path / "model.safetensors")
     pixels = pixels_for(32)
-    assert_parity(load_model(tmp_path), hf_outputs(tmp_path, pixels, head), pixels, head)
+    assert_parity(load_model(tmp_path).model, hf_outputs(tmp_path, pixels, head), pixels, head)
 
 
 # ---- timm layout ----
@@ -155,21 +136,23 @@ def timm_checkpoint(tmp_path):
 def test_timm_layout_gives_the_same_numbers(timm_checkpoint):
     hf_folder, timm_folder = timm_checkpoint
     pixels = pixels_for(224, n=1)
-    model = load_model(timm_folder)
-    assert model.source == "timm"
+    loaded = load_model(timm_folder)
+    model = loaded.model
+    assert (loaded.source, loaded.folder) == ("timm", timm_folder)
     cfg = model.config
     assert (cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size, cfg.layer_norm_eps) == (32, 4, 64, 1e-6)
     assert_parity(model, hf_outputs(hf_folder, pixels), pixels)
-    assert torch.equal(model.trace(pixels).logits, load_model(hf_folder).trace(pixels).logits)
-    converted = load_model(save_model(model, hf_folder.parent / "converted"))  # timm → Hugging Face layout
-    assert converted.config == cfg and converted.preprocess == model.preprocess
-    assert torch.equal(converted(pixels), model(pixels))
+    assert torch.equal(model.trace(pixels).logits, load_model(hf_folder).model.trace(pixels).logits)
+    converted = load_model(save_model(model, hf_folder.parent / "converted", loaded.preprocess))  # timm → HF layout
+    assert converted.source == "huggingface"
+    assert converted.model.config == cfg and converted.preprocess == loaded.preprocess
+    assert torch.equal(converted.model(pixels), model(pixels))
 
 
 def test_timm_labels_and_preprocessing(timm_checkpoint):
-    model = load_model(timm_checkpoint[1])
-    assert model.config.labels == imagenet_classes() and model.config.labels[388] == "giant panda"
-    pre = model.preprocess  # shorter side to floor(224 / 0.9) = 248, centre crop 224, timm's mean/std
+    loaded = load_model(timm_checkpoint[1])
+    assert loaded.model.config.labels == imagenet_classes() and loaded.model.config.labels[388] == "giant panda"
+    pre = loaded.preprocess  # shorter side to floor(224 / 0.9) = 248, centre crop 224, timm's mean/std
     assert (pre.crop_size, pre.resize_to, pre.squash, pre.resample) == (224, 248, False, "bicubic")
     assert pre.image_mean == (0.5, 0.5, 0.5) and pre.image_std == (0.5, 0.5, 0.5)
 
@@ -183,14 +166,14 @@ def test_imagenet_class_files():
 def test_timm_headless_and_named_labels(tmp_path):
     random_hf_model(tmp_path / "hf", head=False, **TIMM_SHAPE)
     tensors = timm_tensors(load_file(tmp_path / "hf" / "model.safetensors"), depth=2)
-    model = load_model(write_timm(tmp_path / "none", tensors, timm_config(0)))
+    model = load_model(write_timm(tmp_path / "none", tensors, timm_config(0))).model
     assert model.head is None and model.trace(pixels_for(224, n=1)).logits is None
 
     tensors["head.weight"], tensors["head.bias"] = torch.randn(2, 32), torch.zeros(2)
     config = {**timm_config(2), "label_names": ["n02510455", "n01440764"]}  # timm stores WordNet ids
-    assert load_model(write_timm(tmp_path / "two", tensors, config)).config.labels == ("giant panda", "tench")
+    assert load_model(write_timm(tmp_path / "two", tensors, config)).model.config.labels == ("giant panda", "tench")
     config = {**config, "label_descriptions": {"n02510455": "panda bear, giant panda", "n01440764": "tench"}}
-    assert load_model(write_timm(tmp_path / "desc", tensors, config)).config.labels == ("panda bear", "tench")
+    assert load_model(write_timm(tmp_path / "desc", tensors, config)).model.config.labels == ("panda bear", "tench")
 
 
 # ---- checkpoints we refuse, and why ----
@@ -297,25 +280,26 @@ def test_resampled_positions_keep_their_place():
 
 def test_load_at_another_image_size(tmp_path):
     random_hf_model(tmp_path, **SHAPES["32px-P8-3layers"])  # trained on 4×4 patches
-    model = load_model(tmp_path, image_size=64)
+    loaded = load_model(tmp_path, image_size=64)
+    model = loaded.model
     assert model.config.image_size == 64 and model.pos_embed.shape == (1, 1 + 64, 24)
     original = load_file(tmp_path / "model.safetensors")["vit.embeddings.position_embeddings"]
     assert torch.allclose(model.pos_embed, resample_pos_embed(original, 8))
     trace = model.trace(pixels_for(64))
     assert trace.attentions[0].shape == (2, 3, 65, 65) and trace.logits.shape == (2, 7)
-    assert model.preprocess.crop_size == 64
-    assert load_model(tmp_path, image_size=32).pos_embed.shape == (1, 17, 24)  # same size: nothing changes
+    assert loaded.preprocess.crop_size == 64
+    assert load_model(tmp_path, image_size=32).model.pos_embed.shape == (1, 17, 24)  # same size: nothing changes
 
 
 def test_timm_checkpoint_trained_at_another_size_is_resampled(tmp_path):
     """A timm config asking for 384 px over weights from 224 px: timm resamples E_pos when loading; so do we."""
     random_hf_model(tmp_path / "hf", num_labels=1000, **TIMM_SHAPE)
     tensors = timm_tensors(load_file(tmp_path / "hf" / "model.safetensors"), depth=2)
-    model = load_model(write_timm(tmp_path / "timm", tensors, timm_config(1000, size=384)))
-    assert model.config.image_size == 384 and model.pos_embed.shape == (1, 1 + 24 * 24, 32)
-    assert (model.preprocess.crop_size, model.preprocess.resize_to) == (384, 426)  # floor(384 / 0.9)
+    loaded = load_model(write_timm(tmp_path / "timm", tensors, timm_config(1000, size=384)))
+    assert loaded.model.config.image_size == 384 and loaded.model.pos_embed.shape == (1, 1 + 24 * 24, 32)
+    assert (loaded.preprocess.crop_size, loaded.preprocess.resize_to) == (384, 426)  # floor(384 / 0.9)
     small = load_model(tmp_path / "timm", image_size=224)  # and back down to the 14 × 14 grid it came from
-    assert small.pos_embed.shape == (1, 197, 32) and small.preprocess.resize_to == 248
+    assert small.model.pos_embed.shape == (1, 197, 32) and small.preprocess.resize_to == 248
 
 
 def test_sizes_that_cannot_match(tmp_path):
@@ -348,17 +332,6 @@ def put_in_cache(cache, entry, folder):
     return snapshot
 
 
-@pytest.fixture
-def offline_cache(tmp_path, monkeypatch):
-    """An empty cache, downloads off. huggingface_hub read both variables when it was imported; hub.py reads them
-    again on each call, so setting them now works."""
-    cache = tmp_path / "hub"
-    cache.mkdir()
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return cache
-
-
 def test_cache_location_follows_the_environment(offline_cache, tmp_path, monkeypatch):
     import huggingface_hub.constants
 
@@ -377,26 +350,30 @@ def test_curated_list():
         assert m.files[0] == "config.json" and m.files[-1] == "model.safetensors"
         assert not any(f.endswith((".bin", ".pt", ".pth", ".ckpt")) for f in m.files)
     assert hub.get("timm/deit_tiny_patch16_224.fb_in1k").name == "deit-tiny-16"
-    with pytest.raises(ModelUnavailable, match="not a curated model"):
+    with pytest.raises(ModelNotFound, match="not a curated model"):
         hub.get("nonsense")
 
 
 def test_not_cached_and_offline(offline_cache):
     assert hub.local_path("deit-tiny-16") is None
-    with pytest.raises(ModelUnavailable, match=r"not in the Hugging Face cache.*python -m vit_core fetch deit-tiny-16"):
+    with pytest.raises(ModelNotFound, match=r"not in the Hugging Face cache.*python -m vit_core fetch deit-tiny-16"):
+        hub.cached("deit-tiny-16")
+    with pytest.raises(NoNetwork, match=r"HF_HUB_OFFLINE=1.*python -m vit_core fetch deit-tiny-16") as raised:
         hub.fetch("deit-tiny-16")
+    assert not isinstance(raised.value, CheckpointError)  # nothing is wrong with any file: there is none yet
+    assert isinstance(raised.value, ConnectionError)
 
 
 def test_cached_models_load_offline(offline_cache, timm_checkpoint, tmp_path):
     snapshot = put_in_cache(offline_cache, hub.get("deit-tiny-16"), timm_checkpoint[1])
     assert hub.local_path("deit-tiny-16") == snapshot
-    assert hub.fetch("deit-tiny-16") == snapshot  # no download needed
+    assert hub.fetch("deit-tiny-16") == snapshot == hub.cached("deit-tiny-16")  # no download needed
     assert load_model(hub.resolve("deit-tiny-16")).source == "timm"
 
     random_hf_model(tmp_path / "dino", head=False, **SHAPES["224px-P16-2layers"])
     snapshot = put_in_cache(offline_cache, hub.get("dino-small-16"), tmp_path / "dino")  # pinned to a commit
-    model = load_model(hub.fetch("dino-small-16"))
-    assert model.source == "huggingface" and model.head is None
+    loaded = load_model(hub.fetch("dino-small-16"))
+    assert loaded.source == "huggingface" and loaded.model.head is None and loaded.folder == snapshot
 
 
 def test_progress_reaches_the_callback():
@@ -458,7 +435,7 @@ def test_fetch_downloads_weights_last_and_reports_progress(tmp_path, monkeypatch
     assert seen[-3:] == [("model.safetensors", 4, 10), ("model.safetensors", 10, 10), ("model.safetensors", 10, 10)]
 
 
-def test_network_failure_is_model_unavailable(tmp_path, monkeypatch):
+def test_network_failure_is_no_network(tmp_path, monkeypatch):
     import huggingface_hub
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
@@ -469,5 +446,5 @@ def test_network_failure_is_model_unavailable(tmp_path, monkeypatch):
         raise ConnectionError("Name or service not known")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_network)
-    with pytest.raises(ModelUnavailable, match="download failed.*python -m vit_core fetch dino-small-16"):
+    with pytest.raises(NoNetwork, match="download failed.*python -m vit_core fetch dino-small-16"):
         hub.fetch("dino-small-16")

@@ -1,12 +1,18 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from vit_core import load_model
+from vit_core import load_model, preprocess
 from vit_core.cli import main
-from vit_core.train import TrainConfig, augment, teaching_config, train
+from vit_core.data import LABELS, load_split
+from vit_core.model_card import write_model_card
+from vit_core.train import TrainConfig, augment, evaluate, machine, per_class_accuracy, teaching_config, train
+
+from .conftest import TEACHING
 
 
 def test_augment_is_reproducible_and_in_range():
@@ -25,18 +31,49 @@ def test_training_runs_end_to_end_on_a_subset(tmp_path):
     assert [h["epoch"] for h in summary["history"]] == [1, 2]
     assert all(np.isfinite(h["train_loss"]) for h in summary["history"])
     assert summary["history"][-1]["train_loss"] < summary["history"][0]["train_loss"]
-    assert "Accuracy" in (tmp_path / "README.md").read_text()
-    model = load_model(tmp_path)
-    assert model.config == cfg
-    assert 0.0 <= summary["test_accuracy"] <= 1.0 and len(summary["per_class_accuracy"]) == 10
+    loaded = load_model(tmp_path)
+    assert loaded.model.config == cfg
+    # the figures in training.json are those of the saved weights, with the saved preprocessing, on all 10,000
+    images, labels = load_split("test")
+    preds = evaluate(loaded.model, images, loaded.preprocess)
+    assert summary["test_accuracy"] == float((preds == labels).mean()) == summary["history"][-1]["test_acc"]
+    assert summary["per_class_accuracy"] == per_class_accuracy(preds, labels)
+    assert summary["machine"] == machine()
+    card = (tmp_path / "README.md").read_text()
+    assert f"**Accuracy: {summary['test_accuracy']:.2%}**" in card
+    assert f"on a {machine()['cpus']}-core {machine()['processor']} machine" in card
+
+
+def test_card_says_nothing_of_a_machine_it_has_no_record_of(tmp_path):
+    folder = shutil.copytree(TEACHING, tmp_path / "model")
+    summary = json.loads((folder / "training.json").read_text())
+    del summary["machine"]
+    (folder / "training.json").write_text(json.dumps(summary))
+    card = write_model_card(folder).read_text()
+    minutes = round(summary["wall_time_s"] / 60)
+    assert f"- Wall time: {minutes} min.\n" in card
+    assert "-core" not in card and "machine" not in card
+    assert card.replace(f"{minutes} min.", "") == (TEACHING / "README.md").read_text().replace(
+        f"{minutes} min on a 2-core AMD EPYC machine (Linux, x86_64), shared with other work while it ran.", "")
 
 
 def test_cli_train_then_evaluate(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path), "--epochs", "1", "--limit", "256", "--dim", "16", "--depth", "1",
                  "--heads", "2", "--mlp", "32"]) == 0
-    assert main(["evaluate", "--model", str(tmp_path), "--limit", "500"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("accuracy: 0.")
+    cfg = load_model(tmp_path).model.config
+    assert (cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads, cfg.intermediate_size) == (16, 1, 2, 32)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(TEACHING), "--limit", "500"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # the same 500 pictures through the app's path (PIL picture → vit_core.images.preprocess → model)
+    loaded = load_model(TEACHING)
+    images, labels = (a[:500] for a in load_split("test"))
+    with torch.no_grad():
+        preds = np.array([int(loaded.model(preprocess(Image.fromarray(im).convert("RGB"), loaded.preprocess)).argmax())
+                          for im in images])
+    per_class = per_class_accuracy(preds, labels)
+    assert out == [f"  {name:<12} {per_class[name]:.4f}" for name in LABELS] + [
+        "images: 500", f"accuracy: {(preds == labels).mean():.4f}"]
 
 
 @pytest.mark.slow
@@ -47,3 +84,5 @@ def test_shipped_model_reaches_91_percent(capsys):
     assert out[-2] == "images: 10000"
     accuracy = float(out[-1].removeprefix("accuracy: "))
     assert accuracy >= 0.91, out
+    summary = json.loads((TEACHING / "training.json").read_text())
+    assert accuracy == round(summary["test_accuracy"], 4)  # the card's figure is the one a user gets

@@ -24,11 +24,12 @@ def cmd_evaluate(args) -> int:
     from .data import load_split
     from .train import evaluate, per_class_accuracy
 
-    model = load_model(args.model)
+    loaded = load_model(args.model)
+    model = loaded.model
     images, labels = load_split("test", args.data)
     if args.limit:
         images, labels = images[:args.limit], labels[:args.limit]
-    preds = evaluate(model, images, labels)
+    preds = evaluate(model, images, loaded.preprocess)
     if model.config.labels:
         for name, acc in per_class_accuracy(preds, labels, model.config.labels).items():
             print(f"  {name:<12} {acc:.4f}")
@@ -44,8 +45,9 @@ def cmd_trace(args) -> int:
     from .hub import resolve
     from .images import load_image, preprocess
 
-    model = load_model(resolve(args.model))
-    pixels = preprocess(load_image(args.image), model.preprocess)
+    loaded = load_model(resolve(args.model))
+    model = loaded.model
+    pixels = preprocess(load_image(args.image), loaded.preprocess)
     trace = model.trace(pixels)
     trace.save_npz(args.out, model.config.labels)
     if trace.logits is not None:
@@ -127,12 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .checkpoints import CheckpointError
     from .data import DatasetNotFound
+    from .errors import ModelError
     from .images import ImageError
 
     try:
         return args.func(args)
-    except (CheckpointError, DatasetNotFound, ImageError) as e:
+    except (ModelError, DatasetNotFound, ImageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

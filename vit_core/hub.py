@@ -1,10 +1,10 @@
 """Pretrained ViTs from the Hugging Face Hub: a short curated list, downloaded into the standard HF cache.
 
-Only `fetch` touches the network. The cache is huggingface_hub's own (HF_HUB_CACHE, else HF_HOME/hub, else
-~/.cache/huggingface/hub) and is looked up in the environment on every call: huggingface_hub reads these
-variables, and HF_HUB_OFFLINE, once when it is imported, so a later change (a test, a classroom setup script)
-would otherwise be missed. Only config.json, model.safetensors and preprocessor_config.json are downloaded,
-never a pickle.
+Only `fetch` touches the network; `cached` and `local_path` only look in the cache. The cache is huggingface_hub's
+own (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub) and is looked up in the environment on every
+call: huggingface_hub reads these variables, and HF_HUB_OFFLINE, once when it is imported, so a later change (a
+test, a classroom setup script) would otherwise be missed. Only config.json, model.safetensors and
+preprocessor_config.json are downloaded, never a pickle.
 """
 from __future__ import annotations
 
@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .checkpoints import CONFIG, PREPROCESSOR, WEIGHTS, CheckpointError
+from .checkpoints import CONFIG, PREPROCESSOR, WEIGHTS
+from .errors import ModelNotFound, NoNetwork
 
 # progress(filename, bytes done, bytes in all or None if unknown), called as a download goes on
 Progress = Callable[[str, int, "int | None"], None]
-
-
-class ModelUnavailable(CheckpointError):
-    """A curated model that is not in the cache and cannot be downloaded now; the message says what to do."""
 
 
 @dataclass(frozen=True)
 class Pretrained:
     name: str  # what `python -m vit_core fetch NAME` and the app call it
     repo_id: str  # on huggingface.co
-    layout: str  # "huggingface" or "timm" (see checkpoints.py)
+    layout: str  # "huggingface" or "timm" (see checkpoints/)
     size_mb: float  # model.safetensors as the Hub lists it, in MB (10⁶ bytes)
     description: str
     revision: str = "main"
@@ -63,10 +60,10 @@ MODELS = {m.name: m for m in CURATED}
 
 
 def get(name: str) -> Pretrained:
-    """A curated model by its short name or its repo id."""
+    """A curated model by its short name or its repo id; ModelNotFound for any other name."""
     found = MODELS.get(name) or next((m for m in CURATED if m.repo_id == name), None)
     if found is None:
-        raise ModelUnavailable(f"{name!r} is not a curated model; choose one of {', '.join(MODELS)}")
+        raise ModelNotFound(f"{name!r} is not a curated model; choose one of {', '.join(MODELS)}")
     return found
 
 
@@ -95,14 +92,25 @@ def local_path(name: str) -> Path | None:
     return Path(found[0]).parent if all(isinstance(p, str) for p in found) else None
 
 
+def cached(name: str) -> Path:
+    """The cached snapshot folder of a curated model, or ModelNotFound saying how to download it. No network."""
+    folder = local_path(name)
+    if folder is None:
+        raise ModelNotFound(_not_cached(get(name)))
+    return folder
+
+
 def fetch(name: str, progress: Progress | None = None) -> Path:
-    """The folder of a curated model: from the cache if it is there, else downloaded into it first."""
+    """The folder of a curated model: from the cache if it is there, else downloaded into it first.
+
+    NoNetwork if it has to be downloaded and cannot be now (offline mode, no connection, the Hub refusing).
+    """
     entry = get(name)
-    cached = local_path(name)
-    if cached is not None:
-        return cached
+    folder = local_path(name)
+    if folder is not None:
+        return folder
     if offline():
-        raise ModelUnavailable(_not_cached(entry, "downloads are switched off (HF_HUB_OFFLINE=1)"))
+        raise NoNetwork(_not_cached(entry, "downloads are switched off (HF_HUB_OFFLINE=1)"))
     paths = [_download(entry, f, progress) for f in entry.files]
     return Path(paths[-1]).parent
 
@@ -116,17 +124,17 @@ def _download(entry: Pretrained, filename: str, progress: Progress | None) -> st
     try:
         path = hf_hub_download(entry.repo_id, filename, revision=entry.revision, cache_dir=cache_dir(), **bar)
     except Exception as e:  # no network, offline mode, a proxy, a vanished repo: all mean "not available now"
-        raise ModelUnavailable(_not_cached(entry, f"the download failed ({type(e).__name__}: {e})")) from None
+        raise NoNetwork(_not_cached(entry, f"the download failed ({type(e).__name__}: {e})")) from None
     if progress:
         size = os.path.getsize(path)
         progress(filename, size, size)
     return path
 
 
-def _not_cached(entry: Pretrained, why: str) -> str:
-    return (f"{entry.name} ({entry.repo_id}, {entry.size_mb:g} MB) is not in the Hugging Face cache ({cache_dir()}) "
-            f"and {why}. Download it once on a machine with network access: python -m vit_core fetch {entry.name} "
-            "(set HF_HUB_CACHE or HF_HOME to share the cache with this machine).")
+def _not_cached(entry: Pretrained, why: str = "") -> str:
+    return (f"{entry.name} ({entry.repo_id}, {entry.size_mb:g} MB) is not in the Hugging Face cache ({cache_dir()})"
+            f"{' and ' + why if why else ''}. Download it once on a machine with network access: python -m vit_core "
+            f"fetch {entry.name} (set HF_HUB_CACHE or HF_HOME to share the cache with this machine).")
 
 
 def _progress_bar(filename: str, progress: Progress):

@@ -42,7 +42,7 @@ Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; © Zalando SE, MIT licence), from De
   zoom (0.9–1.1×) and mirror images; 50 % of images as in the data set (white on black), 20 % inverted (black on
   white) and 30 % with a random foreground and background colour (tints).
 - Reproduce: `python -m vit_core train --out assets/models/fashion-vit` (torch {torch}, CPU, {threads} threads).
-- Wall time: {wall_min:.0f} min on a 2-core CPU machine, shared with other work while it ran.
+- Wall time: {wall_min:.0f} min{on_machine}.
 
 ## Results on the Fashion-MNIST test set (10,000 images, un-augmented)
 **Accuracy: {acc:.2%}**
@@ -73,9 +73,19 @@ def write_model_card(folder: str | Path) -> Path:
         size_kb=(folder / "model.safetensors").stat().st_size / 1024, classes=", ".join(cfg.labels),
         epochs=tc["epochs"], batch=tc["batch_size"], lr=tc["lr"], wd=tc["weight_decay"], warmup=tc["warmup_epochs"],
         ls=tc["label_smoothing"], seed=tc["seed"], torch=s["torch"], threads=s["threads"],
-        wall_min=s["wall_time_s"] / 60, acc=s["test_accuracy"],
+        wall_min=s["wall_time_s"] / 60, on_machine=on_machine(s.get("machine")), acc=s["test_accuracy"],
         per_class="\n".join(f"| {name} | {acc:.2%} |" for name, acc in s["per_class_accuracy"].items()),
     )
     path = folder / "README.md"
     path.write_text(text)
     return path
+
+
+def on_machine(record: dict | None) -> str:
+    """training.json's machine record in words (" on a 2-core AMD EPYC machine (Linux, x86_64)"), "" without one.
+    A "note" written into the record by hand (what else the machine was doing) follows after a comma."""
+    if not record:
+        return ""
+    system = [x for x in (record.get("system"), record.get("architecture")) if x and x != record.get("processor")]
+    words = f" on a {record['cpus']}-core {record['processor']} machine" + (f" ({', '.join(system)})" if system else "")
+    return words + (f", {record['note']}" if record.get("note") else "")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -75,12 +77,28 @@ def to_model_input(images: np.ndarray, pre: PreprocessConfig) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model: ViT, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Predicted class of every test image."""
+def evaluate(model: ViT, images: np.ndarray, pre: PreprocessConfig, batch_size: int = 1000) -> np.ndarray:
+    """Predicted class of every test image, normalised as `pre` says."""
     model.eval()
-    pre = getattr(model, "preprocess", PreprocessConfig())
     preds = [model(to_model_input(images[i:i + batch_size], pre)).argmax(-1) for i in range(0, len(images), batch_size)]
     return torch.cat(preds).numpy()
+
+
+def machine() -> dict:
+    """The machine that trains, for training.json and the model card: the CPU cores this process may use (nproc),
+    the processor (/proc/cpuinfo's model name where there is one), the operating system and the architecture."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpus": cpus, "processor": cpu_name() or platform.processor() or platform.machine(),
+            "system": platform.system(), "architecture": platform.machine()}
+
+
+def cpu_name() -> str:
+    """The processor's model name on Linux ("AMD EPYC 7B13"), "" elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return ""
 
 
 def per_class_accuracy(preds: np.ndarray, labels: np.ndarray, names=LABELS) -> dict[str, float]:
@@ -102,7 +120,6 @@ def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig |
     x_all = torch.from_numpy(x_train).float().div(255)[:, None]  # (n, 1, 28, 28)
     y_all = torch.from_numpy(y_train.astype(np.int64))
     model = init_weights(ViT(cfg), tc.seed)
-    model.preprocess = pre
     decay = [p for n, p in model.named_parameters() if p.ndim > 1 and n not in ("cls_token", "pos_embed")]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim > 1 and n not in ("cls_token", "pos_embed"))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
@@ -132,18 +149,18 @@ def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig |
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(-1) == y).sum().item()
-        acc = float((evaluate(model, x_test, y_test) == y_test).mean())
+        acc = float((evaluate(model, x_test, pre) == y_test).mean())
         history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                         "test_acc": acc, "seconds": time.time() - t0})
         log(f"epoch {epoch + 1}/{tc.epochs}  loss {loss_sum / seen:.4f}  train acc {correct / seen:.4f}  "
             f"test acc {acc:.4f}  lr {sched.get_last_lr()[0]:.2e}  {time.time() - t0:.0f} s")
     model.eval().requires_grad_(False)
     out = save_model(model, out_dir, pre)
-    preds = evaluate(model, x_test, y_test)
+    preds = evaluate(model, x_test, pre)
     summary = {"train_config": asdict(tc), "parameters": n_params, "wall_time_s": round(time.time() - start, 1),
                "test_accuracy": float((preds == y_test).mean()),
                "per_class_accuracy": per_class_accuracy(preds, y_test), "history": history,
-               "torch": torch.__version__, "threads": torch.get_num_threads()}
+               "torch": torch.__version__, "threads": torch.get_num_threads(), "machine": machine()}
     (out / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_model_card(out)
     log(f"saved to {out}: test accuracy {summary['test_accuracy']:.4f}, {summary['wall_time_s']:.0f} s")

@@ -20,10 +20,10 @@ import re
 
 import torch
 
-from .checkpoints import CheckpointError, at_image_size, pick_tensors
-from .config import RESAMPLE_CODES, PreprocessConfig, ViTConfig
-from .imagenet import imagenet_classes, imagenet_synsets
-from .model import ViT
+from ..config import RESAMPLE_CODES, PreprocessConfig, ViTConfig
+from ..imagenet import imagenet_classes, imagenet_synsets
+from ..model import ViT
+from .common import CheckpointError, at_image_size, pick_tensors
 
 # timm 1.0 model sizes: name → (embed_dim D, depth L, num_heads H); the MLP is 4·D wide (mlp_ratio 4).
 SIZES = {"tiny": (192, 12, 3), "small": (384, 12, 6), "base": (768, 12, 12), "large": (1024, 24, 16),
@@ -82,7 +82,13 @@ def split_qkv(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def load_timm(raw_config: dict, tensors: dict[str, torch.Tensor], image_size: int | None = None) -> ViT:
+def is_timm_layout(tensors: dict[str, torch.Tensor]) -> bool:
+    """timm names tensors like ours (cls_token, blocks.0.attn.qkv …); Hugging Face's start with embeddings./vit."""
+    return any(k == "cls_token" or k.startswith(("blocks.", "patch_embed.")) for k in tensors)
+
+
+def load_timm(raw_config: dict, tensors: dict[str, torch.Tensor],
+              image_size: int | None = None) -> tuple[ViT, PreprocessConfig]:
     """A timm checkpoint as our ViT, with timm's eval preprocessing; E_pos resampled as timm does."""
     refuse_variants(tensors)
     cfg = timm_config(raw_config, head_size(raw_config, tensors))
@@ -93,9 +99,7 @@ def load_timm(raw_config: dict, tensors: dict[str, torch.Tensor], image_size: in
     if unexpected:
         raise CheckpointError(f"{len(unexpected)} tensors that the paper's ViT does not have, e.g. {unexpected[:3]}")
     model.load_state_dict(pick_tensors(model, tensors, timm_name, resample=True))
-    model.preprocess = timm_preprocess(raw_config.get("pretrained_cfg") or {}, cfg.image_size)
-    model.source = "timm"
-    return model
+    return model, timm_preprocess(raw_config.get("pretrained_cfg") or {}, cfg.image_size)
 
 
 def architecture_args(architecture: str) -> dict:

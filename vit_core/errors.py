@@ -1,0 +1,29 @@
+"""What can go wrong when a model is asked for, one type per cause, so that a caller can say what to do about it.
+
+    ModelError           any of the three below
+    ├─ CheckpointError   there is a file or folder, but it is not a usable checkpoint (its format, a pickle, a
+    │                    missing or misshaped tensor, a config.json we cannot build)
+    ├─ ModelNotFound     there is no model where one was asked for (a path that does not exist, a curated name we
+    │                    do not know, a curated model that is not in the cache)
+    └─ NoNetwork         a download that cannot happen now (HF_HUB_OFFLINE, no connection, the Hub refusing)
+
+Each message says why in words a user can act on. They also subclass the built-in error a caller would expect
+(ValueError, LookupError, ConnectionError).
+"""
+from __future__ import annotations
+
+
+class ModelError(Exception):
+    """A model that cannot be had; the message says why."""
+
+
+class CheckpointError(ModelError, ValueError):
+    """A file or folder that is not a usable checkpoint."""
+
+
+class ModelNotFound(ModelError, LookupError):
+    """No model where one was asked for."""
+
+
+class NoNetwork(ModelError, ConnectionError):
+    """A download that cannot happen now."""
