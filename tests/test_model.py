@@ -1,11 +1,15 @@
 import dataclasses
 import threading
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from vit_core import Trace, attention, explain_block
+from vit_core.model import TraceArrays
+
+from .test_reference import random_vit, reference_forward
 
 
 def test_trace_shapes(tiny_model, pixels):
@@ -44,11 +48,25 @@ def test_embedding_steps(tiny_model, pixels):
     assert torch.allclose(t.patch_embeddings, t.patches @ W.T + b, atol=1e-6)  # x_p · E
 
 
-def test_attention_function_matches_fused_kernel():
-    q, k, v = torch.randn(3, 2, 4, 50, 16).unbind(0)
+@pytest.mark.parametrize("heads, tokens, d", [(4, 50, 16), (12, 197, 64)])  # teaching model; ViT-B/16 (196 + cls)
+def test_attention_function_matches_fused_kernel(heads, tokens, d):
+    q, k, v = torch.randn(3, 2, heads, tokens, d, generator=torch.Generator().manual_seed(0)).unbind(0)
     out, probs = attention(q, k, v)
     assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v), atol=1e-6)
-    assert torch.allclose(probs.sum(-1), torch.ones(2, 4, 50), atol=1e-6)
+    assert torch.allclose(probs.sum(-1), torch.ones(2, heads, tokens), atol=1e-6)
+
+
+def test_fused_forward_matches_trace_and_reference_at_197_tokens():
+    """model(x) runs the fused kernel; trace and the reference forward the explicit softmax. ViT-B/16-shaped, narrow."""
+    model = random_vit(seed=0, image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
+                       num_attention_heads=12, intermediate_size=192, labels=tuple("abcdefghij"))
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        fused = model(x)
+    t = model.trace(x)
+    assert t.attentions[0].shape == (2, 12, 197, 197)
+    torch.testing.assert_close(fused, t.logits, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fused, reference_forward(model, x)[0], atol=1e-5, rtol=1e-5)
 
 
 def test_explain_block_matches_the_block(tiny_model, pixels):
@@ -88,9 +106,20 @@ def test_concurrent_traces_do_not_mix(tiny_model):
     assert all(torch.equal(r, e) for r, e in zip(results, expected))
 
 
-def test_to_numpy_stacks_layers(tiny_model, pixels):
-    arrays = tiny_model.trace(pixels).to_numpy()
-    assert arrays["attentions"].shape == (2, 2, 3, 50, 50)
-    assert arrays["hidden_states"].shape == (3, 2, 50, 24)
-    assert all(a.dtype.name == "float32" for a in arrays.values())
-    assert set(arrays) == {f.name for f in dataclasses.fields(Trace)}
+def test_numpy_stacks_layers_and_is_read_only(tiny_model, pixels):
+    t = tiny_model.trace(pixels)
+    arrays = t.numpy()
+    assert [f.name for f in dataclasses.fields(TraceArrays)] == [f.name for f in dataclasses.fields(Trace)]
+    assert arrays.attentions.shape == (2, 2, 3, 50, 50) and arrays.hidden_states.shape == (3, 2, 50, 24)
+    np.testing.assert_array_equal(arrays.attentions[1], t.attentions[1].numpy())
+    for f in dataclasses.fields(arrays):
+        value = getattr(arrays, f.name)
+        assert value.dtype == np.float32 and not value.flags.writeable
+
+
+def test_npz_has_the_documented_keys(tiny_model, pixels, tmp_path):
+    tiny_model.trace(pixels).save_npz(tmp_path / "t.npz", ("a", "b", "c", "d", "e"))
+    with np.load(tmp_path / "t.npz") as z:
+        assert set(z.files) == {"pixel_values", "patches", "patch_embeddings", "tokens", "attentions",
+                                "hidden_states", "logits", "labels"}
+        assert list(z["labels"]) == ["a", "b", "c", "d", "e"] and z["attentions"].shape == (2, 2, 3, 50, 50)
