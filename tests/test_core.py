@@ -1,4 +1,5 @@
 """app.core outside the pages: shared read-only analyses, and the server-wide queue for model computations."""
+import dataclasses
 import io
 import threading
 import time
@@ -8,7 +9,7 @@ import pytest
 from PIL import Image
 
 from app import core
-from vit_core import save_model
+from vit_core import load_image, preprocess, save_model, views
 
 
 def picture(shade: int) -> bytes:
@@ -20,7 +21,8 @@ def picture(shade: int) -> bytes:
 def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_model, monkeypatch):
     save_model(tiny_model, tmp_path)
     model_id = f"path:{tmp_path}"
-    model = core.get_model(model_id)
+    loaded = core.get_model(model_id)
+    model = loaded.model
     real_trace, guard = model.trace, threading.Lock()
     running, most = 0, 0
 
@@ -38,7 +40,7 @@ def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_mo
 
     monkeypatch.setattr(model, "trace", slow_trace)
     shades = [10, 80, 150, 220]
-    results: dict[int, core.Analysis] = {}
+    results: dict[int, views.Analysis] = {}
     threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, core.analyse(picture(s), model_id)))
                for s in shades]
     for th in threads:
@@ -48,8 +50,8 @@ def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_mo
     assert most == 1
     assert sorted(results) == shades
     for s in shades:  # and each upload got its own analysis
-        expected = real_trace(core.preprocess(core.load_image(picture(s)), model.preprocess))
-        np.testing.assert_allclose(results[s].trace["logits"], expected.logits.numpy(), rtol=1e-5, atol=1e-6)
+        expected = real_trace(preprocess(load_image(picture(s)), loaded.preprocess))
+        np.testing.assert_allclose(results[s].trace.logits, expected.logits.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_an_analysis_is_shared_by_every_session_and_cannot_be_changed(tmp_path, tiny_model):
@@ -59,9 +61,9 @@ def test_an_analysis_is_shared_by_every_session_and_cannot_be_changed(tmp_path, 
     assert core.analyse(picture(40), model_id) is a  # one copy in memory, however many learners show it
     assert core.analyse(picture(41), model_id) is not a
     with pytest.raises(ValueError, match="read-only"):
-        a.trace["attentions"][0, 0, 0, 0, 0] = 1.0
+        a.trace.attentions[0, 0, 0, 0, 0] = 1.0
     for name in ("original", "model_view", "probs", "layer_probs", "rollout", "distances", "position_similarity"):
         with pytest.raises(ValueError, match="read-only"):
             getattr(a, name).flat[0] = 0
-    with pytest.raises(TypeError):
-        a.trace["attentions"] = np.zeros(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.trace.attentions = np.zeros(1)

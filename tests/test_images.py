@@ -9,6 +9,7 @@ import re
 import struct
 import sys
 import threading
+import tomllib
 import warnings
 import zlib
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
 from tests.bad_images import BY_NAME, CASES, Case, encode, frames, png_chunk, quadrants
+from tests.conftest import ROOT
 from vit_core import images
 from vit_core.config import PreprocessConfig
 from vit_core.images import ImageError, crop_box, denormalize, load_image, model_view, preprocess
@@ -151,6 +153,15 @@ def test_too_many_bytes_are_refused_without_reading_them_all(monkeypatch):
             load_image(source)
         assert_user_message(info.value)
     load_image(BY_NAME["png-1x1"].data)  # under the limit
+
+
+def test_one_upload_limit_for_the_whole_app():
+    """The server's upload limit (.streamlit/config.toml, in MiB) and the loader's are the same number."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == images.MAX_MB
+    assert images.MAX_BYTES == images.MAX_MB * 2**20
+    with pytest.raises(ImageError, match=f"the limit is {images.MAX_MB} MB"):
+        load_image(b"\x89PNG" + b"\0" * images.MAX_BYTES)
 
 
 def test_loading_leaves_global_warning_filters_alone():

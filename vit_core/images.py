@@ -22,7 +22,8 @@ from .config import PreprocessConfig
 FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF"}
 SIGNATURES = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")  # how these files begin (WebP: below)
 MAX_PIXELS = 64_000_000  # above this a file is refused before decoding (a "decompression bomb")
-MAX_BYTES = 50_000_000
+MAX_MB = 10  # the largest file, in MiB as Streamlit counts them: phones take 3–8 MB photos
+MAX_BYTES = MAX_MB * 1024 * 1024
 DISPLAY_SIDE = 1024  # larger pictures are shrunk while decoding; the model needs far fewer pixels
 RESAMPLE = {"nearest": Image.NEAREST, "lanczos": Image.LANCZOS, "bilinear": Image.BILINEAR,
             "bicubic": Image.BICUBIC, "box": Image.BOX, "hamming": Image.HAMMING}
@@ -59,7 +60,7 @@ def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SI
     if not data:
         raise ImageError("empty")
     if len(data) > MAX_BYTES:
-        raise ImageError("file_too_large", limit_mb=f"{MAX_BYTES / 1e6:.0f}")
+        raise ImageError("file_too_large", limit_mb=MAX_MB)
     try:
         im = Image.open(io.BytesIO(data))
         if im.format not in FORMATS:

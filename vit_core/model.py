@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .config import PreprocessConfig, ViTConfig
+from .config import ViTConfig
 from .patches import patchify
 
 
@@ -93,34 +93,52 @@ class Trace:
     hidden_states: tuple[torch.Tensor, ...]  # (L+1) × (B, N+1, D): z0, z1, …, zL
     logits: torch.Tensor | None  # (B, classes), None for a model without a head
 
-    def to_numpy(self) -> dict[str, np.ndarray]:
-        """Plain float32 arrays; attentions and hidden states stacked along a leading layer axis."""
-        out = {}
+    def numpy(self) -> TraceArrays:
+        """The same intermediates as float32 numpy arrays, attentions and hidden states stacked along a leading
+        layer axis, every array read-only (one trace may be shared by many readers)."""
+        arrays = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None:
-                continue
             if isinstance(value, tuple):
-                value = torch.stack(value)
-            out[f.name] = value.detach().float().cpu().numpy()
-        return out
+                value = torch.stack(value)  # L × (B, …) → (L, B, …)
+            arrays[f.name] = None if value is None else _frozen(value.detach().float().cpu().numpy())
+        return TraceArrays(**arrays)
 
     def save_npz(self, file, labels: tuple[str, ...] = ()) -> None:
-        """The documented .npz: every array of `to_numpy` except tokens_with_cls, plus the class names."""
-        save_trace_npz(file, self.to_numpy(), labels)
+        """The documented .npz (see TraceArrays.save_npz)."""
+        self.numpy().save_npz(file, labels)
 
 
-def save_trace_npz(file, arrays: dict[str, np.ndarray], labels: tuple[str, ...] = ()) -> None:
-    keep = {k: v for k, v in arrays.items() if k != "tokens_with_cls"}
-    np.savez_compressed(file, **keep, labels=np.array(labels, dtype=str))
+@dataclass(frozen=True)
+class TraceArrays:
+    """A Trace as read-only float32 numpy arrays, layers stacked first (B=1 for one picture)."""
+
+    pixel_values: np.ndarray  # (B, 3, S, S)
+    patches: np.ndarray  # (B, N, P·P·C)
+    patch_embeddings: np.ndarray  # (B, N, D)
+    tokens_with_cls: np.ndarray  # (B, N+1, D)
+    tokens: np.ndarray  # (B, N+1, D) = z0
+    attentions: np.ndarray  # (L, B, H, N+1, N+1)
+    hidden_states: np.ndarray  # (L+1, B, N+1, D)
+    logits: np.ndarray | None  # (B, classes), None for a model without a head
+
+    def save_npz(self, file, labels: tuple[str, ...] = ()) -> None:
+        """The documented .npz: every array except tokens_with_cls (z0 minus E_pos, no new information), plus the
+        class names. The same keys as `python -m vit_core trace`."""
+        keep = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "tokens_with_cls" and getattr(self, f.name) is not None}
+        np.savez_compressed(file, **keep, labels=np.array(labels, dtype=str))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 class ViT(nn.Module):
     def __init__(self, cfg: ViTConfig):
         super().__init__()
         self.config = cfg
-        # how pictures become this model's input; checkpoints replace it with their preprocessor config
-        self.preprocess = PreprocessConfig(crop_size=cfg.image_size, resize_to=cfg.image_size)
         D = cfg.hidden_size
         self.patch_embed = nn.Linear(cfg.patch_dim, D)  # E: one P·P·C patch → D numbers
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))  # x_class, learned

@@ -1,0 +1,148 @@
+"""vit_core.views: the one model call, and the records the pages draw — on small cases worked out by hand."""
+import dataclasses
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vit_core import LoadedModel, PreprocessConfig, views
+from vit_core.analysis import attention_rollout, mean_attention_distance
+from vit_core.config import ViTConfig
+
+
+@pytest.fixture
+def loaded(tiny_model) -> LoadedModel:
+    return LoadedModel(tiny_model, PreprocessConfig(crop_size=28, resize_to=28), "huggingface")
+
+
+@pytest.fixture
+def analysis(loaded) -> views.Analysis:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 90)).save(buf, "PNG")
+    return views.analyse(loaded, buf.getvalue())
+
+
+# ---- the maths, by hand ------------------------------------------------------------------------------------------
+def test_rollout_of_a_3x3_example():
+    # one layer, two heads: token 1 splits its attention between cls and itself, the other head looks at itself
+    a = torch.tensor([[[1.0, 0, 0], [0.5, 0.5, 0], [0, 0, 1]], torch.eye(3).tolist()])  # (H=2, T=3, T)
+    # mean over heads [[1,0,0],[.25,.75,0],[0,0,1]], + I, rows halved: [[1,0,0],[.125,.875,0],[0,0,1]]
+    one = torch.tensor([[1.0, 0, 0], [0.125, 0.875, 0], [0, 0, 1]])
+    rollout = attention_rollout([a, a])
+    assert torch.allclose(rollout[0], one)
+    assert torch.allclose(rollout[1], torch.tensor([[1.0, 0, 0], [0.234375, 0.765625, 0], [0, 0, 1]]))  # one @ one
+
+
+def test_mean_attention_distance_on_a_2x2_grid():
+    # 4 patches with centres 1 px apart (P = 1); cls takes 0.2, each patch 0.2: renormalised to 0.25 over patches.
+    # From any patch the keys lie at 0, 1, 1 and √2 px: (2 + √2) / 4 on average.
+    even = torch.full((1, 5, 5), 0.2)
+    assert mean_attention_distance(even, grid=2, patch_size=1).item() == pytest.approx((2 + math.sqrt(2)) / 4)
+    opposite = torch.zeros(1, 5, 5)  # every patch looks at the diagonally opposite one: √2 patches away
+    for q, k in ((1, 4), (2, 3), (3, 2), (4, 1)):
+        opposite[0, q, k] = 1
+    assert mean_attention_distance(opposite, grid=2, patch_size=4).item() == pytest.approx(4 * math.sqrt(2))
+
+
+# ---- the analysis --------------------------------------------------------------------------------------------------
+def test_analysis_is_read_only_and_consistent(analysis, loaded):
+    a = analysis
+    assert a.config is loaded.model.config and a.original_size == (40, 30)
+    assert a.trace.attentions.shape == (2, 1, 3, 50, 50) and a.trace.hidden_states.shape == (3, 1, 50, 24)
+    assert a.model_view.shape == (28, 28, 3) and a.model_view.dtype == np.uint8
+    np.testing.assert_allclose(a.probs.sum(), 1, atol=1e-6)
+    np.testing.assert_allclose(a.layer_probs[-1], a.probs, atol=1e-6)
+    arrays = [v for v in vars(a).values() if isinstance(v, np.ndarray)]
+    arrays += [v for v in vars(a.trace).values() if isinstance(v, np.ndarray)]
+    for array in arrays:
+        with pytest.raises(ValueError, match="read-only"):
+            array.flat[0] = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.probs = None
+    # a head that spreads its attention evenly over 7 × 7 patches of 4 px
+    T = 50
+    assert a.uniform_distance == pytest.approx(mean_attention_distance(torch.full((1, T, T), 1 / T), 7, 4).item())
+
+
+def test_analysis_of_a_model_without_a_head(loaded, tiny_model):
+    cfg = dataclasses.replace(tiny_model.config, labels=())
+    model = type(tiny_model)(cfg).eval()
+    buf = io.BytesIO()
+    Image.new("RGB", (28, 28), "white").save(buf, "PNG")
+    a = views.analyse(dataclasses.replace(loaded, model=model), buf.getvalue())
+    assert a.probs is None and a.layer_probs is None and a.trace.logits is None
+    assert views.predictions(a, 5) is None
+    assert views.cls_norms(a).shape == (3,)
+
+
+# ---- step 1 ----------------------------------------------------------------------------------------------------------
+def test_patch_sizes_and_what_each_costs():
+    cfg = ViTConfig()  # 28 × 28, P = 4
+    assert views.patch_sizes(cfg) == [2, 4, 7, 14]
+    c = views.patch_size_choice(cfg, 7)
+    assert (c.grid, c.patches, c.tokens, c.values, c.attention_cells) == (4, 16, 17, 147, 289)
+    assert c.cost_ratio == pytest.approx(289 / 2500)
+    assert views.patch_size_choice(cfg, 4).cost_ratio == 1
+
+
+def test_mosaic_lays_tiles_out_in_grid_order_with_gaps():
+    tiles = np.arange(2 * 3 * 2 * 2).reshape(2, 3, 2, 2)  # 2 × 3 tiles of 2 × 2
+    m = views.mosaic(tiles, gap=1, fill=-1)
+    assert m.shape == (5, 8)
+    np.testing.assert_array_equal(m[3:5, 6:8], tiles[1, 2])
+    assert (m[2] == -1).all() and (m[:, 2] == -1).all() and (m[:, 5] == -1).all()
+
+
+def test_patches_apart_and_patch_pixels(analysis):
+    apart = views.patches_apart(analysis, zoom=2, gap=3)
+    assert apart.shape == (7 * 8 + 6 * 3, 7 * 8 + 6 * 3, 3)
+    k = 9  # row 1, column 2
+    np.testing.assert_array_equal(apart[11:19, 22:30], analysis.model_view[4:8, 8:12].repeat(2, 0).repeat(2, 1))
+    np.testing.assert_array_equal(views.patch_pixels(analysis, k), analysis.model_view[4:8, 8:12])
+    assert views.patch_box(analysis.config, k) == (8, 4, 12, 8)
+
+
+# ---- step 5 ----------------------------------------------------------------------------------------------------------
+def test_head_view_reads_the_right_rows(analysis):
+    hv = views.head_view(analysis, layer=2, head=3, query=10)
+    attn = analysis.trace.attentions[1, 0, 2]  # layer 2, head 3
+    assert hv.block == 1 and hv.matrix.shape == (50, 50)
+    np.testing.assert_array_equal(hv.cls_map, attn[0, 1:].reshape(7, 7))
+    np.testing.assert_array_equal(hv.query_map, attn[11, 1:].reshape(7, 7))
+    assert (hv.query_on_cls, hv.query_on_self, hv.cls_self) == (attn[11, 0], attn[11, 11], attn[0, 0])
+    assert hv.query_sum == pytest.approx(1, abs=1e-5)
+    assert hv.distance == analysis.distances[1, 2]
+
+
+def test_head_view_pools_a_large_matrix(analysis):
+    hv = views.head_view(analysis, 1, 1, 0, "amax", max_side=20)  # 49 patches in runs of 3: 1 + 17 rows
+    attn = analysis.trace.attentions[0, 0, 0]
+    assert hv.block == 3 and hv.matrix.shape == (18, 18)
+    assert hv.matrix[1, 2] == pytest.approx(attn[1:4, 4:7].max())
+
+
+def test_layer_maps_and_all_heads(analysis):
+    att = analysis.trace.attentions[:, 0]  # (L, H, T, T)
+    maps = views.layer_maps(analysis, 2, query=4)
+    np.testing.assert_allclose(maps.average, att[1, :, 5, 1:].mean(0).reshape(7, 7), atol=1e-7)
+    np.testing.assert_array_equal(maps.rollout, analysis.rollout[1, 5, 1:].reshape(7, 7))
+    grid = views.all_heads_maps(analysis, None)
+    assert grid.shape == (2, 3, 7, 7)
+    assert np.allclose(grid.min(axis=(2, 3)), 0) and np.allclose(grid.max(axis=(2, 3)), 1)
+    cls_row = att[1, 2, 0, 1:]
+    np.testing.assert_allclose(grid[1, 2].reshape(-1), (cls_row - cls_row.min()) / np.ptp(cls_row), atol=1e-6)
+
+
+# ---- the model -------------------------------------------------------------------------------------------------------
+def test_parameter_groups_follow_the_forward_pass(tiny_model):
+    groups = views.parameter_groups(tiny_model)
+    assert [g.part for g in groups] == ["patch_embed", "cls_token", "pos_embed", "blocks", "norm", "head"]
+    by_part = {g.part: g for g in groups}
+    assert by_part["patch_embed"].shapes == ((24, 48), (24,)) and by_part["patch_embed"].count == 24 * 48 + 24
+    assert by_part["pos_embed"].count == 50 * 24 and by_part["head"].count == 24 * 5 + 5
+    # one block: 2 LayerNorms (2·2·24), q, k, v, proj (4·(24·24 + 24)), fc1 (24·48 + 48), fc2 (48·24 + 24)
+    assert by_part["blocks"].count == 2 * (96 + 4 * 600 + 1200 + 1176)
+    assert sum(g.count for g in groups) == views.parameter_count(tiny_model)
