@@ -1,42 +1,18 @@
-"""Drawing helpers shared by the pages: pictures as numpy arrays, matplotlib grids, compact Plotly heatmaps."""
+"""Drawing: pictures as numpy arrays (PIL), matplotlib figures without pyplot, compact Plotly heatmaps.
+
+How things look (fonts, colours, encodings) comes from app/style.py; what is drawn comes from vit_core.views.
+"""
 from __future__ import annotations
 
-import io
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-from matplotlib import colormaps  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from PIL import Image, ImageDraw, ImageFont  # noqa: E402
-
-# Korean labels need a Hangul font: Debian's fonts-nanum (installed by scripts/install_system_packages.sh).
-# Matplotlib falls back along this list glyph by glyph, so Latin text keeps DejaVu Sans.
-_hangul = []
-for _path in ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"):
-    try:
-        font_manager.fontManager.addfont(_path)
-        _hangul.append(font_manager.FontProperties(fname=_path).get_name())
-    except (OSError, RuntimeError):
-        continue
-plt.rcParams["font.family"] = ["DejaVu Sans", *_hangul]
-
-# Pictures drawn straight with PIL (no matplotlib figure: ten to fifty times quicker, which matters when a class
-# uploads at once) use the same fonts: DejaVu Sans, shipped with matplotlib, and a Hangul font for Korean text.
-_LATIN_FONT = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
-_HANGUL_FONT = next((f.fname for f in font_manager.fontManager.ttflist if f.name in _hangul), None)
-
-
-def pil_font(size: int, text: str = "0") -> ImageFont.FreeTypeFont:
-    """A TrueType font of `size` pixels that has the glyphs of `text`: DejaVu Sans, or the Hangul font for text
-    beyond Latin (it has Latin glyphs too)."""
-    path = _HANGUL_FONT if _HANGUL_FONT and any(ord(ch) > 0x2FF for ch in text) else _LATIN_FONT
-    return ImageFont.truetype(path, size)
+from app import style
+from vit_core import views
 
 
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
@@ -45,13 +21,6 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
     fig = Figure(figsize=kwargs.pop("figsize", None), dpi=kwargs.pop("dpi", None))
     FigureCanvasAgg(fig)  # the canvas buffer_rgba / savefig draw on
     return fig, fig.subplots(nrows, ncols, **kwargs)
-
-
-def figure(**kwargs) -> Figure:
-    """plt.figure without pyplot (see `subplots`)."""
-    fig = Figure(**kwargs)
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def upscale(pixels: np.ndarray, side: int = 280) -> np.ndarray:
@@ -67,12 +36,12 @@ def crop_overlay(original: np.ndarray, box: tuple[float, float, float, float]) -
     left, top = round(box[0]), round(box[1])
     right, bottom = max(round(box[2]), left + 1), max(round(box[3]), top + 1)  # a tiny picture still gets a box
     dim.paste(im.crop((left, top, right, bottom)), (left, top))
-    ImageDraw.Draw(dim).rectangle((left, top, right - 1, bottom - 1), outline=(230, 40, 40), width=3)
+    ImageDraw.Draw(dim).rectangle((left, top, right - 1, bottom - 1), outline=style.CROP, width=3)
     return np.asarray(dim)
 
 
 def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side: int = 700,
-                       color: tuple[int, int, int] = (230, 40, 40)) -> np.ndarray:
+                       color: tuple[int, int, int] = style.CROP) -> np.ndarray:
     """The model's input blown up to about `side` pixels with hard pixel edges, the patch grid drawn over it and,
     with `numbers`, each patch numbered row by row (white on a translucent black box)."""
     size = view.shape[0]
@@ -85,7 +54,7 @@ def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side:
     if numbers:
         boxes = Image.new("RGBA", im.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(boxes)
-        font = pil_font(max(7, min(22, int(cell * 0.36))))
+        font = style.pil_font(max(7, min(22, int(cell * 0.36))))
         labels = []
         for k in range(grid * grid):
             r, c = divmod(k, grid)
@@ -105,35 +74,7 @@ def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side:
     return np.asarray(im.convert("RGB"))
 
 
-def figure_png(fig: Figure, max_width: int = 1400) -> bytes:
-    """A matplotlib figure as PNG, drawn once for both the page and its download: 150 dpi, or less where that would be
-    wider than `max_width` pixels (Streamlit shrinks and re-encodes a wider picture on every run)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=min(150.0, max_width / fig.get_figwidth()), bbox_inches="tight")
-    return buf.getvalue()
-
-
-def png(picture: np.ndarray, compress_level: int = 6) -> bytes:
-    """An RGB picture as PNG bytes."""
-    buf = io.BytesIO()
-    Image.fromarray(picture).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
-
-
-def patches_apart(view: np.ndarray, patch: int, zoom: int = 8, gap: int = 6) -> np.ndarray:
-    """All patches of the picture laid out with white space between them, still in grid order."""
-    grid = view.shape[0] // patch
-    side = patch * zoom
-    canvas = np.full((grid * (side + gap) - gap, grid * (side + gap) - gap, 3), 255, np.uint8)
-    big = np.repeat(np.repeat(view, zoom, axis=0), zoom, axis=1)
-    for r in range(grid):
-        for c in range(grid):
-            canvas[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = \
-                big[r * side:(r + 1) * side, c * side:(c + 1) * side]
-    return canvas
-
-
-def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = "inferno") -> np.ndarray:
+def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = style.HEAT) -> np.ndarray:
     """A (g, g) map over the picture: scaled to [0, 1], coloured, upsampled with hard patch edges and blended."""
     h = heat - heat.min()
     h = h / h.max() if h.max() > 0 else h
@@ -142,7 +83,7 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap:
     return (image * (1 - alpha) + colored * alpha).astype(np.uint8)
 
 
-def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, colorscale: str = "Viridis",
+def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, colorscale: str = style.SEQUENTIAL,
             zmin=None, zmax=None, height: int = 480, title: str = "", xaxis: str = "", yaxis: str = "",
             layout: dict | None = None) -> go.Figure:
     """A Plotly heatmap sent as float32 binary (about 4 bytes a cell).
@@ -158,3 +99,57 @@ def heatmap(z: np.ndarray, *, x=None, y=None, hovertemplate: str | None = None, 
     return go.Figure(trace, dict(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
                                  xaxis=dict(title=xaxis, **extra.pop("xaxis", {})),
                                  yaxis=dict(title=yaxis, autorange="reversed", **extra.pop("yaxis", {})), **extra))
+
+
+def map_over(view: np.ndarray, heat: np.ndarray, side: int, patch: int | None = None) -> np.ndarray:
+    """A (g, g) map over the model's view, `side` pixels wide, with one patch outlined if asked. Blended at the view's
+    own size, then blown up with hard edges: the same picture as blending at `side` pixels when `side` is a multiple
+    of the view (the teaching model), a hundred times fewer pixels to blend (this runs four times a step)."""
+    picture = upscale(heat_overlay(view, heat), side)
+    if patch is None:
+        return picture
+    g = heat.shape[0]
+    r, c = divmod(patch, g)
+    cell = picture.shape[1] / g
+    im = Image.fromarray(picture)
+    ImageDraw.Draw(im).rectangle((c * cell, r * cell, (c + 1) * cell - 1, (r + 1) * cell - 1),
+                                 outline=style.HIGHLIGHT, width=max(2, round(cell / 8)))
+    return np.asarray(im)
+
+
+def heads_grid(maps: np.ndarray, names: tuple[str, str]) -> tuple[np.ndarray, dict[tuple[int, int], tuple]]:
+    """Every head of every layer as a small coloured map (`maps`: (L, H, g, g) in [0, 1]) in one picture drawn with
+    PIL: rows are layers and columns heads, numbered from 1, `names` the axis titles ("layer", "head"). Returns the
+    picture (RGB) and each map's box (left, top, right, bottom) in its pixels, keyed by (layer, head) from 0."""
+    L, H, g, _ = maps.shape
+    zoom = max(1, round(48 / g))
+    cell, gap = g * zoom, 6
+    colored = (colormaps[style.HEAT](maps)[..., :3] * 255).astype(np.uint8)  # (L, H, g, g, 3)
+    tiles = colored.repeat(zoom, 2).repeat(zoom, 3)  # (L, H, cell, cell, 3)
+    mosaic = views.mosaic(tiles, gap, 255)
+    scale = max(1, round(560 / max(mosaic.shape[:2])))
+    left, top, gap_px = 74, 46, 8  # room for the layer numbers and title (left), the head numbers and title (top)
+    big = mosaic.repeat(scale, 0).repeat(scale, 1)
+    im = Image.new("RGB", (left + big.shape[1] + gap_px, top + big.shape[0] + gap_px), "white")
+    im.paste(Image.fromarray(big), (left, top))
+    draw = ImageDraw.Draw(im)
+    number, title = style.pil_font(14), style.pil_font(15, names[0] + names[1])
+    centre = lambda k: (k * (cell + gap) + cell / 2) * scale  # noqa: E731 — a map's middle, in picture pixels
+    for j in range(H):
+        draw.text((left + centre(j), top - 6), str(j + 1), font=number, fill="black", anchor="md")
+    for i in range(L):
+        draw.text((left - 8, top + centre(i)), str(i + 1), font=number, fill="black", anchor="rm")
+    draw.text((left + big.shape[1] / 2, top - 26), names[1], font=title, fill="black", anchor="md")
+    draw.text((left - 32, top + big.shape[0] / 2), names[0], font=title, fill="black", anchor="rm")  # upright
+    boxes = {(i, j): (left + j * (cell + gap) * scale, top + i * (cell + gap) * scale,
+                      left + (j * (cell + gap) + cell) * scale, top + (i * (cell + gap) + cell) * scale)
+             for i in range(L) for j in range(H)}
+    return np.asarray(im), boxes
+
+
+def framed(picture: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The picture with one box framed, in the gap around it."""
+    im = Image.fromarray(picture)
+    x0, y0, x1, y1 = box
+    ImageDraw.Draw(im).rectangle((x0 - 3, y0 - 3, x1 + 2, y1 + 2), outline=style.HIGHLIGHT, width=3)
+    return np.asarray(im)

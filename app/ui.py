@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import core
 from app.i18n import LANGUAGES, browser_language, current_language, t
-from vit_core import CheckpointError, ImageError, ViT, hub
+from vit_core import ImageError, LoadedModel, ModelError, hub, images, views
 
 IMAGES = core.ROOT / "assets" / "images"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
@@ -22,8 +22,12 @@ class Current:
     image_bytes: bytes
     image_name: str
     model_id: str
-    model: ViT
-    analysis: core.Analysis
+    model: LoadedModel
+    analysis: views.Analysis
+
+    @property
+    def config(self):
+        return self.analysis.config
 
 
 def demos() -> list[dict]:
@@ -76,7 +80,7 @@ def model_picker() -> str:
 
     try:
         hub.fetch(entry.name, progress=progress)
-    except CheckpointError as e:  # ModelUnavailable included: no network, or the Hub refused
+    except ModelError as e:  # no network, the Hub refused, or a download that is not a usable checkpoint
         bar.empty()
         st.sidebar.error(t("common.model_download_failed", name=entry.name, reason=str(e)))
         return core.TEACHING_ID
@@ -92,7 +96,7 @@ def image_picker() -> tuple[bytes, str] | None:
     titles = [item[title] for item in items]
     choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=titles.__getitem__, key="demo")
     upload = st.sidebar.file_uploader(t("common.upload"), type=UPLOAD_TYPES, key="upload",
-                                      help=t("common.upload_help"))
+                                      max_upload_size=images.MAX_MB, help=t("common.upload_help", mb=images.MAX_MB))
     if upload is not None:
         return upload.getvalue(), upload.name
     item = items[choice]
@@ -106,7 +110,7 @@ def current() -> Current:
     model_id = st.session_state.get("model_id", core.TEACHING_ID)
     try:
         model = core.get_model(model_id)
-    except (CheckpointError, OSError) as e:
+    except (ModelError, OSError) as e:
         st.error(t("common.bad_model", reason=str(e)))
         st.stop()
     if image is None:
@@ -138,14 +142,14 @@ def source(*functions, title: str | None = None) -> None:
 
 
 def figure(png: bytes, name: str, key: str) -> None:
-    """A drawn figure (PNG bytes: plots.figure_png, plots.png) and a button that downloads the very same picture."""
+    """A drawn figure (PNG bytes: style.figure_png, style.png) and a button that downloads the very same picture."""
     st.image(png, output_format="PNG")
     st.download_button(t("common.download_png"), png, file_name=f"{name}.png", mime="image/png", key=key,
                        on_click="ignore")
 
 
 def trace_download(c: Current) -> None:
-    analysis, labels = c.analysis, c.model.config.labels
+    analysis, labels = c.analysis, c.config.labels
     st.sidebar.download_button(t("common.download_npz"), lambda: core.trace_npz(analysis, labels),  # built on click
                                file_name="vit_trace.npz", mime="application/octet-stream", key="download_npz",
                                help=t("common.download_npz_help"), on_click="ignore")

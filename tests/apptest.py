@@ -1,9 +1,14 @@
 """Helpers for AppTest runs of the whole app, from its entry point."""
 from __future__ import annotations
 
+import base64
 import json
 
+import numpy as np
+
 from streamlit.testing.v1 import AppTest
+
+from app import budget
 
 from .conftest import ROOT
 
@@ -36,7 +41,7 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.file_uploader(key="upload").upload(name, data).run()
 
 
-BUDGET = 150_000  # bytes of page elements that one render may send over the websocket
+BUDGET = budget.STEP_BYTES  # bytes of page elements that one render may send over the websocket
 
 
 def sent_bytes(node) -> int:
@@ -53,6 +58,14 @@ def chart(at: AppTest, key: str) -> dict:
     found = [e for e in at.get("plotly_chart") if e.proto.id and key in e.proto.id]
     assert found, f"no chart {key}"
     return json.loads(found[0].proto.spec)
+
+
+def floats(value) -> np.ndarray:
+    """A Plotly array as the browser receives it: a list, or Plotly's binary encoding {dtype, bdata, shape}."""
+    if isinstance(value, dict):
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return array.reshape([int(s) for s in str(value["shape"]).split(",")]) if "shape" in value else array
+    return np.asarray(value, dtype=float)
 
 
 def open_step(page: str, model_id: str | None = None, lang: str = "en", **state) -> AppTest:

@@ -2,12 +2,12 @@
 import importlib.util
 import json
 
-import pytest
-import transformers
-
 from streamlit.testing.v1 import AppTest
 
-from .apptest import MAIN, open_page, problems
+from app import budget
+from vit_core import views
+
+from .apptest import open_step, problems
 from .conftest import ROOT
 
 PAGE = "steps/5_attention.py"
@@ -24,25 +24,6 @@ def load_page_module():
 page = load_page_module()
 
 
-@pytest.fixture(scope="module")
-def b16_path(tmp_path_factory) -> str:
-    """A random ViT-B/16-shaped checkpoint (224×224, P=16: 197 tokens, 12 heads), kept narrow and shallow."""
-    folder = tmp_path_factory.mktemp("vit_b16")
-    cfg = transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
-                                 num_attention_heads=12, intermediate_size=192, num_labels=1000)
-    transformers.ViTForImageClassification(cfg).save_pretrained(folder)
-    return f"path:{folder}"
-
-
-@pytest.fixture(scope="module")
-def headless_path(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("vit_headless")
-    cfg = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
-                                 num_attention_heads=2, intermediate_size=64)
-    transformers.ViTModel(cfg, add_pooling_layer=False).save_pretrained(folder)
-    return f"path:{folder}"
-
-
 def use_model(at: AppTest, model_id: str) -> AppTest:
     """Point the session at a checkpoint folder: through the sidebar's model picker (a local folder) when the app
     has one, and through session_state["model_id"] for an entry point without it."""
@@ -53,22 +34,7 @@ def use_model(at: AppTest, model_id: str) -> AppTest:
 
 
 def attention_page(lang="en", model_id=None):
-    at = AppTest.from_file(MAIN, default_timeout=300)  # the classroom server may be busy
-    at.session_state["lang"] = lang
-    if model_id:
-        use_model(at, model_id)
-    at = open_page(at.run(), PAGE)
-    assert not problems(at), problems(at)
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def chart(at, key: str) -> dict:
-    """The figure a keyed st.plotly_chart sent, as JSON."""
-    for el in at.get("plotly_chart"):
-        if el.proto.id.endswith(key) or f"-{key}" in el.proto.id or key in el.proto.id:
-            return json.loads(el.proto.spec)
-    raise KeyError(key)
+    return open_step(PAGE, model_id, lang)
 
 
 def matrix_spec(at) -> str:
@@ -109,8 +75,8 @@ def test_the_explorer_charts_are_sent_complete_and_without_plotlys_template():
     assert (outline["y0"], outline["y1"]) == (query_row - 0.5, query_row + 0.5)
 
 
-def test_renders_on_a_224_16_model_with_a_pooled_matrix(b16_path):
-    at = attention_page(model_id=b16_path)
+def test_renders_on_a_224_16_model_with_a_pooled_matrix(big_model):
+    at = attention_page(model_id=big_model)
     assert at.slider(key="att_layer").max == 3 and at.slider(key="att_head").max == 12
     spec = json.loads(matrix_spec(at))
     assert spec["data"][0]["z"]["shape"] == "99, 99"  # cls + 196 patches in runs of 2
@@ -124,9 +90,9 @@ def test_renders_on_a_224_16_model_with_a_pooled_matrix(b16_path):
     assert not problems(at)
 
 
-def test_renders_on_a_headless_model(headless_path):
-    at = attention_page(model_id=headless_path)
-    assert at.slider(key="att_head").max == 2
+def test_renders_on_a_headless_model(headless_model):
+    at = attention_page(model_id=headless_model)
+    assert at.slider(key="att_head").max == 12 and at.slider(key="att_layer").max == 3
 
 
 def test_renders_in_korean():
@@ -195,10 +161,10 @@ def test_play_toggle_runs_and_stopping_keeps_the_position():
     assert not at.slider(key="att_layer").disabled
 
 
-def test_position_survives_a_model_change_by_clamping(b16_path):
+def test_position_survives_a_model_change_by_clamping(big_model):
     at = attention_page()
     at.slider(key="att_layer").set_value(6).run()
-    use_model(at, b16_path).run()
+    use_model(at, big_model).run()
     assert not problems(at)
     assert at.slider(key="att_layer").value == 3  # clamped to the new model's 3 layers
 
@@ -219,12 +185,13 @@ def test_step_moves_through_heads_then_layers_and_stops_or_wraps():
     assert len(seen) == 24 and pos == (1, 1)  # play visits every head once per round
 
 
-def test_block_size_keeps_the_matrix_small():
-    assert page.block_size(49) == 1  # 50 × 50: sent whole
-    assert page.block_size(196) == 2  # 99 × 99
-    assert page.block_size(576) == 6  # a 384/16 model
+def test_pool_block_keeps_the_matrix_small():
+    side = budget.ATTENTION_SIDE
+    assert views.pool_block(49, side) == 1  # 50 × 50: sent whole
+    assert views.pool_block(196, side) == 2  # 99 × 99
+    assert views.pool_block(576, side) == 6  # a 384/16 model
     for n in (49, 196, 576, 1024):
-        assert 1 + -(-n // page.block_size(n)) <= page.MAX_SIDE
+        assert 1 + -(-n // views.pool_block(n, side)) <= side
 
 
 def test_query_from_selection_reads_a_click():

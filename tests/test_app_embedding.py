@@ -1,6 +1,7 @@
 """Step 3 (embedding) from the entry point: teaching model, a 224/16 random model, a headless one, Korean."""
 from __future__ import annotations
 
+import re
 
 from streamlit.testing.v1 import AppTest
 
@@ -38,7 +39,10 @@ def test_teaching_model():
     assert len(broadcast["layout"]["shapes"]) == 3  # the cls row framed in each
     assert "thinned" in captions(at)  # and the page says so
     assert "`(1, 50, 64)`" in markdown(at) and "`(64, 48)`" in markdown(at) and "`(7, 7, 7, 7)`" in markdown(at)
+    assert "**pos_embed** `(1, 50, 64)`" in markdown(at)  # one set of positions for the whole batch
+    assert "**patch_embed.weight** `(64, 48)`" in markdown(at)  # (D, P·P·C), as nn.Linear stores it
     assert "model.cls_token: ✓" in captions(at)
+    assert re.search(r"the first three components explain \d+% of the variance", markdown(at))
     assert len(at.get("download_button")) >= 2
     assert sent_bytes(at._tree) < BUDGET
 
@@ -58,6 +62,7 @@ def test_vit_b16_shape_is_thinned_and_light(big_model):
     assert z_shapes(chart(at, "embedding_broadcast")) == [(40, 24)] * 3
     assert chart(at, "embedding_broadcast")["data"][1]["y"][-1] == "token 195 = patch 194 · row 13, col 12"
     assert "`(1, 197, 96)`" in markdown(at) and "`(14, 14, 14, 14)`" in markdown(at)
+    assert "**pos_embed** `(1, 197, 96)`" in markdown(at) and "**patch_embed.weight** `(96, 768)`" in markdown(at)
     assert sent_bytes(at._tree) < BUDGET
     at.slider(key="embedding_sim_patch").set_value(195).run()
     assert not problems(at)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from app import budget
+
 from .apptest import BUDGET, chart, open_step, problems, sent_bytes
 
 PAGE = "steps/2_flatten.py"
@@ -85,6 +87,14 @@ def test_vit_b16_shape_shows_a_window_and_stays_light(big_model):
     at.slider(key="flatten_patch").set_value(195).run()
     assert not problems(at)
     assert list(table(at, "flatten_perm_table")["cpp_to_ppc[position]"][:4]) == [0, 256, 512, 1]
+
+
+def test_patch_window_keeps_a_matrix_inside_the_budget():
+    assert budget.patch_window(49, 48) == (49, 48)  # the teaching model's 2,352 numbers: all of them
+    assert budget.patch_window(128, 64) == (128, 64)  # 8,192: still whole
+    assert budget.patch_window(129, 64) == (72, 64)  # one row more: 4,608 cells of 64 columns
+    assert budget.patch_window(196, 768) == (24, 192)  # ViT-B/16: 192 values (4 pixel rows) × 24 patches
+    assert budget.patch_window(5, 2000) == (5, 192)  # few rows: all of them
 
 
 def test_headless_model(headless_model):

@@ -16,23 +16,18 @@ DATA = ROOT / "app" / "data" / "paper_results.json"
 TEACHING = ROOT / "assets" / "models" / "fashion-vit"
 
 
-@pytest.fixture(scope="module")
-def headless_dir(tmp_path_factory) -> Path:
-    """A random ViT-B/16-shaped model (224×224, P = 16) without a classification head, as transformers saves it."""
-    transformers = pytest.importorskip("transformers")
-    path = tmp_path_factory.mktemp("headless")
-    cfg = transformers.ViTConfig(image_size=224, patch_size=16, hidden_size=96, num_hidden_layers=3,
-                                 num_attention_heads=12, intermediate_size=192)
-    transformers.ViTModel(cfg).save_pretrained(path)
-    return path
+# parameters, counted by hand: the teaching model's card says 208,010; the ViT-B/16-shaped headless one (D 96, 3
+# layers, MLP 192, 197 tokens) has E 96·768 + 96, cls 96, E_pos 197·96, 3 blocks of 2·2·96 + 4·(96·96 + 96) +
+# (96·192 + 192) + (192·96 + 96), and the final LayerNorm 2·96
+PARAMETERS = {"teaching": 208_010, "headless": 73_824 + 96 + 18_912 + 3 * 74_784 + 192}
 
 
 @pytest.fixture(params=["teaching", "headless"])
-def model(request, headless_dir) -> tuple[str, Path]:
-    """(model_id for the app, checkpoint folder)."""
+def model(request, headless_model) -> tuple[str, Path, int]:
+    """(model_id for the app, checkpoint folder, its number of parameters)."""
     if request.param == "teaching":
-        return "teaching", TEACHING
-    return f"path:{headless_dir}", headless_dir
+        return "teaching", TEACHING, PARAMETERS["teaching"]
+    return headless_model, Path(headless_model.removeprefix("path:")), PARAMETERS["headless"]
 
 
 def render(page: str, model_id: str, lang: str) -> AppTest:
@@ -126,14 +121,14 @@ def test_table6_spot_values(data):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_paper_page_renders(model, lang):
-    model_id, folder = model
+    model_id, folder, _ = model
     at = render("steps/7_paper.py", model_id, lang)
     assert at.title[0].value == catalog(lang)["paper.title"]
     assert len(at.get("plotly_chart")) == 2
     table2, table1 = at.dataframe[0].value, at.dataframe[1].value
     assert table2.iloc[0, 0] == catalog(lang)["paper.ds_imagenet"] and table2.iloc[0, 1] == "88.55"  # ViT-H/14
     assert len(table2) == 8 and table2.iloc[-1, -1] == "12.3k"
-    layers = load_model(folder).config.num_hidden_layers
+    layers = load_model(folder).model.config.num_hidden_layers
     assert len(table1) == 4 and table1.iloc[3, 1] == layers  # the paper's three sizes and this app's model
     assert "arxiv.org/abs/2010.11929" in " ".join(m.value for m in at.markdown)
     for i in range(2):  # compact charts: a few KB each
@@ -172,19 +167,19 @@ def test_paper_page_without_a_loadable_model(tmp_path):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_about_page_renders(model, lang):
-    model_id, folder = model
+    model_id, folder, parameters = model
     at = render("steps/8_about.py", model_id, lang)
     text = catalog(lang)
     assert at.title[0].value == text["about.title"]
     loaded = load_model(folder)
-    cfg = loaded.config
+    cfg = loaded.model.config
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[text["about.m_dim"]] == str(cfg.hidden_size)
     assert metrics[text["about.m_layers"]] == str(cfg.num_hidden_layers)
     assert metrics[text["about.m_patches"]] == f"{cfg.grid_size}×{cfg.grid_size} = {cfg.num_patches}"
-    assert metrics[text["about.m_params"]] == f"{sum(p.numel() for p in loaded.parameters()):,}"
+    assert metrics[text["about.m_params"]] == f"{parameters:,}"
     parts = at.dataframe[0].value
-    assert parts[text["about.count"]].sum() == sum(p.numel() for p in loaded.parameters())
+    assert parts[text["about.count"]].sum() == parameters
     headers = [h.value for h in at.header]
     assert text["about.credits_title"] in headers and text["about.offline_title"] in headers
     markdown = " ".join(m.value for m in at.markdown)
@@ -200,8 +195,6 @@ def test_about_page_renders(model, lang):
         heading = next(line for line in card.read_text(encoding="utf-8").splitlines() if line.startswith("# "))
         assert heading[2:] in markdown
         assert "library_name:" not in markdown  # the YAML header is not shown
-    elif model_id == "teaching":
-        assert at.info[0].value == text["about.card_pending"]
     else:
         assert text["about.card_missing"] in [c.value for c in at.caption]
 
@@ -225,9 +218,9 @@ def test_about_page_with_a_broken_model(tmp_path):
 
 
 def test_about_page_with_an_unreadable_training_file(tmp_path):
-    model = load_model(TEACHING)
+    loaded = load_model(TEACHING)
     from vit_core import save_model
-    save_model(model, tmp_path, model.preprocess)
+    save_model(loaded.model, tmp_path, loaded.preprocess)
     (tmp_path / "training.json").write_text("{oops")
     at = render("steps/8_about.py", f"path:{tmp_path}", "en")
     assert at.warning and not at.get("plotly_chart")

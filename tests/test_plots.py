@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 
-from app import plots
+from app import plots, style
 
 
 def test_figures_from_many_threads_at_once():
@@ -63,7 +63,7 @@ def test_figure_png_is_capped_in_width_and_keeps_small_figures_at_150_dpi():
     wide.gca().plot([0, 1], [0, 1])
     small, _ = plots.subplots(figsize=(2, 2))
     small.gca().plot([0, 1], [1, 0])
-    wide_png, small_png = plots.figure_png(wide, max_width=1400), plots.figure_png(small)
+    wide_png, small_png = style.figure_png(wide, max_width=1400), style.figure_png(small)
     assert wide_png[:8] == small_png[:8] == b"\x89PNG\r\n\x1a\n"
     wide_im, small_im = Image.open(io.BytesIO(wide_png)), Image.open(io.BytesIO(small_png))
     assert 1000 < wide_im.size[0] <= 1400  # drawn at 70 dpi; bbox_inches="tight" only trims the wide margins

@@ -1,14 +1,23 @@
 """Step 1 — the picture becomes a grid of patches."""
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 
-from app import core, plots, ui
+from app import core, plots, style, ui
 from app.i18n import t
+from vit_core import views
 from vit_core.images import model_view
 from vit_core.patches import patchify
+
+
+def main() -> None:
+    c = ui.current()
+    cfg = c.config
+    st.title(t("patches.title", N=cfg.num_patches))
+    st.markdown(t("patches.intro", S=cfg.image_size, P=cfg.patch_size, g=cfg.grid_size, N=cfg.num_patches))
+    picture_and_model_view(c)
+    patch_grid(c)
+    other_patch_sizes(c)
+    ui.source(model_view, patchify)
 
 
 # Every picture on this page depends only on the picture and the model, so each is drawn once and its encoded
@@ -17,64 +26,66 @@ from vit_core.patches import patchify
 # Streamlit takes a picture without alpha for a photo and re-encodes it as JPEG on every run.
 @st.cache_data(max_entries=64, show_spinner=False)
 def patch_grid_png(view: np.ndarray, patch: int, numbers: bool = True) -> bytes:
-    """The numbered patch grid, as the PNG that is shown and downloaded."""
-    return plots.png(plots.patch_grid_picture(view, patch, numbers))
+    """The model's view cut at patch size `patch` and numbered, as the PNG that is shown and downloaded."""
+    return style.png(plots.patch_grid_picture(view, patch, numbers))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, bytes, bytes]:
     """The upload with the model's crop outlined (JPEG: it is a photo), the model's view blown up, and the patches
     laid apart (PNG: hard pixel edges)."""
-    a, cfg = core.analyse(image_bytes, model_id), core.get_model(model_id).config
-    buf = io.BytesIO()
-    Image.fromarray(plots.crop_overlay(a.original, a.crop)).save(buf, format="JPEG", quality=90)
-    return (buf.getvalue(), plots.png(plots.upscale(a.model_view, 336)),
-            plots.png(plots.patches_apart(a.model_view, cfg.patch_size, zoom=max(1, 320 // cfg.image_size))))
+    a = core.analyse(image_bytes, model_id)
+    return (style.jpeg(plots.crop_overlay(a.original, a.crop)), style.png(plots.upscale(a.model_view, 336)),
+            style.png(views.patches_apart(a, zoom=max(1, 320 // a.config.image_size))))
 
 
-c = ui.current()
-cfg, a = c.model.config, c.analysis
-S, P, g = cfg.image_size, cfg.patch_size, cfg.grid_size
+def picture_and_model_view(c: ui.Current) -> None:
+    a, S = c.analysis, c.config.image_size
+    original, enlarged, _ = pictures(c.image_bytes, c.model_id)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("patches.original"))
+        w, h = a.original_size
+        st.image(original, output_format="JPEG", caption=t("patches.original_caption", w=w, h=h))
+    with right:
+        st.subheader(t("patches.model_view", S=S))
+        st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S))
+        pre = a.preprocess
+        how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
+        st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
 
-st.title(t("patches.title", N=cfg.num_patches))
-st.markdown(t("patches.intro", S=S, P=P, g=g, N=cfg.num_patches))
 
-left, right = st.columns(2)
-with left:
-    st.subheader(t("patches.original"))
-    w, h = a.original_size
-    original, enlarged, apart = pictures(c.image_bytes, c.model_id)
-    st.image(original, output_format="JPEG", caption=t("patches.original_caption", w=w, h=h))
-with right:
-    st.subheader(t("patches.model_view", S=S))
-    st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S))
-    pre = c.model.preprocess
-    how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
-    st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
+def patch_grid(c: ui.Current) -> None:
+    cfg, a = c.config, c.analysis
+    st.subheader(t("patches.grid_title", g=cfg.grid_size, N=cfg.num_patches))
+    left, right = st.columns(2)
+    with left:  # the same call as the what-if below at P: one drawing
+        ui.figure(patch_grid_png(a.model_view, cfg.patch_size), "patch_grid", key="dl_grid")
+    with right:
+        st.image(pictures(c.image_bytes, c.model_id)[2], output_format="PNG",
+                 caption=t("patches.apart_caption", N=cfg.num_patches))
+    ui.shape(t("patches.shape_image"), a.trace.pixel_values.shape, t("patches.shape_image_meaning"))
+    ui.shape(t("patches.shape_patches"), a.trace.patches.shape,
+             t("patches.shape_patches_meaning", P=cfg.patch_size, C=cfg.num_channels))
 
-st.subheader(t("patches.grid_title", g=g, N=cfg.num_patches))
-left, right = st.columns(2)
-with left:
-    # the same call as the what-if below at P: one drawing
-    ui.figure(patch_grid_png(a.model_view, P, numbers=True), "patch_grid", key="dl_grid")
-with right:
-    st.image(apart, output_format="PNG", caption=t("patches.apart_caption", N=cfg.num_patches))
-ui.shape(t("patches.shape_image"), a.trace["pixel_values"].shape, t("patches.shape_image_meaning"))
-ui.shape(t("patches.shape_patches"), a.trace["patches"].shape, t("patches.shape_patches_meaning", P=P, C=cfg.num_channels))
 
-st.subheader(t("patches.whatif_title"))
-st.markdown(t("patches.whatif_intro", P=P))
-sizes = [p for p in range(2, S // 2 + 1) if S % p == 0] or [P]
-chosen = st.select_slider(t("patches.whatif_slider"), options=sizes, value=P, key="whatif_p")
-n = (S // chosen) ** 2
-cols = st.columns(4)
-cols[0].metric(t("patches.whatif_grid"), f"{S // chosen} × {S // chosen}")
-cols[1].metric(t("patches.whatif_tokens"), f"{n} + 1 = {n + 1}")
-cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {chosen * chosen * cfg.num_channels}")
-cols[3].metric(t("patches.whatif_cost"), f"{(n + 1) ** 2:,}",
-               delta=f"{(n + 1) ** 2 / cfg.num_tokens ** 2:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
-st.image(patch_grid_png(a.model_view, chosen, numbers=n <= 196), width=420, output_format="PNG")
-if chosen != P:
-    st.info(t("patches.whatif_note", P=P, chosen=chosen))
+def other_patch_sizes(c: ui.Current) -> None:
+    cfg, P = c.config, c.config.patch_size
+    st.subheader(t("patches.whatif_title"))
+    st.markdown(t("patches.whatif_intro", P=P))
+    chosen = st.select_slider(t("patches.whatif_slider"), options=views.patch_sizes(cfg), value=P, key="whatif_p")
+    w = views.patch_size_choice(cfg, chosen)
+    cols = st.columns(4)
+    cols[0].metric(t("patches.whatif_grid"), f"{w.grid} × {w.grid}")
+    cols[1].metric(t("patches.whatif_tokens"), f"{w.patches} + 1 = {w.tokens}")
+    cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {w.values}")
+    cols[3].metric(t("patches.whatif_cost"), f"{w.attention_cells:,}",
+                   delta=f"{w.cost_ratio:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
+    st.image(patch_grid_png(c.analysis.model_view, chosen, numbers=w.patches <= 196), width=420,
+             output_format="PNG")
+    if chosen != P:
+        st.info(t("patches.whatif_note", P=P, chosen=chosen))
 
-ui.source(model_view, patchify)
+
+if __name__ == "__main__":  # Streamlit runs a page as __main__; tests import its sections without running it
+    main()

@@ -1,161 +1,195 @@
 """Step 5 — attention: every layer and every head of the real model, for this picture.
 
 The explorer (sliders, matrix, maps, grid, distances) is a fragment: a step reruns only it, and only indexes arrays
-that `core.analyse` computed once. The small pure helpers at the top are tested directly (tests/test_app_attention.py).
+that `core.analyse` computed once. The small pure helpers below the sections are tested directly
+(tests/test_app_attention.py).
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
-import plotly.colors as pcolors
 import plotly.graph_objects as go
 import streamlit as st
-import torch
-from matplotlib import colormaps
-from PIL import Image, ImageDraw
 
-from app import core, plots, ui
+from app import budget, core, labels, plots, style, ui
 from app.i18n import t
+from vit_core import views
 from vit_core.analysis import attention_rollout, head_average, mean_attention_distance, pool_attention
 from vit_core.model import attention
 
-MAX_SIDE = 100  # the matrix heatmap shows at most 100 × 100 cells: 40 KB of float32, whatever the model
 SPEEDS = [0.5, 1.0, 2.0]  # seconds per step in play mode
-SIDE = 280  # overlays are drawn this many pixels wide
-OUTLINE = (0, 229, 255)  # cyan: the current head in the grid, the query patch on the maps
-# Plotly's Inferno starts at #000004, a colour Streamlit's chart theme reserves and repaints pink: start at black
-INFERNO = ["#000000"] + list(pcolors.sequential.Inferno[1:])
 
 
-# ---- small pure helpers -------------------------------------------------------------------------------------------
-def step(layer: int, head: int, n_layers: int, n_heads: int, delta: int, wrap: bool = False) -> tuple[int, int]:
-    """Move `delta` heads along layer 1 head 1, …, layer 1 head H, layer 2 head 1, … (all 1-based).
-    Past either end: round to the other end when `wrap` (play mode), else stay at the end (the buttons)."""
-    total = n_layers * n_heads
-    pos = (layer - 1) * n_heads + (head - 1) + delta
-    pos = pos % total if wrap else min(max(pos, 0), total - 1)
-    return pos // n_heads + 1, pos % n_heads + 1
+def main() -> None:
+    c = ui.current()
+    cfg, a = c.config, c.analysis
+    st.title(t("attention.title"))
+    st.markdown(t("attention.intro", L=cfg.num_hidden_layers, H=cfg.num_attention_heads, T=cfg.num_tokens,
+                  n=cfg.num_hidden_layers * cfg.num_attention_heads, d=cfg.head_dim))
+    ui.shape(t("attention.shape_attentions"), a.trace.attentions.shape, t("attention.shape_attentions_meaning"))
+    playing, speed = play_controls()
+    st.fragment(run_every=speed if playing else None)(explorer)(c)
+    st.divider()
+    ui.shape(t("attention.shape_rollout"), a.rollout.shape, t("attention.shape_rollout_meaning"))
+    ui.shape(t("attention.shape_distances"), a.distances.shape, t("attention.shape_distances_meaning"))
+    ui.source(attention, head_average, pool_attention, attention_rollout, mean_attention_distance)
 
 
-def block_size(n_patches: int, max_side: int = MAX_SIDE) -> int:
-    """The smallest run of patch tokens to average so that the matrix (cls + runs) is at most max_side wide."""
-    return max(1, -(-n_patches // (max_side - 1)))
+def explorer(c: ui.Current) -> None:
+    """What one step redraws."""
+    layer, head = position(c.config)
+    query = int(st.session_state["att_query"])
+    hv = matrix_and_cls(c, layer, head, query)
+    query_patch(c, hv)
+    every_head(c, hv)
+    distances(c, hv)
+    st.session_state["att_saved"] = (layer, head, query)
 
 
-def query_from_selection(state, grid: int) -> int | None:
-    """The patch a click on the query map picked, from st.plotly_chart's selection state (None: no click)."""
-    points = ((state or {}).get("selection") or {}).get("points") or []
-    if not points:
-        return None
-    try:
-        row, col = round(float(points[0]["y"])), round(float(points[0]["x"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return row * grid + col if 0 <= row < grid and 0 <= col < grid else None
+# ---- sections -----------------------------------------------------------------------------------------------------
+def play_controls() -> tuple[bool, float]:
+    left, right, _ = st.columns([1, 2, 3], vertical_alignment="center")
+    with left:
+        playing = st.toggle(t("attention.play"), key="att_play", help=t("attention.play_help"))
+    with right:
+        names = {s: t("attention.seconds", s=s) for s in SPEEDS}
+        speed = st.select_slider(t("attention.speed"), SPEEDS, value=1.0, key="att_speed", format_func=names.get)
+    return playing, speed
 
 
-def token_labels(grid: int, block: int) -> list[str]:
-    """One name per row/column of the (pooled) matrix: "cls", then "patch k (row, col)" or a run of patches."""
-    n = grid * grid
-    out = [t("attention.cls")]
-    for first in range(0, n, block):
-        last = min(first + block, n) - 1
-        r0, c0 = divmod(first, grid)
-        if first == last:
-            out.append(t("attention.patch_label", i=first, r=r0, c=c0))
-        else:
-            r1, c1 = divmod(last, grid)
-            out.append(t("attention.patches_label", i=first, j=last, r0=r0, c0=c0, r1=r1, c1=c1))
-    return out
+def position(cfg) -> tuple[int, int]:
+    """The layer and head sliders, ◀ / ▶, and one tick of play mode."""
+    L, H, N = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_patches
+    ss = st.session_state
+    keep_in_range(L, H, N, cfg.grid_size)
+    playing = bool(ss.get("att_play"))
+    if playing:  # one tick of play mode: the next head, round and round
+        ss["att_layer"], ss["att_head"] = step(ss["att_layer"], ss["att_head"], L, H, +1, wrap=True)
+    left, mid, b1, b2 = st.columns([4, 4, 1, 1], vertical_alignment="bottom")
+    with left:
+        layer = pick(t("attention.layer_slider", L=L), 1, L, "att_layer", playing)
+    with mid:
+        head = pick(t("attention.head_slider", H=H), 1, H, "att_head", playing)
+    b1.button(t("attention.prev"), key="att_prev", on_click=on_step, args=(-1, L, H),
+              disabled=playing or (layer, head) == (1, 1), width="stretch")
+    b2.button(t("attention.next"), key="att_next", on_click=on_step, args=(+1, L, H),
+              disabled=playing or (layer, head) == (L, H), width="stretch")
+    st.caption(t("attention.position", layer=layer, L=L, head=head, H=H, l0=layer - 1, h0=head - 1, T=N + 1)
+               + " " + (t("attention.playing") if playing else t("attention.ends")))
+    return layer, head
 
 
-# In a chart's layout: no Plotly template (the default one is about 6 KB a chart); Streamlit's theme styles the chart
-# in the browser. Given to the constructor, not set afterwards: every change to a built figure is validated again.
-NO_TEMPLATE = {}
+def matrix_and_cls(c: ui.Current, layer: int, head: int, query: int) -> views.HeadView:
+    """The head's attention matrix (pooled for large models), and where the cls token looks."""
+    cfg, a = c.config, c.analysis
+    st.subheader(t("attention.matrix_title", layer=layer, head=head))
+    left, right = st.columns([3, 2])
+    with left:
+        block = views.pool_block(cfg.num_patches, budget.ATTENTION_SIDE)
+        how = None
+        if block > 1:
+            names = {k: t(f"attention.pool_{k}") for k in ("mean", "amax")}
+            how = st.radio(t("attention.pool_label"), list(names), key="att_pool", horizontal=True,
+                           format_func=names.get)
+        hv = views.head_view(a, layer, head, query, how or "mean", budget.ATTENTION_SIDE)
+        names = labels.matrix_labels(cfg.grid_size, hv.block)
+        hover = t(f"attention.hover_matrix_{how}") if how else t("attention.hover_matrix")
+        st.plotly_chart(matrix_chart(hv.matrix, names, cfg.grid_size, hv.block, 1 + query // hv.block, hover),
+                        key="att_matrix", config={"displaylogo": False})
+        st.caption(t("attention.matrix_caption", T=cfg.num_tokens, top=hv.top, qsum=hv.query_sum, q=query))
+        if how:
+            st.caption(t("attention.pooled_caption", T=cfg.num_tokens, b=hv.block, G=len(names),
+                         how=t(f"attention.pool_{how}")))
+    with right:
+        st.markdown(t("attention.cls_title"))
+        st.image(overlay(c, hv.cls_map), output_format=picture_format(cfg),
+                 caption=t("attention.cls_caption", self=hv.cls_self, top=float(hv.cls_map.max()),
+                           at=int(hv.cls_map.argmax())))
+    return hv
+
+
+def query_patch(c: ui.Current, hv: views.HeadView) -> None:
+    """Any query patch: click it on the map or type its number."""
+    cfg, g, q = c.config, c.config.grid_size, hv.query
+    st.subheader(t("attention.query_title"))
+    st.markdown(t("attention.query_intro"))
+    left, mid, right = st.columns([3, 3, 2])
+    with left:
+        st.plotly_chart(query_chart(hv.query_map, q, t("attention.hover_query")), key="att_click",
+                        on_select=lambda: on_click(g), selection_mode="points",
+                        config={"displaylogo": False, "displayModeBar": False})
+        st.caption(t("attention.click_caption"))
+    with mid:
+        st.image(overlay(c, hv.query_map, q), output_format=picture_format(cfg),
+                 caption=t("attention.query_caption", q=q, r=q // g, c=q % g))
+    with right:
+        st.number_input(t("attention.query_input", N=cfg.num_patches - 1), 0, cfg.num_patches - 1, step=1,
+                        key="att_query")
+        st.metric(t("attention.on_cls"), f"{hv.query_on_cls:.3f}")
+        st.metric(t("attention.on_self"), f"{hv.query_on_self:.3f}")
+        st.metric(t("attention.distance_metric"), f"{hv.distance:.1f} px")
+
+
+def every_head(c: ui.Current, hv: views.HeadView) -> None:
+    """All heads of all layers for one row (cls or the query), this layer's head average, and the rollout."""
+    cfg, layer, head = c.config, hv.layer, hv.head
+    L, H = cfg.num_hidden_layers, cfg.num_attention_heads
+    st.subheader(t("attention.grid_title", L=L, H=H))
+    names = {k: t(f"attention.grid_rows_{k}", q=hv.query) for k in ("cls", "query")}
+    what = st.radio(t("attention.grid_rows"), list(names), key="att_grid_rows", horizontal=True, format_func=names.get)
+    q = None if what == "cls" else hv.query
+    left, right = st.columns([3, 2])
+    with left:
+        picture, boxes, png = heads_grid(c.image_bytes, c.model_id, q,
+                                         (t("attention.grid_layer"), t("attention.grid_head")))
+        framed = plots.framed(picture, boxes[(layer - 1, head - 1)])
+        st.image(style.png(framed, compress_level=1), output_format="PNG",  # the quickest level: drawn every step
+                 caption=t("attention.grid_caption", layer=layer, head=head, L=L, H=H))
+        st.download_button(t("common.download_png"), png, file_name=f"attention_grid_{what}.png", mime="image/png",
+                           key="att_dl_grid", on_click="ignore")
+    with right:
+        maps = views.layer_maps(c.analysis, layer, q)
+        st.markdown(t("attention.average_title", layer=layer, H=H))
+        st.image(overlay(c, maps.average, q), output_format=picture_format(cfg),
+                 caption=t("attention.average_caption", H=H))
+        st.markdown(t("attention.rollout_title", layer=layer))
+        st.image(overlay(c, maps.rollout, q), output_format=picture_format(cfg),
+                 caption=t("attention.rollout_caption", layer=layer))
+
+
+def distances(c: ui.Current, hv: views.HeadView) -> None:
+    """How far each head looks (paper Fig. 7, right)."""
+    cfg, a = c.config, c.analysis
+    st.subheader(t("attention.distance_title"))
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(distance_chart(a.distances, hv.layer, hv.head, a.uniform_distance), key="att_distance",
+                        config={"displaylogo": False})
+    with right:
+        st.markdown(t("attention.distance_paper"))
+        far = (cfg.grid_size - 1) * cfg.patch_size * 2 ** 0.5  # corner to corner, in pixels
+        small = cfg.image_size < 224  # the paper's smallest input
+        st.info(t("attention.distance_note_small" if small else "attention.distance_note", S=cfg.image_size,
+                  P=cfg.patch_size, far=far))
 
 
 # ---- pictures -----------------------------------------------------------------------------------------------------
-def overlay(view: np.ndarray, heat: np.ndarray, patch: int | None = None) -> np.ndarray:
-    """A (g, g) map over the model's view, SIDE pixels wide, with one patch outlined if asked. Blended at the view's
-    own size, then blown up with hard edges: the same picture as blending at SIDE pixels when SIDE is a multiple of
-    the view (the teaching model), a hundred times fewer pixels to blend (this runs four times a step)."""
-    picture = plots.upscale(plots.heat_overlay(view, heat), SIDE)
-    if patch is None:
-        return picture
-    g = heat.shape[0]
-    r, c = divmod(patch, g)
-    cell = picture.shape[1] / g
-    im = Image.fromarray(picture)
-    ImageDraw.Draw(im).rectangle((c * cell, r * cell, (c + 1) * cell - 1, (r + 1) * cell - 1), outline=OUTLINE,
-                                 width=max(2, round(cell / 8)))
-    return np.asarray(im)
+def picture_format(cfg) -> str:
+    """PNG for a tiny picture blown up (hard edges), JPEG for maps over a photo (a few KB, quick on every step)."""
+    return "PNG" if 2 * cfg.image_size <= budget.OVERLAY_SIDE else "JPEG"
+
+
+def overlay(c: ui.Current, heat: np.ndarray, patch: int | None = None) -> bytes:
+    """A (g, g) map over the model's view, encoded as the page serves it."""
+    picture = plots.map_over(c.analysis.model_view, heat, budget.OVERLAY_SIDE, patch)
+    return style.encoded(picture, picture_format(c.config))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def grid_picture(image_bytes: bytes, model_id: str, query: int | None, names: tuple[str, str]):
-    """Every head of every layer as a small map, in one picture drawn with PIL (cached: it changes only with the
-    picture, the query and the language, not with the step). Rows are layers and columns heads, numbered from 1; `names` are
-    the axis titles ("layer", "head"). Returns the picture (RGB), each map's box in its pixels, and the PNG."""
-    att = core.analyse(image_bytes, model_id).trace["attentions"][:, 0]  # (L, H, T, T)
-    L, H, T, _ = att.shape
-    g = round((T - 1) ** 0.5)
-    maps = att[:, :, 0 if query is None else query + 1, 1:].reshape(L, H, g, g)  # (L, H, g, g)
-    maps = maps - maps.min(axis=(2, 3), keepdims=True)
-    maps = maps / np.maximum(maps.max(axis=(2, 3), keepdims=True), 1e-12)  # each map to [0, 1], like heat_overlay
-    zoom = max(1, round(48 / g))
-    cell, gap = g * zoom, 6
-    mosaic = np.full((L * (cell + gap) - gap, H * (cell + gap) - gap, 3), 255, np.uint8)
-    colored = (colormaps["inferno"](maps)[..., :3] * 255).astype(np.uint8)  # (L, H, g, g, 3)
-    for i in range(L):
-        for j in range(H):
-            y, x = i * (cell + gap), j * (cell + gap)
-            mosaic[y:y + cell, x:x + cell] = colored[i, j].repeat(zoom, 0).repeat(zoom, 1)
-    scale = max(1, round(560 / max(mosaic.shape[:2])))
-    left, top, gap_px = 74, 46, 8  # room for the layer numbers and title (left), the head numbers and title (top)
-    big = mosaic.repeat(scale, 0).repeat(scale, 1)
-    im = Image.new("RGB", (left + big.shape[1] + gap_px, top + big.shape[0] + gap_px), "white")
-    im.paste(Image.fromarray(big), (left, top))
-    draw = ImageDraw.Draw(im)
-    number, title = plots.pil_font(14), plots.pil_font(15, names[0] + names[1])
-    centre = lambda k: (k * (cell + gap) + cell / 2) * scale  # noqa: E731 — a map's middle, in picture pixels
-    for j in range(H):
-        draw.text((left + centre(j), top - 6), str(j + 1), font=number, fill="black", anchor="md")
-    for i in range(L):
-        draw.text((left - 8, top + centre(i)), str(i + 1), font=number, fill="black", anchor="rm")
-    draw.text((left + big.shape[1] / 2, top - 26), names[1], font=title, fill="black", anchor="md")
-    draw.text((left - 32, top + big.shape[0] / 2), names[0], font=title, fill="black", anchor="rm")  # upright
-    picture = np.asarray(im)
-    boxes = {(i, j): (left + j * (cell + gap) * scale, top + i * (cell + gap) * scale,
-                      left + (j * (cell + gap) + cell) * scale, top + (i * (cell + gap) + cell) * scale)
-             for i in range(L) for j in range(H)}
-    return picture, boxes, plots.png(picture)
-
-
-@st.cache_data(show_spinner=False)
-def uniform_distance(g: int, P: int) -> float:
-    """The mean attention distance of a head that looks everywhere equally (cached: it depends only on the grid, and
-    computing it costs a few ms on every step)."""
-    T = g * g + 1
-    even = torch.full((1, T, T), 1.0 / T)  # (1, T, T): a head that looks everywhere equally
-    return float(mean_attention_distance(even, g, P)[0])
-
-
-def encoded(picture: np.ndarray, fmt: str) -> bytes:
-    """A picture as the bytes st.image serves. JPEG (quality 90) for maps over a photo: a few KB, and ten times
-    quicker to make than PNG, which matters on every step; PNG for hard-edged pictures (the grid, and maps over a
-    tiny picture blown up), where it is both smaller and exact."""
-    buf = io.BytesIO()
-    Image.fromarray(picture).save(buf, format=fmt, **(dict(quality=90) if fmt == "JPEG" else {}))
-    return buf.getvalue()
-
-
-def outlined(picture: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The grid picture with one map framed (drawn in the gap around it)."""
-    im = Image.fromarray(picture)
-    x0, y0, x1, y1 = box
-    ImageDraw.Draw(im).rectangle((x0 - 3, y0 - 3, x1 + 2, y1 + 2), outline=OUTLINE, width=3)
-    return np.asarray(im)
+def heads_grid(image_bytes: bytes, model_id: str, query: int | None, names: tuple[str, str]):
+    """Every head of every layer as one picture, cached: it changes only with the picture, the query and the language,
+    not with the step. Returns the picture, each map's box in it, and its PNG."""
+    picture, boxes = plots.heads_grid(views.all_heads_maps(core.analyse(image_bytes, model_id), query), names)
+    return picture, boxes, style.png(picture)
 
 
 # ---- charts -------------------------------------------------------------------------------------------------------
@@ -163,15 +197,15 @@ def matrix_chart(z: np.ndarray, labels: list[str], grid: int, block: int, query_
     """The (pooled) attention matrix: queries down, keys across, the chosen query's row outlined."""
     rows = list(range(0, grid, max(1, -(-grid // 8))))[1:]  # ticks at the first patch of some image rows
     ticks = [labels[0]] + [labels[1 + (r * grid) // block] for r in rows]
-    text = [t("attention.cls")] + [str(r * grid) for r in rows]
-    # all in the one constructor call (this runs on every step; a later update_layout cost 3 ms more)
+    text = [t("labels.cls")] + [str(r * grid) for r in rows]
+    # all in the one constructor call: a later update_layout validates the whole figure again (3 ms, every step)
     return plots.heatmap(z, x=labels, y=labels, hovertemplate=hover, zmin=0, height=560,
                          xaxis=t("attention.axis_key"), yaxis=t("attention.axis_query"), layout=dict(
                              xaxis=dict(tickvals=ticks, ticktext=text, tickangle=0, constrain="domain"),
                              yaxis=dict(tickvals=ticks, ticktext=text, scaleanchor="x", constrain="domain"),
                              shapes=[dict(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5,
-                                          y1=query_row + 0.5, line=dict(color="#00e5ff", width=2))],
-                             template=NO_TEMPLATE))
+                                          y1=query_row + 0.5, line=dict(color=style.HIGHLIGHT_CSS, width=2))],
+                             template=style.NO_TEMPLATE))
 
 
 def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
@@ -180,7 +214,7 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
     rows, cols = np.divmod(np.arange(g * g), g)
     r, c = divmod(query, g)
     return go.Figure(  # built in one call, as in distance_chart
-        [go.Heatmap(z=weights.astype(np.float32), colorscale=INFERNO, hoverinfo="skip",
+        [go.Heatmap(z=weights.astype(np.float32), colorscale=style.INFERNO, hoverinfo="skip",
                     colorbar=dict(thickness=10, len=0.9)),
          go.Scatter(x=cols.astype(np.int16), y=rows.astype(np.int16), mode="markers",
                     marker=dict(size=max(6, 300 // g), symbol="square", color="rgba(0,0,0,0)"),
@@ -188,11 +222,11 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
                     hovertemplate=hover + "<extra></extra>", showlegend=False,
                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))],
         dict(shapes=[dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                          line=dict(color="#00e5ff", width=3))],
+                          line=dict(color=style.HIGHLIGHT_CSS, width=3))],
              xaxis=dict(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain"),
              yaxis=dict(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"),
              height=340, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", clickmode="event+select",
-             dragmode=False, template=NO_TEMPLATE))
+             dragmode=False, template=style.NO_TEMPLATE))
 
 
 def distance_chart(dist: np.ndarray, layer: int, head: int, uniform: float) -> go.Figure:
@@ -217,7 +251,7 @@ def distance_chart(dist: np.ndarray, layer: int, head: int, uniform: float) -> g
                     customdata=[head], hovertemplate=hover, name=t("attention.distance_current"))],
         dict(height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2),
              xaxis=dict(title=t("attention.distance_x"), dtick=1),
-             yaxis=dict(title=t("attention.distance_y"), rangemode="tozero"), template=NO_TEMPLATE))
+             yaxis=dict(title=t("attention.distance_y"), rangemode="tozero"), template=style.NO_TEMPLATE))
 
 
 # ---- session state: the position (layer, head) and the query patch -------------------------------------------------
@@ -247,142 +281,26 @@ def pick(label: str, lo: int, hi: int, key: str, disabled: bool) -> int:
     return st.slider(label, lo, hi, key=key, disabled=disabled) if hi > lo else lo
 
 
-# ---- the explorer: what one step redraws --------------------------------------------------------------------------
-def explorer(c: ui.Current) -> None:
-    cfg, a = c.model.config, c.analysis
-    L, H, g, P, N = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.grid_size, cfg.patch_size, cfg.num_patches
-    T = N + 1
-    ss = st.session_state
-    keep_in_range(L, H, N, g)
-    playing = bool(ss.get("att_play"))
-    if playing:  # one tick of play mode: the next head, round and round
-        ss["att_layer"], ss["att_head"] = step(ss["att_layer"], ss["att_head"], L, H, +1, wrap=True)
-
-    left, mid, b1, b2 = st.columns([4, 4, 1, 1], vertical_alignment="bottom")
-    with left:
-        layer = pick(t("attention.layer_slider", L=L), 1, L, "att_layer", playing)
-    with mid:
-        head = pick(t("attention.head_slider", H=H), 1, H, "att_head", playing)
-    b1.button(t("attention.prev"), key="att_prev", on_click=on_step, args=(-1, L, H),
-              disabled=playing or (layer, head) == (1, 1), width="stretch")
-    b2.button(t("attention.next"), key="att_next", on_click=on_step, args=(+1, L, H),
-              disabled=playing or (layer, head) == (L, H), width="stretch")
-    st.caption(t("attention.position", layer=layer, L=L, head=head, H=H, l0=layer - 1, h0=head - 1, T=T)
-               + " " + (t("attention.playing") if playing else t("attention.ends")))
-
-    att = a.trace["attentions"][:, 0]  # (L, H, T, T)
-    attn = att[layer - 1, head - 1]  # (T, T): this head's matrix, rows are queries
-    query = int(ss["att_query"])
-    view = a.model_view
-    fmt = "PNG" if 2 * cfg.image_size <= SIDE else "JPEG"  # a tiny picture blown up has hard edges; a photo has not
-
-    # -- the matrix, and where cls looks --
-    st.subheader(t("attention.matrix_title", layer=layer, head=head))
-    left, right = st.columns([3, 2])
-    with left:
-        block = block_size(N)
-        labels = token_labels(g, block)
-        if block > 1:
-            names = {k: t(f"attention.pool_{k}") for k in ("mean", "amax")}
-            how = st.radio(t("attention.pool_label"), list(names), key="att_pool", horizontal=True,
-                           format_func=names.get)
-            z = pool_attention(torch.tensor(attn), block, how).numpy()
-            hover = t(f"attention.hover_matrix_{how}")
-        else:
-            how, z, hover = None, attn, t("attention.hover_matrix")
-        st.plotly_chart(matrix_chart(z, labels, g, block, 1 + query // block, hover), key="att_matrix",
-                        config={"displaylogo": False})
-        st.caption(t("attention.matrix_caption", T=T, top=float(attn.max()), qsum=float(attn[query + 1].sum()),
-                     q=query))
-        if block > 1:
-            st.caption(t("attention.pooled_caption", T=T, b=block, G=len(labels), how=t(f"attention.pool_{how}")))
-    with right:
-        cls_row = attn[0, 1:].reshape(g, g)  # (g, g): what the cls token reads from each patch
-        st.markdown(t("attention.cls_title"))
-        st.image(encoded(overlay(view, cls_row), fmt), output_format=fmt,
-                 caption=t("attention.cls_caption", self=float(attn[0, 0]), top=float(cls_row.max()),
-                           at=int(cls_row.argmax())))
-
-    # -- any query patch: click it or type it --
-    st.subheader(t("attention.query_title"))
-    st.markdown(t("attention.query_intro"))
-    qmap = attn[query + 1, 1:].reshape(g, g)  # (g, g): what the query patch reads from each patch
-    left, mid, right = st.columns([3, 3, 2])
-    with left:
-        st.plotly_chart(query_chart(qmap, query, t("attention.hover_query")), key="att_click",
-                        on_select=lambda: on_click(g), selection_mode="points",
-                        config={"displaylogo": False, "displayModeBar": False})
-        st.caption(t("attention.click_caption"))
-    with mid:
-        st.image(encoded(overlay(view, qmap, query), fmt), output_format=fmt,
-                 caption=t("attention.query_caption", q=query, r=query // g, c=query % g))
-    with right:
-        st.number_input(t("attention.query_input", N=N - 1), 0, N - 1, step=1, key="att_query")
-        st.metric(t("attention.on_cls"), f"{attn[query + 1, 0]:.3f}")
-        st.metric(t("attention.on_self"), f"{attn[query + 1, query + 1]:.3f}")
-        st.metric(t("attention.distance_metric"), f"{a.distances[layer - 1, head - 1]:.1f} px")
-
-    # -- all heads of all layers, their average, and the rollout --
-    st.subheader(t("attention.grid_title", L=L, H=H))
-    names = {k: t(f"attention.grid_rows_{k}", q=query) for k in ("cls", "query")}
-    what = st.radio(t("attention.grid_rows"), list(names), key="att_grid_rows", horizontal=True, format_func=names.get)
-    q = None if what == "cls" else query
-    row = 0 if q is None else q + 1
-    left, right = st.columns([3, 2])
-    with left:
-        picture, boxes, png = grid_picture(c.image_bytes, c.model_id, q,
-                                           (t("attention.grid_layer"), t("attention.grid_head")))
-        framed = plots.png(outlined(picture, boxes[(layer - 1, head - 1)]), compress_level=1)  # 30 % quicker, every step
-        st.image(framed, output_format="PNG",
-                 caption=t("attention.grid_caption", layer=layer, head=head, L=L, H=H))
-        st.download_button(t("common.download_png"), png, file_name=f"attention_grid_{what}.png", mime="image/png",
-                           key="att_dl_grid", on_click="ignore")
-    with right:
-        avg = head_average(torch.tensor(att[layer - 1])).numpy()  # (T, T)
-        st.markdown(t("attention.average_title", layer=layer, H=H))
-        st.image(encoded(overlay(view, avg[row, 1:].reshape(g, g), q), fmt), output_format=fmt,
-                 caption=t("attention.average_caption", H=H))
-        st.markdown(t("attention.rollout_title", layer=layer))
-        st.image(encoded(overlay(view, a.rollout[layer - 1, row, 1:].reshape(g, g), q), fmt), output_format=fmt,
-                 caption=t("attention.rollout_caption", layer=layer))
-
-    # -- how far each head looks (paper Fig. 7, right) --
-    st.subheader(t("attention.distance_title"))
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(distance_chart(a.distances, layer, head, uniform_distance(g, P)), key="att_distance",
-                        config={"displaylogo": False})
-    with right:
-        st.markdown(t("attention.distance_paper"))
-        far = (g - 1) * P * 2 ** 0.5
-        small = cfg.image_size < 224  # the paper's smallest input
-        st.info(t("attention.distance_note_small" if small else "attention.distance_note", S=cfg.image_size, P=P,
-                  far=far))
-    ss["att_saved"] = (layer, head, query)
+# ---- small pure helpers -------------------------------------------------------------------------------------------
+def step(layer: int, head: int, n_layers: int, n_heads: int, delta: int, wrap: bool = False) -> tuple[int, int]:
+    """Move `delta` heads along layer 1 head 1, …, layer 1 head H, layer 2 head 1, … (all 1-based).
+    Past either end: round to the other end when `wrap` (play mode), else stay at the end (the buttons)."""
+    total = n_layers * n_heads
+    pos = (layer - 1) * n_heads + (head - 1) + delta
+    pos = pos % total if wrap else min(max(pos, 0), total - 1)
+    return pos // n_heads + 1, pos % n_heads + 1
 
 
-# ---- the page -----------------------------------------------------------------------------------------------------
-def main() -> None:
-    c = ui.current()
-    cfg, a = c.model.config, c.analysis
-    L, H, T = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_tokens
-
-    st.title(t("attention.title"))
-    st.markdown(t("attention.intro", L=L, H=H, T=T, n=L * H, d=cfg.head_dim))
-    ui.shape(t("attention.shape_attentions"), a.trace["attentions"].shape, t("attention.shape_attentions_meaning"))
-
-    left, right, _ = st.columns([1, 2, 3], vertical_alignment="center")
-    with left:
-        playing = st.toggle(t("attention.play"), key="att_play", help=t("attention.play_help"))
-    with right:
-        names = {s: t("attention.seconds", s=s) for s in SPEEDS}
-        speed = st.select_slider(t("attention.speed"), SPEEDS, value=1.0, key="att_speed", format_func=names.get)
-    st.fragment(run_every=speed if playing else None)(explorer)(c)
-
-    st.divider()
-    ui.shape(t("attention.shape_rollout"), a.rollout.shape, t("attention.shape_rollout_meaning"))
-    ui.shape(t("attention.shape_distances"), a.distances.shape, t("attention.shape_distances_meaning"))
-    ui.source(attention, head_average, pool_attention, attention_rollout, mean_attention_distance)
+def query_from_selection(state, grid: int) -> int | None:
+    """The patch a click on the query map picked, from st.plotly_chart's selection state (None: no click)."""
+    points = ((state or {}).get("selection") or {}).get("points") or []
+    if not points:
+        return None
+    try:
+        row, col = round(float(points[0]["y"])), round(float(points[0]["x"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return row * grid + col if 0 <= row < grid and 0 <= col < grid else None
 
 
 if __name__ == "__main__":  # Streamlit runs pages as __main__; tests import the helpers above without running this

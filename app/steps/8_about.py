@@ -13,26 +13,176 @@ import streamlit as st
 
 from app import core
 from app.i18n import current_language, t
-from vit_core import CheckpointError, hub
+from vit_core import LoadedModel, ModelError, hub, views
 
 FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)  # a Hugging Face card's YAML header
 
 
-def model_folder(model_id: str) -> Path | None:
+def main() -> None:
+    st.title(t("about.title"))
+    st.markdown(t("about.intro"))
+    st.markdown(t("about.steps"))
+    st.caption(t("about.everything_offline"))
+    st.header(t("about.model_title"))
+    model_id = st.session_state.get("model_id", core.TEACHING_ID)
     try:
-        return core.model_path(model_id)
-    except (KeyError, CheckpointError):  # an unknown id, or a Hub model that is not in the cache
-        return None
+        loaded = core.get_model(model_id)
+    except (ModelError, OSError) as e:
+        st.error(t("about.model_failed", reason=str(e)))
+    else:
+        which_model(loaded, model_id)
+        facts(loaded)
+        parameters(loaded)
+        preprocessing(loaded)
+        model_card(loaded)
+        training_history(loaded)
+    st.header(t("about.credits_title"))
+    st.markdown(t("about.credits"))
+    running_offline()
 
 
-def hub_entry(model_id: str):
-    """The curated Hugging Face model behind a "hub:NAME" id, else None."""
-    if not model_id.startswith("hub:"):
-        return None
+def which_model(loaded: LoadedModel, model_id: str) -> None:
+    entry = hub.get(model_id.removeprefix("hub:")) if model_id.startswith("hub:") else None
+    if model_id == core.TEACHING_ID:
+        st.markdown(t("about.model_teaching"))
+    elif entry is not None:
+        st.markdown(t("about.model_hub", name=entry.name, repo=entry.repo_id,
+                      url=f"https://huggingface.co/{entry.repo_id}"))
+        st.caption(entry.description)
+    elif loaded.folder is not None:
+        st.markdown(t("about.model_path", path=loaded.folder))
+    else:
+        st.markdown(t("about.model_other", model_id=model_id))
+
+
+def facts(loaded: LoadedModel) -> None:
+    cfg = loaded.model.config
+    g, N = cfg.grid_size, cfg.num_patches
+    row1 = st.columns(4)
+    row1[0].metric(t("about.m_image"), f"{cfg.image_size}×{cfg.image_size}×{cfg.num_channels}")
+    row1[1].metric(t("about.m_patch"), f"{cfg.patch_size}×{cfg.patch_size}")
+    row1[2].metric(t("about.m_patches"), t("about.m_patches_value", g=g, N=N))
+    row1[3].metric(t("about.m_tokens"), f"{N} + 1 = {cfg.num_tokens}")
+    row2 = st.columns(4)
+    row2[0].metric(t("about.m_patch_dim"), f"{cfg.patch_size}·{cfg.patch_size}·{cfg.num_channels} = {cfg.patch_dim}")
+    row2[1].metric(t("about.m_dim"), cfg.hidden_size)
+    row2[2].metric(t("about.m_layers"), cfg.num_hidden_layers)
+    row2[3].metric(t("about.m_heads"), t("about.m_heads_value", H=cfg.num_attention_heads, d=cfg.head_dim))
+    row3 = st.columns(4)
+    row3[0].metric(t("about.m_mlp"), cfg.intermediate_size)
+    row3[1].metric(t("about.m_classes"), cfg.num_labels if cfg.labels else t("about.m_no_head"))
+    row3[2].metric(t("about.m_params"), f"{views.parameter_count(loaded.model):,}")
+    if cfg.labels:
+        names = ", ".join(cfg.labels[:8])
+        st.caption(t("about.classes_list", names=names) if cfg.num_labels <= 8
+                   else t("about.classes_many", n=cfg.num_labels, names=names))
+
+
+def parameters(loaded: LoadedModel) -> None:
+    """The parameters grouped by the model's top-level parts, in the order of the forward pass."""
+    groups, L = views.parameter_groups(loaded.model), loaded.model.config.num_hidden_layers
+    total = sum(group.count for group in groups)
+    parts = {"patch_embed": t("about.part_patch_embed"), "cls_token": t("about.part_cls_token"),
+             "pos_embed": t("about.part_pos_embed"), "norm": t("about.part_norm"), "head": t("about.part_head")}
+    rows = []
+    for group in groups:
+        if group.part == "blocks":
+            label, shape = t("about.part_blocks", L=L, per=group.count // max(L, 1)), t("about.blocks_shape")
+        else:
+            label = parts.get(group.part) or t("about.part_other", name=group.part)
+            shape = " + ".join(str(s) for s in group.shapes)
+        rows.append({t("about.part"): label, t("about.shape"): shape, t("about.count"): group.count,
+                     t("about.share"): 100 * group.count / total})
+    st.subheader(t("about.params_title", n=f"{total:,}"))
+    st.caption(t("about.params_intro"))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        t("about.part"): st.column_config.TextColumn(width="medium"),
+        t("about.shape"): st.column_config.TextColumn(width="large"),
+        t("about.count"): st.column_config.NumberColumn(format="localized", width="small"),
+        t("about.share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0,
+                                                          width="small")})
+
+
+def preprocessing(loaded: LoadedModel) -> None:
+    pre = loaded.preprocess
+    st.subheader(t("about.pre_title"))
+    how = (t("about.pre_squash", S=pre.crop_size, resample=pre.resample) if pre.squash
+           else t("about.pre_crop", r=pre.resize_to, S=pre.crop_size, resample=pre.resample))
+    mean, std = tuple(round(v, 4) for v in pre.image_mean), tuple(round(v, 4) for v in pre.image_std)
+    st.markdown(how + " " + t("about.pre_norm", mean=mean, std=std))
+
+
+def model_card(loaded: LoadedModel) -> None:
+    st.subheader(t("about.card_title"))
+    if loaded.card is None:
+        st.caption(t("about.card_missing"))
+        return
+    if current_language() != "en":
+        st.caption(t("about.card_language"))
+    with st.container(border=True, height=420):
+        st.markdown(FRONT_MATTER.sub("", loaded.card))
+
+
+def training_history(loaded: LoadedModel) -> None:
+    st.subheader(t("about.train_title"))
     try:
-        return hub.get(model_id.removeprefix("hub:"))
-    except CheckpointError:
-        return None
+        training = read_training(loaded.folder)
+    except ValueError as e:
+        st.warning(t("about.train_bad", reason=str(e)))
+        return
+    if training is None:
+        st.caption(t("about.train_none"))
+        return
+    history = training.get("history") or []
+    tc = training.get("train_config") or {}
+    cols = st.columns(4)
+    if "test_accuracy" in training:
+        cols[0].metric(t("about.train_test_acc"), f"{100 * training['test_accuracy']:.2f}%")
+    cols[1].metric(t("about.train_epochs"), len(history) or tc.get("epochs", "—"))
+    if "wall_time_s" in training:
+        cols[2].metric(t("about.train_time"), duration(training["wall_time_s"]))
+    cols[3].metric(t("about.train_images"), f"{tc['limit']:,}" if tc.get("limit") else t("about.train_images_all"))
+    if history and len(history) < 10:
+        st.warning(t("about.train_note_short", epochs=len(history)))
+    if history:
+        epochs = [h.get("epoch", i + 1) for i, h in enumerate(history)]
+        fig = go.Figure()
+        for field, name in (("test_acc", t("about.train_line_test")), ("train_acc", t("about.train_line_train"))):
+            if all(field in h for h in history):
+                fig.add_trace(go.Scatter(x=epochs, y=[100 * h[field] for h in history], name=name,
+                                         mode="lines+markers" if len(history) <= 30 else "lines",
+                                         hovertemplate=f"{t('about.train_epoch')} %{{x}}: %{{y:.2f}}%<extra>{name}</extra>"))
+        if len(history) <= 20:
+            fig.update_xaxes(tickmode="array", tickvals=epochs)
+        fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), title=t("about.train_chart_title"),
+                          xaxis_title=t("about.train_epoch"), yaxis_title=t("about.train_accuracy"),
+                          legend=dict(orientation="h", y=-0.25))
+        st.plotly_chart(fig, key="about_history")
+    per_class = training.get("per_class_accuracy") or {}
+    if per_class:
+        st.markdown(f"**{t('about.train_per_class')}**")
+        frame = pd.DataFrame({t("about.train_class"): list(per_class),
+                              t("about.train_accuracy"): [100 * v for v in per_class.values()]})
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            t("about.train_accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0,
+                                                                      max_value=100.0)})
+    if tc:
+        with st.expander(t("about.train_config")):
+            st.json(tc)
+
+
+def running_offline() -> None:
+    st.header(t("about.offline_title"))
+    st.markdown(t("about.offline_intro"))
+    st.markdown(t("about.offline_install"))
+    st.code("pip install -e .", language="bash")
+    st.markdown(t("about.offline_run"))
+    st.code("python -m app", language="bash")
+    st.markdown(t("about.offline_class"))
+    st.code("python -m app --server.address 0.0.0.0 --server.port 8501", language="bash")
+    st.markdown(t("about.offline_pretrained"))
+    st.code("python -m vit_core list-models\npython -m vit_core fetch vit-base-16\n"
+            "HF_HUB_OFFLINE=1 python -m app", language="bash")
 
 
 def read_training(folder: Path | None) -> dict | None:
@@ -54,166 +204,5 @@ def duration(seconds: float) -> str:
     return t("about.train_time_h", hours=seconds / 3600)
 
 
-def parameter_table(model) -> tuple[pd.DataFrame, int]:
-    """Parameters grouped by the model's top-level parts, in the order of the forward pass."""
-    L = model.config.num_hidden_layers
-    labels = {"patch_embed": t("about.part_patch_embed"), "cls_token": t("about.part_cls_token"),
-              "pos_embed": t("about.part_pos_embed"), "norm": t("about.part_norm"), "head": t("about.part_head")}
-    groups: dict[str, list] = {}
-    for name, p in model.named_parameters():
-        groups.setdefault(name.split(".")[0], []).append(p)
-    total = sum(p.numel() for ps in groups.values() for p in ps)
-    order = ["patch_embed", "cls_token", "pos_embed", "blocks", "norm", "head"]
-    rows = []
-    for part in sorted(groups, key=lambda k: order.index(k) if k in order else len(order)):
-        n = sum(p.numel() for p in groups[part])
-        if part == "blocks":
-            label, shape = t("about.part_blocks", L=L, per=n // max(L, 1)), t("about.blocks_shape")
-        else:
-            label = labels.get(part) or t("about.part_other", name=part)
-            shape = " + ".join(str(tuple(p.shape)) for p in groups[part])
-        rows.append({t("about.part"): label, t("about.shape"): shape, t("about.count"): n,
-                     t("about.share"): 100 * n / total})
-    return pd.DataFrame(rows), total
-
-
-st.title(t("about.title"))
-st.markdown(t("about.intro"))
-st.markdown(t("about.steps"))
-st.caption(t("about.everything_offline"))
-
-# ---- the current model ----
-st.header(t("about.model_title"))
-model_id = st.session_state.get("model_id", core.TEACHING_ID)
-folder = model_folder(model_id)
-try:
-    model = core.get_model(model_id)
-except (CheckpointError, OSError, KeyError, ValueError) as e:
-    model = None
-    st.error(t("about.model_failed", reason=str(e)))
-
-if model is not None:
-    cfg, pre = model.config, model.preprocess
-    entry = hub_entry(model_id)
-    if model_id == core.TEACHING_ID:
-        st.markdown(t("about.model_teaching"))
-    elif entry is not None:
-        st.markdown(t("about.model_hub", name=entry.name, repo=entry.repo_id,
-                      url=f"https://huggingface.co/{entry.repo_id}"))
-        st.caption(entry.description)
-    elif folder is not None:
-        st.markdown(t("about.model_path", path=folder))
-    else:
-        st.markdown(t("about.model_other", model_id=model_id))
-    table, total = parameter_table(model)
-    g, N = cfg.grid_size, cfg.num_patches
-    row1 = st.columns(4)
-    row1[0].metric(t("about.m_image"), f"{cfg.image_size}×{cfg.image_size}×{cfg.num_channels}")
-    row1[1].metric(t("about.m_patch"), f"{cfg.patch_size}×{cfg.patch_size}")
-    row1[2].metric(t("about.m_patches"), t("about.m_patches_value", g=g, N=N))
-    row1[3].metric(t("about.m_tokens"), f"{N} + 1 = {cfg.num_tokens}")
-    row2 = st.columns(4)
-    row2[0].metric(t("about.m_patch_dim"), f"{cfg.patch_size}·{cfg.patch_size}·{cfg.num_channels} = {cfg.patch_dim}")
-    row2[1].metric(t("about.m_dim"), cfg.hidden_size)
-    row2[2].metric(t("about.m_layers"), cfg.num_hidden_layers)
-    row2[3].metric(t("about.m_heads"), t("about.m_heads_value", H=cfg.num_attention_heads, d=cfg.head_dim))
-    row3 = st.columns(4)
-    row3[0].metric(t("about.m_mlp"), cfg.intermediate_size)
-    row3[1].metric(t("about.m_classes"), cfg.num_labels if cfg.labels else t("about.m_no_head"))
-    row3[2].metric(t("about.m_params"), f"{total:,}")
-    if cfg.labels:
-        names = ", ".join(cfg.labels[:8])
-        st.caption(t("about.classes_list", names=names) if cfg.num_labels <= 8
-                   else t("about.classes_many", n=cfg.num_labels, names=names))
-
-    st.subheader(t("about.params_title", n=f"{total:,}"))
-    st.caption(t("about.params_intro"))
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        t("about.part"): st.column_config.TextColumn(width="medium"),
-        t("about.shape"): st.column_config.TextColumn(width="large"),
-        t("about.count"): st.column_config.NumberColumn(format="localized", width="small"),
-        t("about.share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0,
-                                                          width="small")})
-
-    st.subheader(t("about.pre_title"))
-    how = (t("about.pre_squash", S=pre.crop_size, resample=pre.resample) if pre.squash
-           else t("about.pre_crop", r=pre.resize_to, S=pre.crop_size, resample=pre.resample))
-    mean, std = tuple(round(v, 4) for v in pre.image_mean), tuple(round(v, 4) for v in pre.image_std)
-    st.markdown(how + " " + t("about.pre_norm", mean=mean, std=std))
-
-    # ---- model card ----
-    st.subheader(t("about.card_title"))
-    card = folder / "README.md" if folder else None
-    if card is not None and card.is_file():
-        if current_language() != "en":
-            st.caption(t("about.card_language"))
-        with st.container(border=True, height=420):
-            st.markdown(FRONT_MATTER.sub("", card.read_text(encoding="utf-8", errors="replace")))
-    elif model_id == core.TEACHING_ID:
-        st.info(t("about.card_pending"))
-    else:
-        st.caption(t("about.card_missing"))
-
-    # ---- training history ----
-    st.subheader(t("about.train_title"))
-    try:
-        training = read_training(folder)
-    except ValueError as e:
-        training = None
-        st.warning(t("about.train_bad", reason=str(e)))
-    else:
-        if training is None:
-            st.caption(t("about.train_none"))
-    if training:
-        history = training.get("history") or []
-        tc = training.get("train_config") or {}
-        cols = st.columns(4)
-        if "test_accuracy" in training:
-            cols[0].metric(t("about.train_test_acc"), f"{100 * training['test_accuracy']:.2f}%")
-        cols[1].metric(t("about.train_epochs"), len(history) or tc.get("epochs", "—"))
-        if "wall_time_s" in training:
-            cols[2].metric(t("about.train_time"), duration(training["wall_time_s"]))
-        cols[3].metric(t("about.train_images"), f"{tc['limit']:,}" if tc.get("limit") else t("about.train_images_all"))
-        if history and len(history) < 10:
-            st.warning(t("about.train_note_short", epochs=len(history)))
-        if history:
-            epochs = [h.get("epoch", i + 1) for i, h in enumerate(history)]
-            fig = go.Figure()
-            for field, name in (("test_acc", t("about.train_line_test")), ("train_acc", t("about.train_line_train"))):
-                if all(field in h for h in history):
-                    fig.add_trace(go.Scatter(x=epochs, y=[100 * h[field] for h in history], name=name,
-                                             mode="lines+markers" if len(history) <= 30 else "lines",
-                                             hovertemplate=f"{t('about.train_epoch')} %{{x}}: %{{y:.2f}}%<extra>{name}</extra>"))
-            if len(history) <= 20:
-                fig.update_xaxes(tickmode="array", tickvals=epochs)
-            fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), title=t("about.train_chart_title"),
-                              xaxis_title=t("about.train_epoch"), yaxis_title=t("about.train_accuracy"),
-                              legend=dict(orientation="h", y=-0.25))
-            st.plotly_chart(fig, key="about_history")
-        per_class = training.get("per_class_accuracy") or {}
-        if per_class:
-            st.markdown(f"**{t('about.train_per_class')}**")
-            frame = pd.DataFrame({t("about.train_class"): list(per_class),
-                                  t("about.train_accuracy"): [100 * v for v in per_class.values()]})
-            st.dataframe(frame, hide_index=True, width="stretch", column_config={
-                t("about.train_accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0,
-                                                                          max_value=100.0)})
-        if tc:
-            with st.expander(t("about.train_config")):
-                st.json(tc)
-
-# ---- credits and running offline ----
-st.header(t("about.credits_title"))
-st.markdown(t("about.credits"))
-
-st.header(t("about.offline_title"))
-st.markdown(t("about.offline_intro"))
-st.markdown(t("about.offline_install"))
-st.code("pip install -e .", language="bash")
-st.markdown(t("about.offline_run"))
-st.code("streamlit run app/main.py", language="bash")
-st.markdown(t("about.offline_class"))
-st.code("streamlit run app/main.py --server.address 0.0.0.0 --server.port 8501", language="bash")
-st.markdown(t("about.offline_pretrained"))
-st.code("python -m vit_core list-models\npython -m vit_core fetch vit-base-16\n"
-        "HF_HUB_OFFLINE=1 streamlit run app/main.py", language="bash")
+if __name__ == "__main__":  # Streamlit runs a page as __main__
+    main()

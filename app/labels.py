@@ -1,0 +1,72 @@
+"""How the app names things, in the page's language: patches, tokens, the values of a flattened patch, dimensions.
+
+Patches and tokens are numbered as the arrays are: patch k (0-based) sits at row k // g, column k % g of the grid, and
+is token k + 1 (token 0 is cls). Catalog: locales/*/labels.toml.
+"""
+from __future__ import annotations
+
+from app.i18n import t
+from vit_core.patches import value_name
+
+
+def channel(ch: int, channels: int) -> str:
+    return "RGB"[ch] if channels == 3 else str(ch)
+
+
+def patch(k: int, g: int) -> str:
+    """"patch 17 · row 2, col 3": axis names and hovers."""
+    return t("labels.patch", k=k, r=k // g, c=k % g)
+
+
+def patch_in_words(k: int, g: int) -> str:
+    """"patch 17 (row 2, column 3)": in a sentence or a picker."""
+    return t("labels.patch_in_words", k=k, r=k // g, c=k % g)
+
+
+def patch_compact(k: int, g: int) -> str:
+    """"patch 17 (2, 3)": the rows of the attention matrix."""
+    return t("labels.patch_compact", k=k, r=k // g, c=k % g)
+
+
+def patch_run(first: int, last: int, g: int) -> str:
+    """"patches 0–1 (0, 0)–(0, 1)": a pooled row of the attention matrix."""
+    (r0, c0), (r1, c1) = divmod(first, g), divmod(last, g)
+    return t("labels.patch_run", i=first, j=last, r0=r0, c0=c0, r1=r1, c1=c1)
+
+
+def token(i: int, g: int) -> str:
+    """"token 18 = patch 17 · row 2, col 3", "token 0 = cls"."""
+    return t("labels.token_cls") if i == 0 else t("labels.token", i=i, patch=patch(i - 1, g))
+
+
+def token_in_words(i: int, g: int) -> str:
+    """"cls token", "patch 17 (row 2, column 3)"."""
+    return t("labels.cls_token") if i == 0 else patch_in_words(i - 1, g)
+
+
+def token_short(i: int) -> str:
+    """"cls", "p17": bar-chart axes, where every token needs a name."""
+    return "cls" if i == 0 else f"p{i - 1}"
+
+
+def where(i: int, P: int, C: int, order: str = "p1 p2 c") -> str:
+    """The pixel and channel that value i of a flattened patch comes from: "row 1, col 1, G"."""
+    r, c, ch = value_name(i, P, C, order)
+    return t("labels.where", r=r, c=c, ch=channel(ch, C))
+
+
+def value(i: int, P: int, C: int) -> str:
+    """"value 5 · row 0, col 1, B": value i of a patch flattened in the model's (p1 p2 c) order."""
+    return t("labels.value", i=i, where=where(i, P, C))
+
+
+def dim(j: int) -> str:
+    return t("labels.dim", j=j)
+
+
+def matrix_labels(g: int, block: int) -> list[str]:
+    """One name per row and column of the (pooled) attention matrix: "cls", then each patch, or each run of `block`
+    patches."""
+    n = g * g
+    return [t("labels.cls")] + [patch_compact(first, g) if min(first + block, n) - 1 == first
+                                else patch_run(first, min(first + block, n) - 1, g) for first in range(0, n, block)]

@@ -1,0 +1,119 @@
+"""How every chart and picture looks: fonts, text sizes, colour scales, axis ticks, and how pictures are encoded.
+
+Pages never choose these themselves, so the same thing looks the same on every page.
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (rcParams only: figures are made without pyplot, see plots.subplots)
+import numpy as np  # noqa: E402
+import plotly.colors as pcolors  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image, ImageFont  # noqa: E402
+
+# ---- fonts -----------------------------------------------------------------------------------------------------------
+# Korean labels need a Hangul font: Debian's fonts-nanum (installed by scripts/install_system_packages.sh).
+# Matplotlib falls back along this list glyph by glyph, so Latin text keeps DejaVu Sans.
+HANGUL_FILES = ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+                "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+_hangul = []
+for _path in HANGUL_FILES:
+    try:
+        font_manager.fontManager.addfont(_path)
+        _hangul.append(font_manager.FontProperties(fname=_path).get_name())
+    except (OSError, RuntimeError):
+        continue
+plt.rcParams["font.family"] = ["DejaVu Sans", *_hangul]
+HANGUL = _hangul[0] if _hangul else None  # a font family with Hangul, or None on a server without one
+
+# Pictures drawn straight with PIL use the same fonts: DejaVu Sans (shipped with matplotlib), Hangul where needed.
+_LATIN_FONT = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
+_HANGUL_FONT = next((f.fname for f in font_manager.fontManager.ttflist if f.name in _hangul), None)
+
+
+def pil_font(size: int, text: str = "0") -> ImageFont.FreeTypeFont:
+    """A TrueType font of `size` pixels that has the glyphs of `text`: DejaVu Sans, or the Hangul font for text
+    beyond Latin (it has Latin glyphs too)."""
+    path = _HANGUL_FONT if _HANGUL_FONT and any(ord(ch) > 0x2FF for ch in text) else _LATIN_FONT
+    return ImageFont.truetype(path, size)
+
+
+def figure_text(text: str, english: str) -> tuple[str, dict]:
+    """A label inside a matplotlib figure and its text properties: in the Hangul font where the label needs one, or
+    the English label `english` when this server has no such font (rather than empty boxes)."""
+    if text.isascii():
+        return text, {}
+    return (text, {"fontfamily": HANGUL}) if HANGUL else (english, {})
+
+
+# Text sizes in matplotlib figures (points, at the 150 dpi figures are drawn at) and Plotly charts (pixels).
+FIGURE_TICK, FIGURE_SMALL, FIGURE_LABEL, FIGURE_TITLE, FIGURE_HEADING = 7, 8, 9, 10, 11
+CHART_TICK, CHART_AXIS_TITLE, CHART_SUBTITLE, CHART_TITLE, CHART_OPERATOR = 9, 11, 13, 14, 30
+
+# ---- colours ---------------------------------------------------------------------------------------------------------
+DIVERGING = "RdBu_r"  # signed values: red positive, blue negative, white 0
+SEQUENTIAL = "Viridis"  # weights and similarities
+# Plotly's Inferno starts at #000004, a colour Streamlit's chart theme reserves and repaints pink: start at black
+INFERNO = ["#000000"] + list(pcolors.sequential.Inferno[1:])
+HEAT = "inferno"  # matplotlib's name, for attention maps drawn over pictures
+HIGHLIGHT = (0, 229, 255)  # cyan: the current head, the query patch
+HIGHLIGHT_CSS = "#00e5ff"
+CROP = (230, 40, 40)  # red: the model's crop and the patch grid
+BLUE, RED, PURPLE = "#3b82f6", "#dc2626", "#8b5cf6"
+LN_COLOUR, ATTN_COLOUR, MLP_COLOUR = "#fcd34d", "#93c5fd", "#86efac"
+# In a chart's layout: no Plotly template (the default one is about 6 KB a chart); Streamlit's theme styles the chart
+# in the browser. Given to the constructor, not set afterwards: every change to a built figure is validated again.
+NO_TEMPLATE: dict = {}
+
+
+def symmetric(z: np.ndarray) -> tuple[float, float]:
+    """(−m, m) for a diverging scale, m the largest magnitude (1 for an all-zero array), so that 0 is white."""
+    m = float(np.abs(z).max()) or 1.0
+    return -m, m
+
+
+# ---- axes ------------------------------------------------------------------------------------------------------------
+def ticks(labels: list[str], numbers, most: int) -> dict:
+    """An axis of named categories ticked with plain numbers, at most `most` of them; the hover keeps the names."""
+    step = max(1, -(-len(labels) // most))
+    return dict(tickmode="array", tickvals=labels[::step], ticktext=[str(n) for n in list(numbers)[::step]])
+
+
+# ---- encoding --------------------------------------------------------------------------------------------------------
+def png(picture: np.ndarray, compress_level: int = 6) -> bytes:
+    """An RGB picture as PNG bytes: hard-edged pictures (pixels blown up, grids), exact and small."""
+    buf = io.BytesIO()
+    Image.fromarray(picture).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def jpeg(picture: np.ndarray) -> bytes:
+    """An RGB picture as JPEG bytes (quality 90): photos, and maps over a photo (a few KB, and ten times quicker to
+    make than PNG)."""
+    buf = io.BytesIO()
+    Image.fromarray(picture).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def encoded(picture: np.ndarray, fmt: str) -> bytes:
+    return png(picture) if fmt == "PNG" else jpeg(picture)
+
+
+def figure_png(fig: Figure, max_width: int = 1400) -> bytes:
+    """A matplotlib figure as PNG, drawn once for both the page and its download: 150 dpi, or less where that would be
+    wider than `max_width` pixels (Streamlit shrinks and re-encodes a wider picture on every run)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=min(150.0, max_width / fig.get_figwidth()), bbox_inches="tight")
+    return buf.getvalue()
+
+
+def symmetric_clipped(z: np.ndarray, percentile: float = 99) -> tuple[float, float]:
+    """(−m, m) for a diverging scale, m the `percentile`-th percentile of |z| (1 where that is 0): a few huge values
+    (one outlying channel of the residual stream) do not wash out every other one."""
+    m = float(np.percentile(np.abs(z), percentile)) or 1.0
+    return -m, m
