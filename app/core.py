@@ -35,11 +35,7 @@ def model_path(model_id: str) -> Path:
     if model_id.startswith("path:"):
         return Path(model_id.removeprefix("path:"))
     if model_id.startswith("hub:"):  # only ever from the cache: downloads happen when the user asks (ui.model_picker)
-        name = model_id.removeprefix("hub:")
-        folder = hub.local_path(name)
-        if folder is None:
-            raise ModelNotFound(f"{name} has not been downloaded")
-        return folder
+        return hub.cached(model_id.removeprefix("hub:"))
     raise ModelNotFound(f"unknown model {model_id!r}")
 
 

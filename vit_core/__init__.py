@@ -3,8 +3,8 @@ from .checkpoints import LoadedModel, load_model, save_model
 from .config import PreprocessConfig, ViTConfig
 from .errors import CheckpointError, ModelError, ModelNotFound, NoNetwork
 from .images import ImageError, load_image, preprocess
-from .model import ViT, Trace, attention, explain_block
+from .model import Trace, TraceArrays, ViT, attention, explain_block
 
 __all__ = ["CheckpointError", "ImageError", "LoadedModel", "ModelError", "ModelNotFound", "NoNetwork",
-           "PreprocessConfig", "Trace", "ViT", "ViTConfig", "attention", "explain_block", "load_image", "load_model",
-           "preprocess", "save_model"]
+           "PreprocessConfig", "Trace", "TraceArrays", "ViT", "ViTConfig", "attention", "explain_block", "load_image",
+           "load_model", "preprocess", "save_model"]
