@@ -1,0 +1,75 @@
+"""Shared pieces of the browser tests: the app's real server (`python -m app`, as `make run` starts it) on a free port,
+the system Chromium through Playwright, and waiting for Streamlit to finish drawing.
+
+A missing browser is a failure, not a skip: CI installs Chromium (scripts/install_system_packages.sh).
+The fixtures `app_server` (a URL) and `chromium` (a Playwright Browser), shared by the whole test session, are in
+conftest.py.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+
+from .conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "prediction", "paper", "about"]  # URL of each page
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(*args: str, env: dict | None = None, log=subprocess.DEVNULL):
+    """`python -m app` on a free port of 127.0.0.1 until the block ends; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--server.headless", "true", *args], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the server exited with {proc.returncode}")
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def settle(page, timeout=30_000):
+    """Wait until Streamlit has finished running the script and drawing."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout)
+    page.wait_for_selector("[data-testid='stSpinner']", state="detached", timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def assert_no_exception(page, where: str):
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, f"{where}: {errors.first.inner_text()}"
