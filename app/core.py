@@ -34,7 +34,7 @@ def model_path(model_id: str) -> Path:
         return TEACHING_PATH
     if model_id.startswith("path:"):
         return Path(model_id.removeprefix("path:"))
-    if model_id.startswith("hub:"):  # only ever from the cache: downloads happen when the user asks (ui.model_picker)
+    if model_id.startswith("hub:"):  # only ever from the cache: downloads happen when the user asks (app/models.py)
         return hub.cached(model_id.removeprefix("hub:"))
     raise ModelNotFound(f"unknown model {model_id!r}")
 

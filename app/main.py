@@ -1,13 +1,13 @@
 """The ViT explainer: `streamlit run app/main.py`."""
 import streamlit as st
 
-from app import ui
+from app import models, pictures, ui
 from app.i18n import t
 
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
 ui.language_picker()
-st.session_state["image"] = ui.image_picker()
-st.session_state["model_id"] = ui.model_picker()
+st.session_state["image"] = pictures.image_picker()
+st.session_state["model_id"] = models.model_picker()
 
 pages = [
     st.Page("steps/1_patches.py", title=t("nav.patches"), icon=":material/grid_view:", default=True),

@@ -1,18 +1,16 @@
-"""Shared pieces of every page: the sidebar inputs, the current analysis, shapes, source code, downloads."""
+"""Shared pieces of every page: the language, the current analysis, shapes, source code, downloads.
+
+The sidebar's picture and model pickers are app/pictures.py and app/models.py."""
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass
 
 import streamlit as st
 
 from app import core
-from app.i18n import LANGUAGES, browser_language, current_language, t
-from vit_core import ImageError, LoadedModel, ModelError, hub, images, views
-
-IMAGES = core.ROOT / "assets" / "images"
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+from app.i18n import LANGUAGES, browser_language, t
+from vit_core import ImageError, LoadedModel, ModelError, views
 
 
 @dataclass(frozen=True)
@@ -30,77 +28,10 @@ class Current:
         return self.analysis.config
 
 
-def demos() -> list[dict]:
-    return json.loads((IMAGES / "manifest.json").read_text(encoding="utf-8"))
-
-
 def language_picker() -> None:
     if "lang" not in st.session_state:
         st.session_state["lang"] = browser_language()
     st.sidebar.selectbox("Language / 언어", list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
-
-
-def model_picker() -> str:
-    """Sidebar: the teaching model, a curated pre-trained ViT (downloaded on request), or a local folder.
-    Returns the model id to use now; until a chosen model is available, that is the teaching model."""
-    st.sidebar.subheader(t("common.model"))
-    options = [core.TEACHING_ID, *(f"hub:{m.name}" for m in hub.CURATED), "local"]
-
-    def label(option: str) -> str:
-        if option == core.TEACHING_ID:
-            return t("common.model_teaching")
-        if option == "local":
-            return t("common.model_local")
-        m = hub.get(option.removeprefix("hub:"))
-        return f"{m.name} · {m.size_mb:g} MB" + (" ✓" if hub.local_path(m.name) else "")
-
-    labels = {option: label(option) for option in options}  # formatted now, in this run's language
-    choice = st.sidebar.selectbox(t("common.model_choice"), options, format_func=labels.__getitem__,
-                                  key="model_choice", help=t("common.model_help"))
-    if choice == "local":
-        folder = st.sidebar.text_input(t("common.model_folder"), key="model_folder", help=t("common.model_folder_help"))
-        return f"path:{folder.strip()}" if folder.strip() else core.TEACHING_ID
-    if choice == core.TEACHING_ID:
-        return choice
-    entry = hub.get(choice.removeprefix("hub:"))
-    st.sidebar.caption(entry.description)
-    if hub.local_path(entry.name):
-        return choice
-    if hub.offline():
-        st.sidebar.warning(t("common.model_offline", name=entry.name))
-        return core.TEACHING_ID
-    if not st.sidebar.button(t("common.model_download", size=f"{entry.size_mb:g}"), key="model_download"):
-        st.sidebar.info(t("common.model_not_downloaded", name=entry.name))
-        return core.TEACHING_ID
-    bar = st.sidebar.progress(0.0, text=t("common.model_downloading", name=entry.name))
-
-    def progress(filename: str, done: int, total: int | None) -> None:
-        if total:
-            bar.progress(min(done / total, 1.0), text=f"{filename}: {done / 1e6:.0f} / {total / 1e6:.0f} MB")
-
-    try:
-        hub.fetch(entry.name, progress=progress)
-    except ModelError as e:  # no network, the Hub refused, or a download that is not a usable checkpoint
-        bar.empty()
-        st.sidebar.error(t("common.model_download_failed", name=entry.name, reason=str(e)))
-        return core.TEACHING_ID
-    bar.empty()
-    return choice
-
-
-def image_picker() -> tuple[bytes, str] | None:
-    """Sidebar: an upload wins over the chosen demo. Returns (bytes, name)."""
-    st.sidebar.subheader(t("common.image"))
-    items = demos()
-    title = "title_ko" if current_language() == "ko" else "title_en"
-    titles = [item[title] for item in items]
-    choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=titles.__getitem__, key="demo")
-    upload = st.sidebar.file_uploader(t("common.upload"), type=UPLOAD_TYPES, key="upload",
-                                      max_upload_size=images.MAX_MB, help=t("common.upload_help", mb=images.MAX_MB))
-    if upload is not None:
-        return upload.getvalue(), upload.name
-    item = items[choice]
-    return (IMAGES / item["file"]).read_bytes(), item[title]
 
 
 def current() -> Current:
