@@ -1,0 +1,104 @@
+"""What a teacher shares lives in the URL: `…/attention?lang=ko&image=fubao_28&model=teaching&layer=3&head=2&query=17`.
+
+A link is read once, when a session starts (opening the link, or reloading the page), into the widgets' session
+state. From then on every run writes what is on screen back into the address bar with `history.replaceState`, so a
+reload keeps the view and stepping through heads adds no history entry. (`st.query_params` would push one entry per
+step.) Everything in a link is input: a value the app does not know is left out and said so in the page's language,
+and a link can name only a language, a demo picture, the teaching model or a curated model by name — never a file, a
+folder or a download. Layer and head are 1-based and the query is the patch number, as the explorer shows them.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app.i18n import LANGUAGES, t
+
+KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
+_STATE = "_link"  # session state: the values this run puts in the URL
+_READ = "_link_read"  # session state: the link has been read (once per session)
+
+# history.replaceState from the page itself: the component's JavaScript runs in the app's window (not an iframe)
+_REPLACE = st.components.v2.component("url_state", js="""
+export default function(component) {
+    const query = component.data.query;
+    const url = window.location.pathname + (query ? "?" + query : "") + window.location.hash;
+    if (url !== window.location.pathname + window.location.search + window.location.hash) {
+        window.history.replaceState(window.history.state, "", url);
+    }
+}
+""")
+
+
+def start(demo_ids: list[str], model_ids: list[str]) -> None:
+    """On the first run of a session: put the link's values into the widgets' session state. A value that is not
+    one of the known ones is ignored, with a warning in the sidebar."""
+    ss = st.session_state
+    if ss.get(_READ):
+        return
+    ss[_READ] = True
+    link, ignored = st.query_params.to_dict(), []
+    for key, value in link.items():
+        if key not in KEYS:
+            ignored.append(key)
+        elif key == "lang" and value in LANGUAGES:
+            ss["lang"] = value
+        elif key == "image" and value in demo_ids:
+            ss["demo"] = value
+        elif key == "model" and value in model_ids:
+            ss["model_choice"] = value if value == "teaching" else f"hub:{value}"
+        elif key in ("layer", "head", "query") and value.isascii() and value.isdigit() and len(value) <= 9:
+            # ASCII digits only: int() refuses "²" (str.isdigit accepts it) and more than 4300 digits. Out of range
+            # (layer=99, head=0, query=5000): the explorer shows the nearest one and says so in the page's language
+            ss[f"att_{key}"] = int(value)
+        else:
+            ignored.append(key)
+    if ignored:
+        ss["_link_ignored"] = [f"{key}={link[key][:40]}" for key in ignored]
+
+
+def warn_ignored() -> None:
+    """The link's values that were left out, once, in the page's language."""
+    ignored = st.session_state.pop("_link_ignored", None)
+    if ignored:
+        st.sidebar.warning(t("links.ignored", values=", ".join(ignored)))
+
+
+def share(**values: str | int | None) -> None:
+    """Values for the URL from this run (None: leave the key out)."""
+    st.session_state[_STATE] = {**st.session_state.get(_STATE, {}), **values}
+
+
+def write(key: str = "url_state", **page_values: str | int | None) -> None:
+    """Put the shared values, and this page's own, in the address bar without a new history entry. A page that
+    writes its own values from a fragment (which reruns alone) passes a key of its own."""
+    values = {**st.session_state.get(_STATE, {}), **page_values}
+    query = urlencode([(name, values[name]) for name in KEYS if values.get(name) is not None])
+    with st.container(key=f"{key}_box"):  # hidden by the CSS in app/main.py: it draws nothing
+        _REPLACE(data={"query": query}, key=key)
+
+
+def requested_page() -> str | None:
+    """The page name in the address this run was asked for ("attention" in …/attention?layer=3), if any.
+    Streamlit keeps it in its pages manager (no public API); tests/test_browser_links.py fails if that changes."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return getattr(getattr(ctx, "pages_manager", None), "intended_page_name", None) or None
+
+
+def not_found_page(known: list[str]):
+    """A hidden page for an address that names no page of the app, so that the answer is ours, in the page's
+    language, instead of Streamlit's English "Page not found" dialog. None when the address names a page we have
+    (or a nested path, which a page cannot be registered for: Streamlit answers that one itself)."""
+    name = requested_page()
+    if not name or name in known or "/" in name:
+        return None
+
+    def not_found() -> None:
+        st.title(t("links.not_found_title"))
+        st.warning(t("links.not_found", name=name[:60]))
+        st.page_link("steps/1_patches.py", label=t("links.not_found_start"), icon=":material/grid_view:")
+
+    return st.Page(not_found, title=t("links.not_found_title"), url_path=name, visibility="hidden")

@@ -1,0 +1,30 @@
+"""On a phone, the sidebar covers the page: close it once the learner has chosen where to go.
+
+Streamlit leaves the sidebar open after a tap on one of its page links, so on a 390 px screen the page the learner
+asked for stays hidden behind it. A few lines of JavaScript, run in the app's own window once per page load, close it
+after a tap on a page link when the sidebar overlays the page (a narrow screen).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+_CLOSE_AFTER_NAVIGATION = st.components.v2.component("phone_sidebar", js="""
+export default function() {
+    if (window.__vitSidebarCloses) return;
+    window.__vitSidebarCloses = true;
+    document.addEventListener("click", (event) => {
+        const link = event.target.closest("[data-testid='stSidebarNavLink'], [data-testid='stSidebar'] a[href]");
+        if (!link || !window.matchMedia("(max-width: 767px)").matches) return;
+        setTimeout(() => {
+            const sidebar = document.querySelector("[data-testid='stSidebar']");
+            const close = document.querySelector("[data-testid='stSidebarCollapseButton'] button");
+            if (sidebar && close && sidebar.dataset.collapsed === "false") close.click();
+        }, 0);
+    }, true);
+}
+""")
+
+
+def close_sidebar_after_navigation() -> None:
+    with st.container(key="url_state_phone_box"):  # hidden with the address-bar state (app/main.py): draws nothing
+        _CLOSE_AFTER_NAVIGATION(key="phone_sidebar")

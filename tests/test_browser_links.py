@@ -1,0 +1,79 @@
+"""What a link carries, in a real browser: the state a teacher shares, an address that names no page, and a phone's
+sidebar after navigating. (The attention explorer's layer, head and query: tests/test_browser_attention.py.)"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from app.i18n import catalog
+
+from .browser import assert_no_exception, settle
+
+pytestmark = pytest.mark.browser
+KO = catalog("ko")
+
+
+def open_page(chromium, url: str, locale: str = "en-US", **context):
+    ctx = chromium.new_context(viewport=context.pop("viewport", {"width": 1366, "height": 900}), locale=locale,
+                               **context)
+    page = ctx.new_page()
+    page.goto(url)
+    page.locator("[data-testid='stSidebarNav'], [data-testid='stExpandSidebarButton']").first.wait_for(timeout=90_000)
+    settle(page, 90_000)
+    return ctx, page
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_a_link_opens_the_shared_state_and_a_reload_keeps_it(app_server, chromium):
+    ctx, page = open_page(chromium, f"{app_server}/flatten?lang=ko&image=sneaker_photo&model=teaching&volume=11")
+    assert_no_exception(page, "a shared link")
+    assert page.locator("h1").first.inner_text().startswith("2단계")  # the flatten step, in Korean
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert "나무 바닥 위의 파란 스니커즈" in sidebar.inner_text()  # the demo the link named, titled in Korean
+    assert "volume=11" in sidebar.locator("[data-testid='stAlertContainer']").inner_text()  # said, not silently dropped
+    assert query(page) == {"lang": ["ko"], "image": ["sneaker_photo"], "model": ["teaching"]}
+    history = page.evaluate("history.length")
+    page.reload()
+    settle(page, 90_000)
+    assert query(page) == {"lang": ["ko"], "image": ["sneaker_photo"], "model": ["teaching"]}
+    assert "나무 바닥 위의 파란 스니커즈" in sidebar.inner_text()
+    assert page.evaluate("history.length") == history  # the address was replaced, not pushed
+    ctx.close()
+
+
+def test_a_link_never_names_a_file_or_a_folder(app_server, chromium):
+    ctx, page = open_page(chromium, f"{app_server}/about?model=/etc&image=../../etc/passwd")
+    assert_no_exception(page, "a link naming paths")
+    alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlertContainer']").inner_text()
+    assert "model=/etc" in alert and "image=../../etc/passwd" in alert
+    assert query(page).get("model") == ["teaching"] and query(page).get("image") == ["fubao_28"]
+    ctx.close()
+
+
+def test_an_address_that_names_no_page_is_answered_in_the_pages_language(app_server, chromium):
+    ctx, page = open_page(chromium, f"{app_server}/no-such-step", locale="ko-KR")
+    assert page.get_by_text(KO["links.not_found_title"]).first.is_visible()
+    assert page.get_by_text("no-such-step", exact=False).first.is_visible()
+    assert page.get_by_text("Page not found").count() == 0  # not Streamlit's English dialog
+    page.get_by_text(KO["links.not_found_start"]).first.click()
+    settle(page, 90_000)
+    assert page.locator("h1").first.inner_text().startswith("1단계")
+    ctx.close()
+
+
+def test_on_a_phone_the_sidebar_closes_after_navigating(app_server, chromium):
+    ctx, page = open_page(chromium, f"{app_server}/paper", viewport={"width": 390, "height": 844}, is_mobile=True,
+                          has_touch=True)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_attribute("data-collapsed") == "true"  # a phone starts with the page, not the sidebar
+    page.locator("[data-testid='stExpandSidebarButton']").tap()
+    page.wait_for_function("document.querySelector(\"[data-testid='stSidebar']\").dataset.collapsed === 'false'")
+    page.locator("[data-testid='stSidebarNavLink']").nth(5).tap()
+    page.wait_for_function("document.querySelector(\"[data-testid='stSidebar']\").dataset.collapsed === 'true'",
+                           timeout=10_000)
+    assert urlparse(page.url).path.endswith("/prediction")
+    ctx.close()
