@@ -1,7 +1,7 @@
 """The ViT explainer: `python -m app` (streamlit run app/main.py, with TCP_NODELAY: app/serve.py)."""
 import streamlit as st
 
-from app import core, links, models, phone, pictures, ui
+from app import core, join, links, models, phone, pictures, ui
 from app.i18n import t
 from vit_core import hub
 
@@ -33,5 +33,6 @@ pages = [
     st.Page("steps/7_paper.py", title=t("nav.paper"), icon=":material/article:"),
     st.Page("steps/8_about.py", title=t("nav.about"), icon=":material/info:"),
 ]
+join.join_panel()
 missing = links.not_found_page([page._url_path for page in pages])  # the default page's url_path is ""
 st.navigation(pages + ([missing] if missing else [])).run()

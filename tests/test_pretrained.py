@@ -344,24 +344,30 @@ def test_cache_location_follows_the_environment(offline_cache, tmp_path, monkeyp
 
 def test_curated_list():
     assert {"google/vit-base-patch16-224", "timm/deit_tiny_patch16_224.fb_in1k",
-            "facebook/dino-vits16"} <= {m.repo_id for m in hub.CURATED}
+            "timm/vit_small_patch16_224.dino"} <= {m.repo_id for m in hub.CURATED}
     for m in hub.CURATED:
         assert m.layout in ("huggingface", "timm") and m.size_mb > 0 and m.description
         assert m.files[0] == "config.json" and m.files[-1] == "model.safetensors"
         assert not any(f.endswith((".bin", ".pt", ".pth", ".ckpt")) for f in m.files)
+        assert len(m.revision) == 40 and int(m.revision, 16) >= 0, f"{m.name} is not pinned to a commit"
     assert hub.get("timm/deit_tiny_patch16_224.fb_in1k").name == "deit-tiny-16"
-    with pytest.raises(ModelNotFound, match="not a curated model"):
+    assert hub.get("dino-small-16").layout == "timm"
+    with pytest.raises(ModelNotFound, match="not a curated model") as raised:
         hub.get("nonsense")
+    assert raised.value.kind == "not_curated" and raised.value.params["name"] == "nonsense"
 
 
 def test_not_cached_and_offline(offline_cache):
     assert hub.local_path("deit-tiny-16") is None
-    with pytest.raises(ModelNotFound, match=r"not in the Hugging Face cache.*python -m vit_core fetch deit-tiny-16"):
+    with pytest.raises(ModelNotFound, match=r"not on this computer.*python -m vit_core fetch deit-tiny-16") as raised:
         hub.cached("deit-tiny-16")
+    assert raised.value.kind == "not_cached"
+    assert raised.value.params["command"] == "python -m vit_core fetch deit-tiny-16"
     with pytest.raises(NoNetwork, match=r"HF_HUB_OFFLINE=1.*python -m vit_core fetch deit-tiny-16") as raised:
         hub.fetch("deit-tiny-16")
     assert not isinstance(raised.value, CheckpointError)  # nothing is wrong with any file: there is none yet
     assert isinstance(raised.value, ConnectionError)
+    assert raised.value.kind == "offline_mode" and raised.value.params["name"] == "deit-tiny-16"
 
 
 def test_cached_models_load_offline(offline_cache, timm_checkpoint, tmp_path):
@@ -370,10 +376,12 @@ def test_cached_models_load_offline(offline_cache, timm_checkpoint, tmp_path):
     assert hub.fetch("deit-tiny-16") == snapshot == hub.cached("deit-tiny-16")  # no download needed
     assert load_model(hub.resolve("deit-tiny-16")).source == "timm"
 
-    random_hf_model(tmp_path / "dino", head=False, **SHAPES["224px-P16-2layers"])
-    snapshot = put_in_cache(offline_cache, hub.get("dino-small-16"), tmp_path / "dino")  # pinned to a commit
+    random_hf_model(tmp_path / "hf", head=False, **TIMM_SHAPE)
+    dino = write_timm(tmp_path / "dino", timm_tensors(load_file(tmp_path / "hf" / "model.safetensors"), depth=2),
+                      timm_config(0))
+    snapshot = put_in_cache(offline_cache, hub.get("dino-small-16"), dino)  # pinned to a commit
     loaded = load_model(hub.fetch("dino-small-16"))
-    assert loaded.source == "huggingface" and loaded.model.head is None and loaded.folder == snapshot
+    assert loaded.source == "timm" and loaded.model.head is None and loaded.folder == snapshot
 
 
 def test_progress_reaches_the_callback():
@@ -428,9 +436,10 @@ def test_fetch_downloads_weights_last_and_reports_progress(tmp_path, monkeypatch
         return str(repo / "snapshots" / COMMIT / filename)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=hub.PROBE_TIMEOUT: True)
     folder = hub.fetch("vit-base-16", progress=lambda *a: seen.append(a))
     assert [c[1] for c in calls] == ["config.json", "preprocessor_config.json", "model.safetensors"]
-    assert all(c[3] == tmp_path / "hub" and c[2] == "main" for c in calls)
+    assert all(c[3] == tmp_path / "hub" and c[2] == hub.get("vit-base-16").revision for c in calls)
     assert hub.local_path("vit-base-16") == folder
     assert seen[-3:] == [("model.safetensors", 4, 10), ("model.safetensors", 10, 10), ("model.safetensors", 10, 10)]
 
@@ -441,10 +450,108 @@ def test_network_failure_is_no_network(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=hub.PROBE_TIMEOUT: True)  # the Hub answers, then fails
 
     def no_network(*args, **kwargs):
         raise ConnectionError("Name or service not known")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_network)
-    with pytest.raises(NoNetwork, match="download failed.*python -m vit_core fetch dino-small-16"):
+    with pytest.raises(NoNetwork, match="could not be downloaded.*python -m vit_core fetch dino-small-16") as raised:
         hub.fetch("dino-small-16")
+    assert raised.value.kind == "download_failed" and "Name or service not known" in raised.value.params["why"]
+
+
+@pytest.fixture
+def listening():
+    """A TCP port on 127.0.0.1 that accepts connections, and one where nothing listens."""
+    import socket
+
+    with socket.socket() as server, socket.socket() as closed:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        closed.bind(("127.0.0.1", 0))
+        yield server.getsockname()[1], closed.getsockname()[1]
+
+
+def test_an_unreachable_hub_is_said_at_once_without_retries(tmp_path, monkeypatch, listening):
+    """No network: fetch answers within the probe's timeout and never starts huggingface_hub's retries."""
+    import threading
+
+    import huggingface_hub
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("tried to download"))
+    open_port, closed_port = listening
+    monkeypatch.setattr(hub, "endpoint", lambda: f"http://127.0.0.1:{open_port}")
+    assert hub.hub_reachable()
+    monkeypatch.setattr(hub, "endpoint", lambda: f"http://127.0.0.1:{closed_port}")
+    assert not hub.hub_reachable()
+    with pytest.raises(NoNetwork, match=r"cannot reach 127.0.0.1.*python -m vit_core fetch vit-small-16") as raised:
+        hub.fetch("vit-small-16")
+    assert raised.value.kind == "no_network" and raised.value.params["host"] == "127.0.0.1"
+
+    release, finished = threading.Event(), []
+
+    def hanging_lookup(*args, **kwargs):  # a resolver that does not answer (no network, a DNS server far away)
+        release.wait(30)
+        finished.append(True)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(hub.socket, "create_connection", hanging_lookup)
+    assert not hub.hub_reachable(timeout=0.2)
+    assert not finished  # the answer came while the lookup still hung: bounded by the probe, not by the resolver
+    release.set()
+
+
+def test_hub_reachable_asks_the_proxy_the_environment_names(monkeypatch, listening):
+    open_port, closed_port = listening
+    monkeypatch.setattr(hub, "endpoint", lambda: "https://hub.invalid")
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{open_port}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert hub.hub_reachable()  # hub.invalid is never looked up: the proxy is asked instead
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{closed_port}")
+    assert not hub.hub_reachable()
+
+
+# ---- DINO as timm publishes it (timm/vit_small_patch16_224.dino): ViT-S/16 without a head ----
+
+DINO_CONFIG = {  # config.json of timm/vit_small_patch16_224.dino, as timm's push_to_hf_hub writes it
+    "architecture": "vit_small_patch16_224", "num_classes": 0, "num_features": 384, "global_pool": "token",
+    "pretrained_cfg": {"tag": "dino", "custom_load": False, "input_size": [3, 224, 224], "fixed_input_size": True,
+                       "interpolation": "bicubic", "crop_pct": 0.9, "crop_mode": "center",
+                       "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "num_classes": 0,
+                       "pool_size": None, "first_conv": "patch_embed.proj", "classifier": "head",
+                       "license": "apache-2.0"}}
+
+
+def dino_tensors(depth=12, dim=384, seed=0) -> dict[str, torch.Tensor]:
+    """Random tensors under timm's names for a ViT-S/16 without head, as timm's DINO export holds them."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = {"cls_token": (1, 1, dim), "pos_embed": (1, 197, dim), "patch_embed.proj.weight": (dim, 3, 16, 16),
+              "patch_embed.proj.bias": (dim,), "norm.weight": (dim,), "norm.bias": (dim,)}
+    for i in range(depth):
+        for name, shape in {"norm1": (dim,), "attn.qkv": (3 * dim, dim), "attn.proj": (dim, dim), "norm2": (dim,),
+                            "mlp.fc1": (4 * dim, dim), "mlp.fc2": (dim, 4 * dim)}.items():
+            shapes[f"blocks.{i}.{name}.weight"] = shape
+            shapes[f"blocks.{i}.{name}.bias"] = shape[:1]
+    return {k: torch.randn(shape, generator=g) * 0.02 for k, shape in shapes.items()}
+
+
+def test_dino_in_timms_layout_loads_headless_with_imagenet_preprocessing(tmp_path):
+    """The curated DINO: timm's config (num_classes 0, no model_args: the sizes come from the architecture's name)
+    over a full-size ViT-S/16 without head.weight (parity of the timm layout with transformers: above)."""
+    tensors = dino_tensors()
+    loaded = load_model(write_timm(tmp_path / "dino", tensors, DINO_CONFIG))
+    model, cfg, pre = loaded.model, loaded.model.config, loaded.preprocess
+    assert loaded.source == "timm" and model.head is None and cfg.labels == ()
+    assert (cfg.image_size, cfg.patch_size, cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads,
+            cfg.intermediate_size, cfg.layer_norm_eps) == (224, 16, 384, 12, 6, 1536, 1e-6)
+    assert (pre.crop_size, pre.resize_to, pre.resample) == (224, 248, "bicubic")  # floor(224 / 0.9)
+    assert pre.image_mean == (0.485, 0.456, 0.406) and pre.image_std == (0.229, 0.224, 0.225)
+    assert torch.equal(model.pos_embed, tensors["pos_embed"])
+    assert torch.equal(model.blocks[11].attn.v.weight, tensors["blocks.11.attn.qkv.weight"][768:])  # [q; k; v]
+    trace = model.trace(pixels_for(224, n=1))
+    assert trace.logits is None and trace.attentions[11].shape == (1, 6, 197, 197)

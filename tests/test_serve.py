@@ -1,6 +1,8 @@
 """app/serve.py: the server's sockets have Nagle's algorithm off (every step otherwise waits for a delayed ACK)."""
 import socket
 
+import pytest
+
 from streamlit.web.server.starlette import starlette_server
 
 from app import serve
@@ -50,3 +52,128 @@ def test_a_streamlit_without_the_private_bind_is_reported_not_broken(monkeypatch
     monkeypatch.delattr(starlette_server, "_bind_socket")
     assert not serve.patch_streamlit_bind()
     assert "TCP_NODELAY not set" in caplog.text
+
+
+# ---- nothing leaves the machine: Streamlit's start-up banner and the addresses the app gives students ----
+
+def test_streamlit_no_longer_asks_the_internet_for_this_machines_address(monkeypatch, capsys):
+    from streamlit import net_util
+    from streamlit.web import bootstrap
+
+    for module, name in ((net_util, "get_external_ip"), (net_util, "get_internal_ip"), (bootstrap, "_print_url")):
+        monkeypatch.setattr(module, name, getattr(module, name))  # undone after the test
+    asked = []
+    monkeypatch.setattr(net_util, "_make_blocking_http_get", lambda url, timeout=5: asked.append(url))
+    monkeypatch.setattr(net_util, "_external_ip", None)
+    net_util.get_external_ip()
+    assert asked == ["http://checkip.amazonaws.com", "https://checkip.amazonaws.com"]  # what Streamlit does itself
+
+    asked.clear()
+    assert serve.keep_streamlit_offline()
+    assert net_util.get_external_ip() is None and not asked
+    assert net_util.get_internal_ip is serve.network_address and bootstrap._print_url is serve.print_urls
+    bootstrap._print_url(False)
+    out = capsys.readouterr().out
+    assert "On this computer:  http://" in out and "External URL" not in out and not asked
+
+
+def test_a_streamlit_without_those_functions_is_reported(monkeypatch, caplog):
+    from streamlit.web import bootstrap
+
+    monkeypatch.delattr(bootstrap, "_print_url")
+    assert not serve.keep_streamlit_offline()
+    assert "checkip.amazonaws.com" in caplog.text
+
+
+def test_network_address_sends_nothing_and_is_not_loopback(monkeypatch):
+    sent = []
+    monkeypatch.setattr(socket.socket, "send", lambda self, *a: sent.append(a))
+    monkeypatch.setattr(socket.socket, "sendto", lambda self, *a: sent.append(a))
+    address = serve.network_address()
+    assert address is None or not serve.is_loopback(address)
+    assert not sent
+
+    def no_route(self, address):
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(socket.socket, "connect", no_route)
+    assert serve.network_address() is None
+
+
+@pytest.mark.parametrize("how, expected", [
+    (dict(address="", port=8501, lan="192.168.1.20"), ("http://localhost:8501/", "http://192.168.1.20:8501/", "")),
+    (dict(address="0.0.0.0", port=8502, lan="10.0.0.7"), ("http://localhost:8502/", "http://10.0.0.7:8502/", "")),
+    (dict(address="::", port=8501, lan=None), ("http://localhost:8501/", None, "no_network")),
+    (dict(address="127.0.0.1", port=8501, lan="192.168.1.20"), ("http://127.0.0.1:8501/", None, "localhost_only")),
+    (dict(address="localhost", port=8600), ("http://localhost:8600/", None, "localhost_only")),
+    (dict(address="::1", port=8501), ("http://[::1]:8501/", None, "localhost_only")),
+    (dict(address="192.168.1.20", port=8501), ("http://192.168.1.20:8501/", "http://192.168.1.20:8501/", "")),
+    (dict(address="", port=8501, base="/vit/", server_address="class.example", server_port=443),
+     ("http://localhost:8501/vit/", "https://class.example/vit/", "")),
+    (dict(address="127.0.0.1", port=8501, server_address="localhost", server_port=8501),
+     ("http://127.0.0.1:8501/", None, "localhost_only")),
+], ids=lambda v: str(v.get("address", "")) + (f"+{v['server_address']}" if v.get("server_address") else "")
+    if isinstance(v, dict) else None)
+def test_addresses_follow_how_the_server_is_served(how, expected):
+    a = serve.addresses(**how)
+    assert (a.local, a.network, a.why_not) == expected
+    if a.why_not == "localhost_only":
+        assert a.command.startswith("python -m app --server.address 0.0.0.0")
+        assert ("--server.port" in a.command) == (how["port"] != 8501)
+
+
+def test_current_addresses_read_streamlits_config(monkeypatch):
+    from streamlit import config
+
+    options = {"server.address": "127.0.0.1", "server.port": 8777, "server.baseUrlPath": "", "server.sslCertFile": None}
+    monkeypatch.setattr(config, "get_option", options.__getitem__)
+    monkeypatch.setattr(config, "is_manually_set", lambda key: False)
+    assert serve.current_addresses() == serve.Addresses("http://127.0.0.1:8777/", None, "localhost_only",
+                                                        "python -m app --server.address 0.0.0.0 --server.port 8777")
+
+
+def join_page():
+    from app import join
+
+    join.join_panel()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_join_panel(monkeypatch, lang):
+    from streamlit.testing.v1 import AppTest
+
+    from app.i18n import catalog
+
+    words = catalog(lang)
+    at = AppTest.from_function(join_page)
+    at.session_state["lang"] = lang
+    monkeypatch.setattr(serve, "current_addresses", lambda: serve.addresses("", 8501, lan="192.168.1.20"))
+    at.run()
+    assert at.sidebar.expander[0].label == words["models.join_title"]
+    assert at.sidebar.markdown[0].value == "**http://192.168.1.20:8501/**" and not at.sidebar.warning
+    assert [c for image in at.sidebar.get("image") for c in image.captions] == [words["models.join_qr"]]
+
+    monkeypatch.setattr(serve, "current_addresses", lambda: serve.addresses("127.0.0.1", 8502))
+    at.run()
+    assert at.sidebar.warning[0].value == words["models.join_localhost_only"].format(url="http://127.0.0.1:8502/")
+    assert at.sidebar.code[0].value == "python -m app --server.address 0.0.0.0 --server.port 8502"
+    assert not at.sidebar.get("image")
+
+    monkeypatch.setattr(serve, "current_addresses", lambda: serve.addresses("0.0.0.0", 8501, lan=None))
+    at.run()
+    assert at.sidebar.warning[0].value == words["models.join_no_network"] and not at.sidebar.get("image")
+
+
+def test_qr_code_is_a_png_made_here():
+    import segno
+
+    png = join_qr_png("http://192.168.1.20:8501/")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    side = segno.make("http://192.168.1.20:8501/", error="m").symbol_size(scale=6, border=4)[0]
+    assert int.from_bytes(png[16:20], "big") == side  # the PNG's width (IHDR): that symbol, drawn at scale 6
+
+
+def join_qr_png(url):
+    from app.join import qr_png
+
+    return qr_png(url)

@@ -8,13 +8,19 @@
     └─ NoNetwork         a download that cannot happen now (HF_HUB_OFFLINE, no connection, the Hub refusing)
 
 Each message says why in words a user can act on. They also subclass the built-in error a caller would expect
-(ValueError, LookupError, ConnectionError).
+(ValueError, LookupError, ConnectionError). Like `images.ImageError`, an error may also carry a `kind` and its
+`params` (the curated models' errors do: see hub.MESSAGES), so that a UI can say the same in another language;
+`kind` is "" when there is only the English message.
 """
 from __future__ import annotations
 
 
 class ModelError(Exception):
-    """A model that cannot be had; the message says why."""
+    """A model that cannot be had; the message says why, `kind` and `params` say it again for a translation."""
+
+    def __init__(self, message: str, *, kind: str = "", params: dict | None = None):
+        super().__init__(message)
+        self.kind, self.params = kind, dict(params or {})
 
 
 class CheckpointError(ModelError, ValueError):
