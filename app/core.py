@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import threading
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from vit_core import LoadedModel, ModelNotFound, hub, load_model, views
@@ -58,8 +60,14 @@ def block_detail(image_bytes: bytes, model_id: str, layer: int) -> views.BlockAr
         return views.block_detail(get_model(model_id).model, a, layer)
 
 
-def trace_npz(a: views.Analysis, labels: tuple[str, ...]) -> bytes:
-    """The whole trace as a .npz file, with the same keys as `python -m vit_core trace`."""
+def trace_npz(a: views.Analysis, labels: tuple[str, ...], about: dict[str, object] | None = None) -> bytes:
+    """The whole trace as a .npz file, with the same keys as `python -m vit_core trace`, and what was traced: one
+    more entry per item of `about` (a name and a str, int or tuple of ints: np.load(f)["picture_name"].item())."""
     buf = io.BytesIO()
     a.trace.save_npz(buf, labels)
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as npz:  # an .npz is a zip of .npy files
+        for name, value in (about or {}).items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, np.asarray(value), allow_pickle=False)
+            npz.writestr(f"{name}.npy", entry.getvalue())
     return buf.getvalue()

@@ -20,11 +20,19 @@ _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
 
 # history.replaceState from the page itself: the component's JavaScript runs in the app's window (not an iframe)
+# A page that writes its own values (a fragment) has a writer of its own beside the app's: the two run in no set order,
+# so the app's writer keeps what the page's last wrote for the same path (`page`: the page's own values, or null).
 _REPLACE = st.components.v2.component("url_state", js="""
 export default function(component) {
-    const query = component.data.query;
-    const url = window.location.pathname + (query ? "?" + query : "") + window.location.hash;
-    if (url !== window.location.pathname + window.location.search + window.location.hash) {
+    const path = window.location.pathname;
+    let query = component.data.query;
+    if (component.data.page != null) {
+        window.__vitPageState = {path: path, query: component.data.page};
+    } else if (window.__vitPageState && window.__vitPageState.path === path && window.__vitPageState.query) {
+        query = (query ? query + "&" : "") + window.__vitPageState.query;
+    }
+    const url = path + (query ? "?" + query : "") + window.location.hash;
+    if (url !== path + window.location.search + window.location.hash) {
         window.history.replaceState(window.history.state, "", url);
     }
 }
@@ -75,8 +83,9 @@ def write(key: str = "url_state", **page_values: str | int | None) -> None:
     writes its own values from a fragment (which reruns alone) passes a key of its own."""
     values = {**st.session_state.get(_STATE, {}), **page_values}
     query = urlencode([(name, values[name]) for name in KEYS if values.get(name) is not None])
+    page = urlencode([(name, page_values[name]) for name in KEYS if page_values.get(name) is not None])
     with st.container(key=f"{key}_box"):  # hidden by the CSS in app/main.py: it draws nothing
-        _REPLACE(data={"query": query}, key=key)
+        _REPLACE(data={"query": query, "page": page if page_values else None}, key=key)
 
 
 def requested_page() -> str | None:

@@ -1,27 +1,28 @@
 """The ViT explainer: `python -m app` (streamlit run app/main.py, with TCP_NODELAY: app/serve.py)."""
 import streamlit as st
 
-from app import core, join, links, models, phone, pictures, ui
+from app import core, join, links, models, phone, pictures, streamlit_texts, ui
 from app.i18n import t
 from vit_core import hub
 
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
 # what the app draws only for the browser's sake (the address bar's state) takes no room on the page
 st.html("<style>[class*='st-key-url_state'] { display: none; }</style>")
-links.start([demo["file"].rsplit(".", 1)[0] for demo in pictures.demos()],
+links.start(pictures.demo_ids(),
             [core.TEACHING_ID, *(m.name for m in hub.CURATED)])
 ui.language_picker()
-st.session_state["image"] = pictures.image_picker()
+image = st.session_state["image"] = pictures.image_picker()
 st.session_state["model_id"] = models.model_picker()
 links.warn_ignored()
-if st.session_state.get("upload"):
+if image.demo is None:  # an upload
     st.sidebar.caption(t("links.upload_not_shared"))
 model_id = st.session_state["model_id"]
 links.share(lang=st.session_state["lang"],
-            image=None if st.session_state.get("upload") else st.session_state.get("demo"),
+            image=image.demo,
             model=model_id.removeprefix("hub:") if model_id == core.TEACHING_ID or model_id.startswith("hub:") else None)
 links.write()
 phone.close_sidebar_after_navigation()
+streamlit_texts.translate()
 
 pages = [
     st.Page("steps/1_patches.py", title=t("nav.patches"), icon=":material/grid_view:", default=True),

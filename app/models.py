@@ -66,6 +66,7 @@ def model_picker() -> str:
         folder = st.sidebar.text_input(t("models.folder"), key="model_folder", help=t("models.folder_help"))
         return f"path:{folder.strip()}" if folder.strip() else core.TEACHING_ID
     if choice == core.TEACHING_ID:
+        st.sidebar.caption(t("models.teaching_about"))
         return choice
     entry = hub.get(choice.removeprefix("hub:"))
     st.sidebar.caption(description(entry))

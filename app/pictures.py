@@ -1,32 +1,148 @@
-"""The sidebar's picture: a demo, or an upload of the user's own."""
+"""The sidebar's picture: a demo, or an upload of the user's own.
+
+A demo is named by its id, its file name without the extension ("fubao_28"); a link can name one too (app/links.py
+puts it in st.session_state["demo"] before the picker runs). An upload replaces the demo, and the demo picker then
+shows no demo. Choosing a demo, or the "Back to the demo pictures" button, replaces the upload in turn and empties the
+uploader. Streamlit cannot empty a file uploader from code, so each emptying gives it a new key: "upload", then
+"upload_1", "upload_2", … (`upload_key()`).
+
+The app reads every file it is given and says itself, in the page's language, what is wrong with one it cannot use
+(app/ui.current): the uploader filters no type, and takes files up to images.UPLOAD_MB, more than the MAX_MB the app
+reads. Streamlit's uploader has its own English words ("Upload", "Drag and drop a file here", "30MB per file") and no
+parameter for them: its instructions are hidden and ours shown below it, and the two words it draws itself are
+replaced by CSS scoped to this uploader (`picker_css`).
+"""
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import core
 from app.i18n import current_language, t
 from vit_core import images
 
 IMAGES = core.ROOT / "assets" / "images"
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+BOX = "picture_upload"  # the sidebar container of the uploader: CSS class st-key-picture_upload
+_GENERATION = "_upload_generation"  # session state: how many times the uploader was emptied
+_BEFORE = "_demo_before_upload"  # session state: the demo that was shown when the upload came
 
 
-def demos() -> list[dict]:
-    return json.loads((IMAGES / "manifest.json").read_text(encoding="utf-8"))
+class Choice(NamedTuple):
+    """The session's picture: its bytes, the name the page gives it, and the demo's id (None for an upload)."""
+
+    data: bytes
+    name: str
+    demo: str | None
 
 
-def image_picker() -> tuple[bytes, str] | None:
-    """Sidebar: an upload wins over the chosen demo. Returns (bytes, name)."""
+@functools.cache
+def demos() -> tuple[dict, ...]:
+    return tuple(json.loads((IMAGES / "manifest.json").read_text(encoding="utf-8")))
+
+
+def demo_ids() -> list[str]:
+    return [Path(item["file"]).stem for item in demos()]
+
+
+def upload_key() -> str:
+    n = st.session_state.get(_GENERATION, 0)
+    return "upload" if n == 0 else f"upload_{n}"
+
+
+def image_picker() -> Choice:
+    """Sidebar: the demo picker and the uploader. The upload, while there is one; otherwise the chosen demo."""
+    ss, ids, key = st.session_state, demo_ids(), upload_key()
+    if ss.get("demo") not in ids and ss.get(key) is None:  # a new session, an unknown id, or the upload is gone
+        ss["demo"] = ss.get(_BEFORE) if ss.get(_BEFORE) in ids else ids[0]
+    lang = "ko" if current_language() == "ko" else "en"
+    titles = {id_: item[f"title_{lang}"] for id_, item in zip(ids, demos())}
+    shorts = {id_: item[f"short_{lang}"] for id_, item in zip(ids, demos())}  # fits the picker's box
     st.sidebar.subheader(t("common.image"))
-    items = demos()
-    title = "title_ko" if current_language() == "ko" else "title_en"
-    titles = [item[title] for item in items]
-    choice = st.sidebar.selectbox(t("common.demo"), range(len(items)), format_func=titles.__getitem__, key="demo")
-    upload = st.sidebar.file_uploader(t("common.upload"), type=UPLOAD_TYPES, key="upload",
-                                      max_upload_size=images.MAX_MB, help=t("common.upload_help", mb=images.MAX_MB))
+    # index=None: the value is always in session state already (set above, or by a link), and None while an upload
+    # is shown, when the placeholder says so
+    st.sidebar.selectbox(t("common.demo"), ids, index=None, format_func=shorts.get, key="demo",
+                         placeholder=t("common.demo_none"), on_change=_demo_chosen, required=True)
+    if ss.get("demo") in titles:
+        st.sidebar.caption(titles[ss["demo"]])
+    with st.sidebar.container(key=BOX):
+        upload = st.file_uploader(t("common.upload"), key=key, on_change=_uploaded, args=(key,),
+                                  help=t("common.upload_help", mb=images.MAX_MB))
+        st.caption(t("common.upload_hint", mb=images.MAX_MB))
+        if upload is not None:
+            st.button(t("common.back_to_demos"), key="back_to_demos", on_click=_back_to_demos,
+                      icon=":material/undo:", width="stretch")
+        st.html(picker_css())
     if upload is not None:
-        return upload.getvalue(), upload.name
-    item = items[choice]
-    return (IMAGES / item["file"]).read_bytes(), item[title]
+        return Choice(upload.getvalue(), upload.name, None)
+    demo = ss["demo"]
+    return Choice((IMAGES / demos()[ids.index(demo)]["file"]).read_bytes(), titles[demo], demo)
+
+
+def picker_css() -> str:
+    """Streamlit's own words in the picker, in the page's language: the uploader's button says
+    t("common.upload_button"), its drop overlay t("common.upload_drop"), and its instructions ("30MB per file • …",
+    cut off with "…" in the sidebar) give way to our caption below it; the demo picker, which cannot be emptied, does
+    not say "(required)". Only these two widgets are touched."""
+    box = f".st-key-{BOX} [data-testid='stFileUploaderDropzone']"
+    button = f"{box} [data-testid='stBaseButton-secondary'] [data-testid='stMarkdownContainer']"
+    return ("<style>"
+            ".st-key-demo [data-testid='stWidgetLabelRequired'] { display: none; }"
+            # Korean wraps between words, not inside one ("최\n대"); a file's name wraps rather than ends in "…"
+            f".st-key-{BOX}, .st-key-{BOX} p {{ word-break: keep-all; overflow-wrap: anywhere; }}"
+            f".st-key-{BOX} [data-testid='stFileChipName'] {{ white-space: normal; }}"
+            f"{box} [data-testid='stFileUploaderDropzoneInstructions'] {{ display: none; }}"
+            f"{button} p {{ display: none; }}"
+            f"{button}::after {{ content: {_css_string(t('common.upload_button'))}; }}"
+            # the overlay while a file is dragged over: a div holding one span of text
+            f"{box} > div > span:only-child {{ font-size: 0; }}"
+            f"{box} > div > span:only-child::after {{ content: {_css_string(t('common.upload_drop'))};"
+            " font-size: 0.875rem; }"
+            "</style>")
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal: JSON's escapes (\\" and \\\\) are CSS's too; < cannot close the <style>."""
+    return json.dumps(text, ensure_ascii=False).replace("<", "\\3c ")
+
+
+# ---- callbacks: they run before the widgets of the next run exist, so they may set the pickers' values -------------
+def _uploaded(key: str) -> None:
+    ss = st.session_state
+    if ss.get(key) is not None:  # a new file: the demo picker shows none
+        if ss.get("demo") is not None:
+            ss[_BEFORE] = ss["demo"]
+        ss["demo"] = None
+    else:  # the file was removed (×): back to the demo it replaced
+        ss["demo"] = ss.get(_BEFORE)
+
+
+def _demo_chosen() -> None:
+    if st.session_state.get("demo") is not None:
+        _empty_uploader()
+
+
+def _back_to_demos() -> None:
+    _empty_uploader()
+    st.session_state["demo"] = st.session_state.get(_BEFORE)
+
+
+def _empty_uploader() -> None:
+    """A new key gives a new, empty uploader. The old one's file is dropped from the server's memory now: the browser
+    deletes a file only when the user removes it, so it would otherwise stay until the session ends."""
+    ss = st.session_state
+    upload = ss.get(upload_key())
+    if upload is None:
+        return
+    ss[_GENERATION] = ss.get(_GENERATION, 0) + 1
+    ctx = get_script_run_ctx()
+    if ctx is not None and runtime.exists():
+        try:
+            runtime.get_instance().uploaded_file_mgr.remove_file(ctx.session_id, upload.file_id)
+        except Exception:  # noqa: BLE001 — Streamlit's own bookkeeping; the file then goes with the session
+            pass

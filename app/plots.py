@@ -29,15 +29,24 @@ def upscale(pixels: np.ndarray, side: int = 280) -> np.ndarray:
     return np.asarray(im.resize((side, side * im.height // im.width), Image.NEAREST))
 
 
-def crop_overlay(original: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The picture with the model's crop outlined and the rest dimmed."""
+def crop_overlay(original: np.ndarray, box: tuple[float, float, float, float], small: int = 336,
+                 frame: int = 3) -> np.ndarray:
+    """The picture with the rest of it dimmed and the model's crop outlined just outside the crop, on a white margin
+    where the crop reaches the picture's edge: the outline covers none of the pixels the model sees. A small picture
+    (a 28×28 drawing) is first blown up with hard pixel edges to about `small` pixels, so 28×28 looks like 28×28."""
     im = Image.fromarray(original).convert("RGB")
+    k = max(1, small // max(im.size))
+    im = im.resize((im.width * k, im.height * k), Image.NEAREST) if k > 1 else im
+    left, top = round(box[0] * k), round(box[1] * k)
+    right, bottom = max(round(box[2] * k), left + 1), max(round(box[3] * k), top + 1)  # a tiny picture gets a box
     dim = Image.blend(im, Image.new("RGB", im.size, (255, 255, 255)), 0.6)
-    left, top = round(box[0]), round(box[1])
-    right, bottom = max(round(box[2]), left + 1), max(round(box[3]), top + 1)  # a tiny picture still gets a box
     dim.paste(im.crop((left, top, right, bottom)), (left, top))
-    ImageDraw.Draw(dim).rectangle((left, top, right - 1, bottom - 1), outline=style.CROP, width=3)
-    return np.asarray(dim)
+    canvas = Image.new("RGB", (im.width + 2 * frame, im.height + 2 * frame), (255, 255, 255))
+    canvas.paste(dim, (frame, frame))
+    # the crop spans canvas pixels frame+left … frame+right-1; PIL draws a rectangle's width inwards from its bounds
+    ImageDraw.Draw(canvas).rectangle((left, top, right + 2 * frame - 1, bottom + 2 * frame - 1), outline=style.CROP,
+                                     width=frame)
+    return np.asarray(canvas)
 
 
 def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side: int = 700,

@@ -4,13 +4,17 @@ The sidebar's picture and model pickers are app/pictures.py and app/models.py.""
 from __future__ import annotations
 
 import inspect
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core
+from app import core, models
 from app.i18n import LANGUAGES, browser_language, t
-from vit_core import ImageError, LoadedModel, ModelError, views
+from vit_core import ImageError, LoadedModel, ModelError, images, views
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,24 @@ def current() -> Current:
     try:
         model = core.get_model(model_id)
     except (ModelError, OSError) as e:
-        st.error(t("common.bad_model", reason=str(e)))
+        st.error(t("common.bad_model", reason=models.explain(e) if isinstance(e, ModelError) else str(e)))
         st.stop()
     if image is None:
         st.info(t("common.no_image"))
         st.stop()
+    data, name = image[0], image[1]
     try:
+        images.check_size(len(data))  # before the cache hashes a file it would only refuse
         with st.spinner(t("common.computing")):
-            analysis = core.analyse(image[0], model_id)
+            analysis = core.analyse(data, model_id)
     except ImageError as e:
-        st.error(t("common.bad_image", name=image[1], reason=t(f"image_errors.{e.kind}", **e.params)))
+        e = images.by_name(e, name)
+        plain = re.sub(r"([\\`*_\[\]<>~$|])", r"\\\1", name)  # a file's name is text, not Markdown or a link
+        st.error(t("common.bad_image", name=plain, reason=t(f"image_errors.{e.kind}", **e.params)))
         st.stop()
-    c = Current(image[0], image[1], model_id, model, analysis)
-    trace_download(c)
+    c = Current(data, name, model_id, model, analysis)
+    demo = getattr(image, "demo", None)  # app.pictures.Choice: a demo's id, None for an upload
+    trace_download(c, demo or Path(name).stem)
     return c
 
 
@@ -79,8 +88,35 @@ def figure(png: bytes, name: str, key: str) -> None:
                        on_click="ignore")
 
 
-def trace_download(c: Current) -> None:
+def trace_download(c: Current, picture: str) -> None:
+    """The whole trace as .npz, named after the picture and the model ("fubao_28_teaching_trace.npz"), with what was
+    traced in it: the picture's name and size, the model, its preprocessing, and the layer, head and query the
+    attention explorer has in view. Built on click, so the view is the one on screen then, even after the
+    explorer's steps (which rerun only the explorer, not this button): read from the session's state, which the click's
+    request (not a script run) reaches through the run's context."""
     analysis, labels = c.analysis, c.config.labels
-    st.sidebar.download_button(t("common.download_npz"), lambda: core.trace_npz(analysis, labels),  # built on click
-                               file_name="vit_trace.npz", mime="application/octet-stream", key="download_npz",
+    model = (c.model_id.removeprefix("hub:") if not c.model_id.startswith("path:")
+             else Path(c.model_id.removeprefix("path:")).name)
+    about = {"picture_name": c.image_name, "picture_size": analysis.original_size,
+             "model_id": c.model_id if not c.model_id.startswith("path:") else f"path:{model}",  # not the server's path
+             "preprocess": json.dumps(analysis.preprocess.to_hf_dict())}
+    ctx = get_script_run_ctx()
+    state = ctx.session_state if ctx is not None else st.session_state
+
+    def in_view() -> dict[str, int]:
+        try:
+            if "att_layer" in state and "att_head" in state:
+                view = (state["att_layer"], state["att_head"], state["att_query"] if "att_query" in state else None)
+            elif "att_saved" in state:
+                view = tuple(state["att_saved"])
+            else:
+                return {}
+            return {k: int(v) for k, v in zip(("view_layer", "view_head", "view_query"), view) if v is not None}
+        except (KeyError, TypeError, ValueError):
+            return {}
+
+    name = re.sub(r"[^\w.-]+", "_", f"{picture}_{model}").strip("._-")[:80] or "picture"
+    st.sidebar.download_button(t("common.download_npz"),
+                               lambda: core.trace_npz(analysis, labels, {**about, **in_view()}),  # built on click
+                               file_name=f"{name}_trace.npz", mime="application/octet-stream", key="download_npz",
                                help=t("common.download_npz_help"), on_click="ignore")

@@ -208,32 +208,41 @@ def slug(label: str) -> str:
     return re.sub(r"[ /]+", "_", re.sub(r"[^a-z0-9 /]", "", label.lower()))
 
 
-def entry(file, title_en, title_ko, kind="drawing", label=None, index=None, credit=OURS):
+def entry(file, title_en, title_ko, kind="drawing", label=None, index=None, credit=OURS, short=None):
+    """A manifest entry. `short` (English, Korean): the title as the sidebar's picker shows it, short enough for its
+    box; the full title is the caption below it."""
     source, licence = credit
-    return {"file": file, "title_en": title_en, "title_ko": title_ko, "kind": kind, "label": label, "index": index,
-            "source": source, "license": licence}
+    short_en, short_ko = short or (title_en, title_ko)
+    return {"file": file, "title_en": title_en, "title_ko": title_ko, "short_en": short_en, "short_ko": short_ko,
+            "kind": kind, "label": label, "index": index, "source": source, "license": licence}
 
 
 def main(out: Path = OUT) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     pictures = [  # (picture, manifest entry)
         (fubao((28, 28), 28, False, (204, 228, 244)),
-         entry("fubao_28.png", "Fu Bao the giant panda (28×28 drawing)", "푸바오 (28×28 그림)")),
+         entry("fubao_28.png", "Fu Bao the giant panda (28×28 drawing)", "푸바오 (28×28 그림)",
+               short=("Fu Bao · 28×28", "푸바오 · 28×28"))),
         (fubao((512, 384), 384, True, (214, 234, 247)),
-         entry("fubao_512.png", "Fu Bao the giant panda (512×384 drawing)", "푸바오 (512×384 그림)")),
+         entry("fubao_512.png", "Fu Bao the giant panda (512×384 drawing)", "푸바오 (512×384 그림)",
+               short=("Fu Bao · 512×384", "푸바오 · 512×384"))),
         (sneaker_photo(), entry("sneaker_photo.png", "A blue sneaker on a wooden floor (drawing)",
-                                "나무 바닥 위의 파란 스니커즈 (그림)", label="Sneaker")),
+                                "나무 바닥 위의 파란 스니커즈 (그림)", label="Sneaker",
+                                short=("Blue sneaker", "파란 스니커즈"))),
         (tshirt_photo(), entry("tshirt_photo.png", "A red T-shirt on a white table (drawing)",
-                               "흰 탁자 위의 빨간 티셔츠 (그림)", label="T-shirt/top")),
+                               "흰 탁자 위의 빨간 티셔츠 (그림)", label="T-shirt/top",
+                               short=("Red T-shirt", "빨간 티셔츠"))),
         (bag_photo(), entry("bag_photo.png", "A brown handbag against a teal wall (drawing)",
-                            "청록색 벽 앞의 갈색 핸드백 (그림)", label="Bag")),
+                            "청록색 벽 앞의 갈색 핸드백 (그림)", label="Bag",
+                            short=("Brown handbag", "갈색 핸드백"))),
     ]
     images, labels = load_split("test")
     for c, (label, label_ko) in enumerate(zip(LABELS, LABELS_KO)):
         i = int(np.flatnonzero(labels == c)[0])  # the first test image of this class
         pictures.append((Image.fromarray(images[i], "L"),
                          entry(f"fashion_{i}_{slug(label)}.png", f"Fashion-MNIST test image #{i}: {label}",
-                               f"Fashion-MNIST 테스트 이미지 #{i}: {label_ko}", "fashion-mnist", label, i, FMNIST)))
+                               f"Fashion-MNIST 테스트 이미지 #{i}: {label_ko}", "fashion-mnist", label, i, FMNIST,
+                               short=(f"Test #{i} · {label}", f"테스트 #{i} · {label_ko}"))))
     for picture, e in pictures:
         picture.save(out / e["file"])
     manifest = [e for _, e in pictures]

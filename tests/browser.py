@@ -73,3 +73,38 @@ def settle(page, timeout=30_000):
 def assert_no_exception(page, where: str):
     errors = page.locator("[data-testid='stException']")
     assert errors.count() == 0, f"{where}: {errors.first.inner_text()}"
+
+
+# ---- the walks over every page (test_browser_korean.py, test_browser_layout.py) -----------------------------------
+NAV_LINKS = "[data-testid='stSidebarNav'] a"
+
+
+def page_url(base: str, name: str) -> str:
+    """The address of the page `name` of PATHS. The first page is the default page: Streamlit serves it at the root
+    (its own name, /patches, answers "Page not found")."""
+    return f"{base}/" if name == PATHS[0] else f"{base}/{name}"
+
+
+def settle_fully(page, timeout=60_000, quiet_ms=500):
+    """Wait until, for `quiet_ms` on end, the script is not running, nothing is stale, no spinner or skeleton shows,
+    every Plotly chart is drawn and every image has loaded (Streamlit draws a page in pieces, with pauses between)."""
+    page.evaluate("window.__readySince = 0")
+    page.wait_for_function("""(quiet) => {
+        const q = s => document.querySelector(s);
+        const ok = q('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+            && !q('[data-stale="true"], [data-testid="stSpinner"], [data-testid="stSkeleton"]')
+            && q('[data-testid="stMain"] [data-testid="stVerticalBlock"]')
+            && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
+            && [...document.images].every(i => i.complete);
+        if (!ok) { window.__readySince = 0; return false; }
+        window.__readySince = window.__readySince || performance.now();
+        return performance.now() - window.__readySince > quiet;
+    }""", arg=quiet_ms, timeout=timeout, polling=100)
+
+
+def open_page(page, base: str, name: str, timeout=90_000):
+    """Open the page `name` of PATHS by its address (a new session), wait until it has settled; no exception shown."""
+    page.goto(page_url(base, name))
+    page.wait_for_selector(NAV_LINKS, state="attached", timeout=timeout)
+    settle_fully(page, timeout=timeout)
+    assert_no_exception(page, name)

@@ -1,13 +1,14 @@
 """Step 5, the attention explorer, through AppTest from the entry point — and its pure helpers directly."""
 import importlib.util
 import json
+from urllib.parse import parse_qsl
 
 from streamlit.testing.v1 import AppTest
 
 from app import budget
 from vit_core import views
 
-from .apptest import open_step, problems
+from .apptest import MAIN, open_page, open_step, problems
 from .conftest import ROOT
 
 PAGE = "steps/5_attention.py"
@@ -44,6 +45,37 @@ def matrix_spec(at) -> str:
 
 def position(at) -> str:
     return next(c.value for c in at.caption if c.value.startswith("**Layer") or c.value.startswith("**"))
+
+
+def shown(at) -> tuple[int, int, int]:
+    """(layer, head, query patch) as the explorer's widgets show them."""
+    return (at.slider(key="att_layer").value, at.slider(key="att_head").value, at.number_input(key="att_query").value)
+
+
+def open_link(lang: str = "en", **params: str) -> AppTest:
+    """The app as a shared link opens it: `params` in the address bar, read into the session on its first run
+    (app/links.py), then the attention page. Korean is switched on after the first run (see test_renders_in_korean)."""
+    at = AppTest.from_file(MAIN, default_timeout=300)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not problems(at), problems(at)
+    at.session_state["lang"] = lang
+    return open_page(at, PAGE)
+
+
+def address_bar(at) -> dict[str, str]:
+    """What the explorer's own writer puts in the address bar (history.replaceState, app/links.py) on this run."""
+    (writer,) = [el for el in at.get("bidi_component") if el.proto.id.endswith("url_state_attention")]
+    return dict(parse_qsl(json.loads(writer.proto.json)["query"]))
+
+
+def warnings(at) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def image_captions(at) -> list[str]:
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
 
 
 # ---- rendering ------------------------------------------------------------------------------------------------------
@@ -167,6 +199,99 @@ def test_position_survives_a_model_change_by_clamping(big_model):
     use_model(at, big_model).run()
     assert not problems(at)
     assert at.slider(key="att_layer").value == 3  # clamped to the new model's 3 layers
+    assert warnings(at) == ["This model has 3 layers, so the explorer moved from layer 6 to layer 3."]
+
+
+# ---- the address bar: a link opens a view, every step is written back ------------------------------------------------
+def test_a_link_opens_exactly_that_view_and_each_step_is_written_to_the_address_bar():
+    at = open_link(layer="3", head="2", query="17")
+    assert not problems(at) and not warnings(at)
+    assert shown(at) == (3, 2, 17)
+    assert at.subheader[0].value == "Layer 3, head 2: the attention matrix"
+    assert address_bar(at) == {"lang": "en", "image": "fubao_28", "model": "teaching", "layer": "3", "head": "2",
+                               "query": "17"}
+    at.button(key="att_next").click().run()  # the fragment writes the address bar itself
+    assert (address_bar(at)["layer"], address_bar(at)["head"]) == ("3", "3")
+    at.slider(key="att_head").set_value(4).run()
+    at.button(key="att_next").click().run()
+    assert (address_bar(at)["layer"], address_bar(at)["head"]) == ("4", "1")
+    at.number_input(key="att_query").set_value(5).run()
+    assert address_bar(at)["query"] == "5"
+
+
+def test_a_links_values_beyond_the_model_are_brought_back_and_the_page_says_so():
+    at = open_link(layer="99", head="0", query="5000")
+    assert not problems(at)
+    assert shown(at) == (6, 1, 48)
+    assert warnings(at) == [
+        "This link asked for layer 99, but this model has 6 layers (1–6): showing layer 6.",
+        "This link asked for head 0, but each layer of this model has 4 heads (1–4): showing head 1.",
+        "This link asked for query patch 5000, but this model's patches are numbered 0–48: showing patch 48."]
+    assert {k: address_bar(at)[k] for k in ("layer", "head", "query")} == {"layer": "6", "head": "1", "query": "48"}
+    at.button(key="att_prev").click().run()  # said once: the next step shows the view alone
+    assert not warnings(at) and shown(at) == (5, 4, 48)
+
+
+def test_a_links_values_beyond_the_model_are_explained_in_korean():
+    at = open_link("ko", layer="7", head="5", query="49")
+    assert not problems(at) and shown(at) == (6, 4, 48)
+    assert warnings(at) == ["이 링크는 7층을 보여 달라고 했지만, 이 모델의 층은 1–6층뿐이라 6층을 보여 줍니다.",
+                            "이 링크는 5번 헤드를 보여 달라고 했지만, 이 모델의 각 층에는 헤드가 1–4번뿐이라 4번 헤드를 보여 줍니다.",
+                            "이 링크는 쿼리 패치 49번을 보여 달라고 했지만, 이 모델의 패치 번호는 0–48번이라 패치 48번을 보여 줍니다."]
+
+
+def test_a_link_with_numbers_the_app_cannot_read_opens_the_page_and_says_what_it_left_out():
+    """"²" passes str.isdigit but not int(), and int() refuses more than 4300 digits: neither may reach a traceback."""
+    at = AppTest.from_file(MAIN, default_timeout=300)
+    at.query_params["layer"], at.query_params["head"], at.query_params["query"] = "²", "9" * 5000, "-3"
+    at.run()
+    assert not problems(at)
+    (note,) = [w.value for w in at.sidebar.warning]
+    assert "layer=²" in note and "query=-3" in note and "head=999" in note
+    at = open_page(at, PAGE)
+    assert not problems(at) and not warnings(at)
+    assert shown(at) == (1, 1, 24)  # the explorer's own start: layer 1, head 1, the middle patch
+
+
+def test_a_typed_patch_number_out_of_range_is_brought_back_in_the_pages_own_words():
+    """Streamlit's number input answers a value beyond max_value with its own English message: the page accepts any
+    whole number and says in its own language where it went."""
+    at = attention_page()
+    at.number_input(key="att_query").set_value(5000).run()
+    assert not problems(at) and at.number_input(key="att_query").value == 48
+    assert warnings(at) == ["There is no patch 5000: this model's patches are numbered 0–48. Showing patch 48."]
+    at.number_input(key="att_query").set_value(-3).run()
+    assert at.number_input(key="att_query").value == 0 and "There is no patch -3" in warnings(at)[0]
+    at.session_state["lang"] = "ko"
+    at.number_input(key="att_query").set_value(49).run()
+    assert at.number_input(key="att_query").value == 48
+    assert warnings(at) == ["패치 49번은 없습니다. 이 모델의 패치 번호는 0–48번이라 패치 48번을 보여 줍니다."]
+    at.number_input(key="att_query").set_value(7).run()
+    assert not warnings(at)
+
+
+# ---- captions --------------------------------------------------------------------------------------------------------
+def test_the_rollout_caption_says_what_layer_1_is_and_which_layers_are_multiplied():
+    at = attention_page()
+    (layer_1,) = [c for c in image_captions(at) if c.startswith("Abnar")]
+    assert "After layer 1 that is all there is" in layer_1 and "1 … 1" not in layer_1 and "1 to 1" not in layer_1
+    at.slider(key="att_layer").set_value(4).run()
+    (layer_4,) = [c for c in image_captions(at) if c.startswith("Abnar")]
+    assert "multiply these matrices of layers 1 to 4 together" in layer_4
+    at.session_state["lang"] = "ko"
+    at.slider(key="att_layer").set_value(1).run()
+    (first_ko,) = [c for c in image_captions(at) if c.startswith("Abnar")]
+    assert "1층에서는 이것이 전부" in first_ko and "1 … 1" not in first_ko and "1층부터 1층" not in first_ko
+
+
+def test_hints_name_the_mouse_and_the_touch_screen():
+    """Both wordings are sent; the page's CSS (style.PAGE_CSS) shows the one for the reader's pointer."""
+    at = attention_page()
+    hints = " ".join(c.value for c in at.caption)
+    assert '<span class="hint-hover">Hover over a cell to read it.</span>' in hints
+    assert '<span class="hint-tap">Tap a cell to read it.</span>' in hints
+    assert '<span class="hint-tap">Tap a square to make it the query' in hints
+    assert "hover" not in hints.replace("hint-hover", "").replace("Hover over", "").lower()
 
 
 # ---- the pure helpers -----------------------------------------------------------------------------------------------

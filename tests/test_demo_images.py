@@ -36,6 +36,7 @@ def test_manifest_lists_exactly_the_pngs():
     assert set(files) == {p.name for p in IMAGES.glob("*.png")}
     for e in MANIFEST:
         assert e["title_en"] and e["title_ko"] and e["source"] and e["license"] == "MIT"
+        assert 0 < len(e["short_en"]) <= 24 and 0 < len(e["short_ko"]) <= 16  # they fit the sidebar picker's box
         assert e["kind"] in ("drawing", "fashion-mnist")
         assert e["label"] is None or e["label"] in LABELS
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from tests.bad_images import BY_NAME, CASES, Case, encode, frames, png_chunk, quadrants
+from tests.bad_images import BY_NAME, CASES, GREEN, Case, encode, frames, png_chunk, quadrants
 from tests.conftest import ROOT
 from vit_core import images
 from vit_core.config import PreprocessConfig
@@ -49,7 +49,7 @@ def assert_loads_or_refuses(data: bytes) -> None:
         assert_user_message(e)
     else:
         assert im.mode == "RGB"
-        assert 1 <= min(im.size) and max(im.size) <= images.DISPLAY_SIDE
+        assert 1 <= min(im.size) <= images.SHORT_SIDE
         im.getpixel((0, 0))  # really decoded
 
 
@@ -75,7 +75,8 @@ def test_corpus(case: Case):
 
 
 def test_huge_jpeg_comes_back_small_and_is_decoded_small(monkeypatch):
-    """6000×4000 → 1024 on the long side; the decoder itself worked at a reduced scale (JPEG draft mode)."""
+    """6000×4000 → 1024 on the short side; the decoder itself worked at a reduced scale (JPEG draft mode), but never
+    below the short side asked for."""
     decoded = []
     load = ImageFile.ImageFile.load
 
@@ -85,10 +86,95 @@ def test_huge_jpeg_comes_back_small_and_is_decoded_small(monkeypatch):
         return result
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    im = load_image(BY_NAME["jpeg-6000x4000"].data)
-    assert max(im.size) <= 1024 and im.size == (1024, 683)
-    assert decoded and max(max(size) for size in decoded) <= 3000, f"decoded at {decoded}"
-    assert max(load_image(BY_NAME["jpeg-6000x4000"].data, max_side=256).size) == 256
+    picture = images.load_picture(BY_NAME["jpeg-6000x4000"].data)
+    assert picture.image.size == (1536, 1024) and picture.size == (6000, 4000)
+    assert set(decoded) == {(3000, 2000)}, f"decoded at {decoded}"
+    decoded.clear()
+    small = images.load_picture(BY_NAME["jpeg-6000x4000"].data, short_side=224)
+    assert small.image.size == (336, 224) and small.size == (6000, 4000)
+    assert set(decoded) == {(750, 500)}, f"decoded at {decoded}"  # 1/8: still at least 224 on the short side
+
+
+@pytest.mark.parametrize("name, size", [("png-10000x50", (10_000, 50)), ("png-50x10000", (50, 10_000)),
+                                        ("jpeg-6000x4000", (6000, 4000)), ("png-1x1", (1, 1))])
+def test_the_size_as_uploaded(name, size):
+    assert images.load_picture(BY_NAME[name].data).size == size
+
+
+@pytest.mark.parametrize("n", range(1, 10))
+def test_the_size_as_uploaded_is_the_right_way_up(n):
+    """Orientations 5 to 8 store the picture turned by a quarter (48×64 in the file); the size as uploaded is the
+    one the user's own viewer shows: 64×48, as quadrants() is."""
+    case = BY_NAME[f"jpeg-exif-orientation-{n}"]
+    picture = images.load_picture(case.data)
+    assert picture.size == picture.image.size == (64, 48)
+
+
+def test_a_strip_keeps_every_row_for_the_model():
+    """A 10000×50 strip: the model's 28×28 view is made from the middle 50×50 square at full resolution, not from 5
+    rows of a strip shrunk to 1024×5."""
+    a = np.zeros((50, 10_000, 3), np.uint8)
+    a[:25, 4975:5025], a[25:, 4975:5025] = (255, 0, 0), (0, 0, 255)  # the middle square: red above, blue below
+    image = load_image(encode(Image.fromarray(a), "PNG"))
+    view = np.asarray(model_view(image, PreprocessConfig(resample="nearest")))
+    assert (view[:14] == (255, 0, 0)).all() and (view[14:] == (0, 0, 255)).all()
+
+
+def test_big_pictures_are_shrunk_before_their_colours_are_converted(monkeypatch):
+    """A full-size copy is what a big picture costs: an RGB picture is never copied at full size to 'convert' it."""
+    converted = []
+    convert = Image.Image.convert
+
+    def spy(self, mode=None, *args, **kwargs):
+        converted.append((self.mode, mode, self.size))
+        return convert(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    image = load_image(encode(Image.new("RGB", (4000, 3000), GREEN), "PNG"))
+    assert image.size == (1365, 1024) and not any(size == (4000, 3000) for *_, size in converted), converted
+    converted.clear()
+    image = load_image(encode(Image.new("CMYK", (4000, 3000)), "TIFF", compression="tiff_deflate"))
+    assert image.size == (1365, 1024) and all(size == (1365, 1024) for *_, size in converted), converted
+
+
+def test_decodes_run_a_few_at_a_time(monkeypatch):
+    """At most DECODE_SLOTS pictures are being decoded at any moment, however many sessions ask at once."""
+    inside, most, lock = 0, 0, threading.Lock()
+    load = ImageFile.ImageFile.load
+
+    def slow(self):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            threading.Event().wait(0.02)
+            return load(self)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", slow)
+    data = BY_NAME["bmp"].data
+    threads = [threading.Thread(target=load_image, args=(data,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == images.DECODE_SLOTS
+
+
+@pytest.mark.parametrize("name, kind, fmt", [("photo.heic", "unsupported", "HEIC"),
+                                             ("slides.pdf", "unsupported", "PDF"),
+                                             ("notes.png", "not_a_picture", None), ("noname", "not_a_picture", None),
+                                             ("a.b.c.d.e.f.thisisnotanending", "not_a_picture", None)])
+def test_a_file_that_is_not_a_picture_is_named_by_its_ending(name, kind, fmt):
+    with pytest.raises(ImageError) as info:
+        load_image(b"ftypheic" * 20)
+    error = images.by_name(info.value, name)
+    assert error.kind == kind and error.params.get("format") == fmt
+    assert_user_message(error)
+    assert images.by_name(ImageError("damaged"), "photo.heic").kind == "damaged"  # a broken PNG stays broken
 
 
 MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "I", "I;16",
@@ -156,12 +242,16 @@ def test_too_many_bytes_are_refused_without_reading_them_all(monkeypatch):
 
 
 def test_one_upload_limit_for_the_whole_app():
-    """The server's upload limit (.streamlit/config.toml, in MiB) and the loader's are the same number."""
+    """One number: MAX_MB. The server takes in files up to UPLOAD_MB (.streamlit/config.toml, in MiB), a fixed
+    multiple of it, so that a file a little too large still reaches the app, which refuses it in its own words."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] == images.MAX_MB
+    assert config["server"]["maxUploadSize"] == images.UPLOAD_MB == 3 * images.MAX_MB
     assert images.MAX_BYTES == images.MAX_MB * 2**20
     with pytest.raises(ImageError, match=f"the limit is {images.MAX_MB} MB"):
         load_image(b"\x89PNG" + b"\0" * images.MAX_BYTES)
+    with pytest.raises(ImageError, match=f"the limit is {images.MAX_MB} MB"):
+        images.check_size(images.MAX_BYTES + 1)
+    images.check_size(images.MAX_BYTES)
 
 
 def test_loading_leaves_global_warning_filters_alone():

@@ -67,6 +67,48 @@ def test_analysis_is_read_only_and_consistent(analysis, loaded):
     assert a.uniform_distance == pytest.approx(mean_attention_distance(torch.full((1, T, T), 1 / T), 7, 4).item())
 
 
+def centre_halves(w: int, h: int, fmt: str = "PNG", **options) -> bytes:
+    """A w×h picture, green, whose largest centred square is red in its top half and blue in its bottom half."""
+    a = np.zeros((h, w, 3), np.uint8)
+    a[:] = (0, 255, 0)
+    side = min(w, h)
+    x, y = (w - side) // 2, (h - side) // 2
+    a[y:y + side // 2, x:x + side], a[y + side // 2:y + side, x:x + side] = (255, 0, 0), (0, 0, 255)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("size", [(10_000, 50), (50, 10_000), (6000, 4000), (28, 28)])
+def test_big_tall_and_wide_pictures(loaded, size):
+    """The model's view comes from the picture's own pixels (a strip's middle 50×50, not 5 rows of a strip shrunk
+    to 1024×5); the size is the one uploaded; what is kept for display fits a DISPLAY_SIDE square, and the crop is
+    marked where it lies in it."""
+    w, h = size
+    a = views.analyse(loaded, centre_halves(w, h))
+    assert a.original_size == size
+    view = a.model_view.astype(int)[1:-1, 1:-1]  # (26, 26): bicubic looks a pixel past the crop's edges
+    assert (abs(view[:11] - (255, 0, 0)) <= 8).all() and (abs(view[15:] - (0, 0, 255)) <= 8).all()
+    oh, ow = a.original.shape[:2]
+    assert max(ow, oh) == min(views.DISPLAY_SIDE, max(w, h)) and min(ow, oh) >= 1
+    scale = max(ow, oh) / max(w, h)
+    assert abs(ow - w * scale) <= 1 and abs(oh - h * scale) <= 1  # the same shape, to a pixel
+    left, top, right, bottom = a.crop
+    side = min(w, h)
+    expected = ((w - side) / 2 * ow / w, (h - side) / 2 * oh / h, (w + side) / 2 * ow / w, (h + side) / 2 * oh / h)
+    assert np.allclose(a.crop, expected, atol=1.0), (a.crop, expected)
+    assert 0 <= left < right <= ow and 0 <= top < bottom <= oh
+
+
+def test_a_photo_is_decoded_small_but_the_model_sees_it_whole(loaded):
+    """A 6000×4000 JPEG is decoded at a reduced scale that still leaves the model and the display every pixel they
+    use; its size as uploaded is still 6000×4000."""
+    a = views.analyse(loaded, centre_halves(6000, 4000, "JPEG", quality=90))
+    assert a.original_size == (6000, 4000) and a.original.shape == (341, 512, 3)
+    view = a.model_view.astype(int)[1:-1, 1:-1]
+    assert (abs(view[:11] - (255, 0, 0)) <= 12).all() and (abs(view[15:] - (0, 0, 255)) <= 12).all()
+
+
 def test_analysis_of_a_model_without_a_head(loaded, tiny_model):
     cfg = dataclasses.replace(tiny_model.config, labels=())
     model = type(tiny_model)(cfg).eval()

@@ -1,15 +1,22 @@
 """From a user's file to the model's input tensor.
 
-`load_image` accepts PNG, JPEG, WebP, GIF (first frame), BMP and TIFF (first page) and always returns an 8-bit RGB
-picture: EXIF orientation applied, transparency flattened onto white, 16-bit, float and CMYK converted. Anything it
-cannot read becomes an `ImageError` whose message can be shown to the user as it is: whatever the bytes, no other
-exception escapes. It changes no global state (Pillow settings, warning filters), so the app's sessions, each in its
-own thread, can call it at the same time.
+`load_picture` accepts PNG, JPEG, WebP, GIF (first frame), BMP and TIFF (first page) and always gives an 8-bit RGB
+picture: EXIF orientation applied, transparency flattened onto white, 16-bit, float and CMYK converted, and the size
+of the picture as it was uploaded. Anything it cannot read becomes an `ImageError` whose message can be shown to the
+user as it is: whatever the bytes, no other exception escapes. It changes no global state (Pillow settings, warning
+filters), so the app's sessions, each in its own thread, can call it at the same time; at most `DECODE_SLOTS` of them
+decode at once, which bounds the server's memory when a class uploads together (docs/PERFORMANCE.md).
+
+A big picture is shrunk while it is decoded, but never so far that its shorter side drops below `short_side`: a
+10000×50 strip keeps all its 50 rows, and the model's view is computed from as many pixels as the model can use.
 `preprocess` then crops and resizes as the checkpoint's preprocessor config says (see PreprocessConfig).
 """
 from __future__ import annotations
 
 import io
+import math
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,16 +28,29 @@ from .config import PreprocessConfig
 
 FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF"}
 SIGNATURES = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")  # how these files begin (WebP: below)
+# file name endings of the formats above: any other ending names a format we do not read ("HEIC files are not …")
+EXTENSIONS = {"png", "apng", "jpg", "jpeg", "jpe", "jfif", "pjpeg", "pjp", "mpo", "webp", "gif", "bmp", "dib", "tif",
+              "tiff"}
 MAX_PIXELS = 64_000_000  # above this a file is refused before decoding (a "decompression bomb")
-MAX_MB = 10  # the largest file, in MiB as Streamlit counts them: phones take 3–8 MB photos
+MAX_MB = 10  # the largest picture file the app reads, in MiB as Streamlit counts them: phones take 3–8 MB photos
 MAX_BYTES = MAX_MB * 1024 * 1024
-DISPLAY_SIDE = 1024  # larger pictures are shrunk while decoding; the model needs far fewer pixels
+# The largest file the server takes in (.streamlit/config.toml's server.maxUploadSize; tests/test_images.py keeps them
+# equal). It is larger than MAX_MB on purpose: a file between the two reaches the app, which refuses it in the page's
+# own language ("the limit is 10 MB"); only a file larger still is stopped by Streamlit's uploader before it is sent.
+UPLOAD_MB = 3 * MAX_MB
+SHORT_SIDE = 1024  # a larger picture is shrunk while decoding until its shorter side is this long, and no further
+DECODE_SLOTS = 2  # pictures decoded at once, server-wide: a 64-megapixel PNG needs about 256 MB while it is decoded
+_DECODING = threading.BoundedSemaphore(DECODE_SLOTS)
 RESAMPLE = {"nearest": Image.NEAREST, "lanczos": Image.LANCZOS, "bilinear": Image.BILINEAR,
             "bicubic": Image.BICUBIC, "box": Image.BOX, "hamming": Image.HAMMING}
+# modes that can be shrunk as they are, before being converted to RGB (a full-size conversion costs a full-size copy)
+SHRINK_FIRST = {"L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr"}
 # EXIF Orientation (tag 274) → the flip or turn that puts the stored picture the right way up
 ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
                5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
                8: Image.Transpose.ROTATE_90}
+QUARTER_TURNS = {Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270, Image.Transpose.TRANSVERSE,
+                 Image.Transpose.ROTATE_90}  # these swap width and height
 # Every way a file can be refused, in English; the app shows its own translation of the same kind.
 MESSAGES = {
     "empty": "The file is empty.",
@@ -54,13 +74,23 @@ class ImageError(ValueError):
         super().__init__(MESSAGES[kind].format(**params))
 
 
-def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SIDE) -> Image.Image:
-    """Any supported picture → RGB, at most `max_side` pixels on its longer side."""
+@dataclass(frozen=True)
+class Picture:
+    """A decoded picture: upright 8-bit RGB, perhaps shrunk, and the size it has in the file."""
+
+    image: Image.Image  # RGB; its shorter side is at most the `short_side` it was loaded with (or as in the file)
+    size: tuple[int, int]  # (width, height) as uploaded, the right way up: what the user's own viewer shows
+
+
+def load_image(source: bytes | str | Path | BinaryIO, short_side: int = SHORT_SIDE) -> Image.Image:
+    """Any supported picture → RGB, shrunk until its shorter side is `short_side` (or left as it is if smaller)."""
+    return load_picture(source, short_side).image
+
+
+def load_picture(source: bytes | str | Path | BinaryIO, short_side: int = SHORT_SIDE) -> Picture:
+    """Any supported picture → a `Picture`. Raises ImageError for anything that is not one."""
     data = _read_bytes(source)
-    if not data:
-        raise ImageError("empty")
-    if len(data) > MAX_BYTES:
-        raise ImageError("file_too_large", limit_mb=MAX_MB)
+    check_size(len(data))
     try:
         im = Image.open(io.BytesIO(data))
         if im.format not in FORMATS:
@@ -70,15 +100,18 @@ def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SI
             raise ImageError("too_many_pixels", width=width, height=height, limit_mp=MAX_PIXELS // 1_000_000)
         if width < 1 or height < 1:
             raise ImageError("no_pixels")
-        im.seek(0)  # first frame of an animation or a multi-page TIFF
-        if im.format in ("JPEG", "MPO"):
-            im.draft("RGB", (max_side, max_side))  # decode a big JPEG at 1/2, 1/4 or 1/8 scale: much faster
-        im.load()
-        im = _to_rgb(_upright(im))
-        im.info.clear()  # the old metadata no longer applies: its Orientation must not be applied twice
-        if max(im.size) > max_side:
-            im.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=3.0)
-        return im
+        with _DECODING:  # a few at a time: each can need hundreds of MB until it is shrunk
+            im.seek(0)  # first frame of an animation or a multi-page TIFF
+            if im.format in ("JPEG", "MPO"):  # decode at 1/2, 1/4 or 1/8 scale, keeping the shorter side ≥ short_side
+                im.draft("RGB", shrunk((width, height), short_side, math.ceil))
+            im.load()
+            turn = _orientation(im)
+            if im.mode not in SHRINK_FIRST or "transparency" in im.info:
+                im = _to_rgb(im)
+            im = _to_rgb(_shrink(im, short_side))
+            im.info.clear()  # the old metadata no longer applies: its Orientation must not be applied twice
+            im = im if turn is None else im.transpose(turn)
+        return Picture(im, (height, width) if turn in QUARTER_TURNS else (width, height))
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own, higher limit
@@ -88,6 +121,35 @@ def load_image(source: bytes | str | Path | BinaryIO, max_side: int = DISPLAY_SI
         raise ImageError("damaged" if looks_like_one else "not_a_picture") from None
     except Exception as e:  # Pillow reports damaged files with many exception types; the user needs none of them
         raise ImageError("damaged") from e
+
+
+def check_size(n_bytes: int) -> None:
+    """Refuse an empty file or one over MAX_BYTES, before anything is decoded."""
+    if not n_bytes:
+        raise ImageError("empty")
+    if n_bytes > MAX_BYTES:
+        raise ImageError("file_too_large", limit_mb=MAX_MB)
+
+
+def by_name(error: ImageError, name: str) -> ImageError:
+    """The same refusal, said better where the file's name tells what it is: a file that is not a picture we read
+    and is called photo.heic is a HEIC file, which we do not read."""
+    ending = Path(name).suffix.lstrip(".").lower()
+    if error.kind == "not_a_picture" and ending and ending not in EXTENSIONS and ending.isalnum() and len(ending) <= 5:
+        return ImageError("unsupported", format=ending.upper())
+    return error
+
+
+def shrunk(size: tuple[int, int], short_side: int, rounding=round) -> tuple[int, int]:
+    """(width, height) scaled down until the shorter side is `short_side`; unchanged if it is already shorter."""
+    w, h = size
+    scale = short_side / min(w, h)
+    return size if scale >= 1 else (max(1, rounding(w * scale)), max(1, rounding(h * scale)))
+
+
+def _shrink(im: Image.Image, short_side: int) -> Image.Image:
+    size = shrunk(im.size, short_side)
+    return im if size == im.size else im.resize(size, Image.LANCZOS, reducing_gap=3.0)
 
 
 def _read_bytes(source) -> bytes:
@@ -106,13 +168,12 @@ def _read_bytes(source) -> bytes:
         raise ImageError("unreadable", name=name, why=getattr(e, "strerror", None) or "it cannot be opened") from None
 
 
-def _upright(im: Image.Image) -> Image.Image:
-    """Flip or turn the picture as its EXIF Orientation says. A damaged EXIF block is ignored: the pixels are fine."""
+def _orientation(im: Image.Image) -> Image.Transpose | None:
+    """The flip or turn that the EXIF Orientation asks for. A damaged EXIF block is ignored: the pixels are fine."""
     try:
-        method = ORIENTATION.get(im.getexif().get(0x0112))
+        return ORIENTATION.get(im.getexif().get(0x0112))
     except Exception:  # Pillow reports damaged EXIF data with many exception types
-        return im
-    return im if method is None else im.transpose(method)
+        return None
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -124,7 +185,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     if im.mode == "RGBA":
         white = Image.new("RGBA", im.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, im).convert("RGB")
-    return im.convert("RGB")
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def _to_8bit_grey(im: Image.Image) -> Image.Image:

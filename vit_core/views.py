@@ -18,11 +18,11 @@ from .analysis import (attention_rollout, embedding_filters_pca, head_average, l
                        mean_attention_distance, patch_map, pool_attention, position_similarity, token_norms)
 from .checkpoints import LoadedModel
 from .config import PreprocessConfig, ViTConfig
-from .images import crop_box, load_image, model_view, preprocess
+from .images import crop_box, load_picture, model_view, preprocess
 from .model import ViT, TraceArrays, explain_block
 from .patches import compare_methods, cpp_to_ppc, patchify, patchify_conv, patchify_loop
 
-DISPLAY_SIDE = 512  # the uploaded picture is kept at most this big for display
+DISPLAY_SIDE = 512  # the uploaded picture is kept for display within a square this big
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -38,8 +38,8 @@ class Analysis:
 
     config: ViTConfig
     preprocess: PreprocessConfig
-    original: np.ndarray  # (h, w, 3) uint8, the picture shrunk to at most DISPLAY_SIDE
-    original_size: tuple[int, int]  # (width, height) of the picture as decoded
+    original: np.ndarray  # (h, w, 3) uint8, the picture shrunk to fit a DISPLAY_SIDE square (a strip stays thin)
+    original_size: tuple[int, int]  # (width, height) of the picture as uploaded, the right way up
     crop: tuple[float, float, float, float]  # the model's crop, in `original` pixel coordinates
     model_view: np.ndarray  # (S, S, 3) uint8, what the model sees before normalisation
     trace: TraceArrays  # every intermediate of the forward pass
@@ -57,10 +57,13 @@ def analyse(loaded: LoadedModel, image_bytes: bytes, lock: contextlib.AbstractCo
     Raises ImageError for a file that is not a usable picture."""
     model, pre = loaded.model, loaded.preprocess
     cfg = model.config
-    image = load_image(image_bytes)
+    # shrunk while decoding, but never below what the model's resize and the display need on the shorter side
+    picture = load_picture(image_bytes, short_side=max(pre.resize_to, pre.crop_size, DISPLAY_SIDE))
+    image = picture.image
     shown = image.copy()
     shown.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
-    scale = shown.width / image.width
+    sx, sy = shown.width / image.width, shown.height / image.height
+    left, top, right, bottom = crop_box(image.size, pre)
     pixels = preprocess(image, pre)  # (1, 3, S, S)
     with lock or contextlib.nullcontext():
         trace = model.trace(pixels)
@@ -74,8 +77,8 @@ def analyse(loaded: LoadedModel, image_bytes: bytes, lock: contextlib.AbstractCo
     even = torch.full((1, cfg.num_tokens, cfg.num_tokens), 1.0 / cfg.num_tokens)  # (1, T, T): looks everywhere
     return Analysis(
         config=cfg, preprocess=pre,
-        original=frozen(np.asarray(shown)), original_size=image.size,
-        crop=tuple(v * scale for v in crop_box(image.size, pre)),
+        original=frozen(np.asarray(shown)), original_size=picture.size,
+        crop=(left * sx, top * sy, right * sx, bottom * sy),
         model_view=frozen(np.asarray(model_view(image, pre))),
         trace=trace.numpy(),
         probs=None if probs is None else frozen(probs),

@@ -31,22 +31,38 @@ def patch_grid_png(view: np.ndarray, patch: int, numbers: bool = True) -> bytes:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, bytes, bytes]:
-    """The upload with the model's crop outlined (JPEG: it is a photo), the model's view blown up, and the patches
-    laid apart (PNG: hard pixel edges)."""
+def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, str, bytes, bytes]:
+    """The upload with the model's crop outlined and its format (JPEG for a photo; PNG for a small or thin picture,
+    whose hard edges JPEG would blur), the model's view blown up a whole number of times, and the patches laid apart
+    (PNG: hard pixel edges)."""
     a = core.analyse(image_bytes, model_id)
-    return (style.jpeg(plots.crop_overlay(a.original, a.crop)), style.png(plots.upscale(a.model_view, 336)),
-            style.png(views.patches_apart(a, zoom=max(1, 320 // a.config.image_size))))
+    h, w = a.original.shape[:2]
+    fmt = "PNG" if w * h <= 128 * 128 else "JPEG"
+    S = a.config.image_size
+    return (style.encoded(plots.crop_overlay(a.original, a.crop), fmt), fmt,
+            style.png(plots.upscale(a.model_view, S * max(1, VIEW_SIDE // S))),
+            style.png(views.patches_apart(a, zoom=max(1, 320 // S))))
+
+
+VIEW_SIDE = 336  # about how wide the model's view is shown: the largest whole multiple of its size up to this
+
+
+# Both pictures at their own size, but never wider than their column: st.image would otherwise stretch them to the
+# column (a 9×518 strip became 445×24,000 px) or, given a width, overflow a phone's column.
+OWN_SIZE_CSS = ("<style>.st-key-picture_and_view [data-testid='stImage'] img {"
+                " width: auto !important; max-width: 100%; align-self: flex-start; }</style>")
 
 
 def picture_and_model_view(c: ui.Current) -> None:
     a, S = c.analysis, c.config.image_size
-    original, enlarged, _ = pictures(c.image_bytes, c.model_id)
-    left, right = st.columns(2)
+    original, fmt, enlarged, _ = pictures(c.image_bytes, c.model_id)
+    with st.container(key="picture_and_view"):
+        st.html(OWN_SIZE_CSS)
+        left, right = st.columns(2)
     with left:
         st.subheader(t("patches.original"))
         w, h = a.original_size
-        st.image(original, output_format="JPEG", caption=t("patches.original_caption", w=w, h=h))
+        st.image(original, output_format=fmt, caption=t("patches.original_caption", w=w, h=h))
     with right:
         st.subheader(t("patches.model_view", S=S))
         st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S))
@@ -62,7 +78,7 @@ def patch_grid(c: ui.Current) -> None:
     with left:  # the same call as the what-if below at P: one drawing
         ui.figure(patch_grid_png(a.model_view, cfg.patch_size), "patch_grid", key="dl_grid")
     with right:
-        st.image(pictures(c.image_bytes, c.model_id)[2], output_format="PNG",
+        st.image(pictures(c.image_bytes, c.model_id)[3], output_format="PNG",
                  caption=t("patches.apart_caption", N=cfg.num_patches))
     ui.shape(t("patches.shape_image"), a.trace.pixel_values.shape, t("patches.shape_image_meaning"))
     ui.shape(t("patches.shape_patches"), a.trace.patches.shape,
@@ -79,7 +95,9 @@ def other_patch_sizes(c: ui.Current) -> None:
     cols[0].metric(t("patches.whatif_grid"), f"{w.grid} × {w.grid}")
     cols[1].metric(t("patches.whatif_tokens"), f"{w.patches} + 1 = {w.tokens}")
     cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {w.values}")
-    cols[3].metric(t("patches.whatif_cost"), f"{w.attention_cells:,}",
+    # the arrow says which way the cost goes from the model's own patch size (the delta is a ratio, always positive)
+    arrow = "down" if w.cost_ratio < 1 else "up" if w.cost_ratio > 1 else "off"
+    cols[3].metric(t("patches.whatif_cost"), f"{w.attention_cells:,}", delta_arrow=arrow,
                    delta=f"{w.cost_ratio:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
     st.image(patch_grid_png(c.analysis.model_view, chosen, numbers=w.patches <= 196), width=420,
              output_format="PNG")

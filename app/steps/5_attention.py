@@ -1,8 +1,9 @@
 """Step 5 — attention: every layer and every head of the real model, for this picture.
 
 The explorer (sliders, matrix, maps, grid, distances) is a fragment: a step reruns only it, and only indexes arrays
-that `core.analyse` computed once. The small pure helpers below the sections are tested directly
-(tests/test_app_attention.py).
+that `core.analyse` computed once. Each run puts what it shows (layer, head, query patch) in the address bar
+(app/links.py), so a reload or a shared link opens the same view. The small pure helpers below the sections are
+tested directly (tests/test_app_attention.py).
 """
 from __future__ import annotations
 
@@ -10,16 +11,38 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import budget, core, labels, plots, style, ui
+from app import budget, core, labels, links, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.analysis import attention_rollout, head_average, mean_attention_distance, pool_attention
 from vit_core.model import attention
 
 SPEEDS = [0.5, 1.0, 2.0]  # seconds per step in play mode
+# The two heat maps keep square cells at every width, with a colour bar as tall as the map (len=1 of the plot area):
+# each chart's box is as tall as its column is wide (100cqw, up to a cap), less the difference of its margins and a few
+# pixels, so that its plot area is square or a little wider than tall. Plotly then narrows the map to square cells
+# (constrain="domain") and the map keeps the plot area's full height, which is the colour bar's. The margins leave room
+# for the ticks, the axis titles and a colour bar with five-character ticks ("0.005"): a margin Plotly has to widen
+# would make the plot area taller than wide, and the bar taller than the map. The matrix's t keeps Plotly's tool bar
+# (always shown on a touch screen) above the matrix rather than on it.
+MATRIX_MARGIN, MATRIX_CAP = dict(l=72, r=52, t=34, b=60), 680
+QUERY_MARGIN, QUERY_CAP = dict(l=30, r=52, t=8, b=34), 400
+SLACK = 8  # px: the plot area this much wider than tall (a margin Plotly widens by up to this keeps the bar right)
+
+
+def square_chart_css(key: str, margin: dict, cap: int) -> str:
+    """CSS for the chart with this key: its box's height from its column's width (a container query)."""
+    less = margin["l"] + margin["r"] - margin["t"] - margin["b"] + SLACK
+    return (f'[data-testid="stVerticalBlock"]:has(> .st-key-{key}) {{ container-type: inline-size; }}'
+            f" .st-key-{key} {{ max-width: {cap}px; height: calc(min(100cqw, {cap}px) - {less}px); }}")
+
+
+PAGE_CSS = f"<style>{square_chart_css('att_matrix', MATRIX_MARGIN, MATRIX_CAP)}" \
+           f" {square_chart_css('att_click', QUERY_MARGIN, QUERY_CAP)}</style>"
 
 
 def main() -> None:
+    st.html(style.PAGE_CSS + PAGE_CSS + enter_hint_css())
     c = ui.current()
     cfg, a = c.config, c.analysis
     st.title(t("attention.title"))
@@ -36,23 +59,28 @@ def main() -> None:
 
 def explorer(c: ui.Current) -> None:
     """What one step redraws."""
-    layer, head = position(c.config)
+    cfg = c.config
+    for note in keep_in_range(cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_patches, cfg.grid_size,
+                              c.model_id):
+        st.warning(note)
+    layer, head = position(cfg)
     query = int(st.session_state["att_query"])
     hv = matrix_and_cls(c, layer, head, query)
     query_patch(c, hv)
     every_head(c, hv)
     distances(c, hv)
     st.session_state["att_saved"] = (layer, head, query)
+    st.session_state["att_model"] = c.model_id
+    links.write(key="url_state_attention", layer=layer, head=head, query=query)  # the address bar: no history entry
 
 
 # ---- sections -----------------------------------------------------------------------------------------------------
 def play_controls() -> tuple[bool, float]:
-    left, right, _ = st.columns([1, 2, 3], vertical_alignment="center")
-    with left:
+    with st.container(horizontal=True, vertical_alignment="center", gap="large"):  # the toggle as wide as its words
         playing = st.toggle(t("attention.play"), key="att_play", help=t("attention.play_help"))
-    with right:
         names = {s: t("attention.seconds", s=s) for s in SPEEDS}
-        speed = st.select_slider(t("attention.speed"), SPEEDS, value=1.0, key="att_speed", format_func=names.get)
+        speed = st.select_slider(t("attention.speed"), SPEEDS, value=1.0, key="att_speed", format_func=names.get,
+                                 width=260)
     return playing, speed
 
 
@@ -60,21 +88,23 @@ def position(cfg) -> tuple[int, int]:
     """The layer and head sliders, ◀ / ▶, and one tick of play mode."""
     L, H, N = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_patches
     ss = st.session_state
-    keep_in_range(L, H, N, cfg.grid_size)
     playing = bool(ss.get("att_play"))
     if playing:  # one tick of play mode: the next head, round and round
         ss["att_layer"], ss["att_head"] = step(ss["att_layer"], ss["att_head"], L, H, +1, wrap=True)
-    left, mid, b1, b2 = st.columns([4, 4, 1, 1], vertical_alignment="bottom")
+    left, mid = st.columns(2)
     with left:
         layer = pick(t("attention.layer_slider", L=L), 1, L, "att_layer", playing)
     with mid:
         head = pick(t("attention.head_slider", H=H), 1, H, "att_head", playing)
-    b1.button(t("attention.prev"), key="att_prev", on_click=on_step, args=(-1, L, H),
-              disabled=playing or (layer, head) == (1, 1), width="stretch")
-    b2.button(t("attention.next"), key="att_next", on_click=on_step, args=(+1, L, H),
-              disabled=playing or (layer, head) == (L, H), width="stretch")
-    st.caption(t("attention.position", layer=layer, L=L, head=head, H=H, l0=layer - 1, h0=head - 1, T=N + 1)
-               + " " + (t("attention.playing") if playing else t("attention.ends")))
+    # the buttons as wide as their words (a narrow column cut them to "◀ Previ…"), the caption beside them, or below
+    # them where the row is too narrow
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(t("attention.prev"), key="att_prev", on_click=on_step, args=(-1, L, H),
+                  disabled=playing or (layer, head) == (1, 1))
+        st.button(t("attention.next"), key="att_next", on_click=on_step, args=(+1, L, H),
+                  disabled=playing or (layer, head) == (L, H))
+        st.caption(t("attention.position", layer=layer, L=L, head=head, H=H, l0=layer - 1, h0=head - 1, T=N + 1)
+                   + " " + (t("attention.playing") if playing else t("attention.ends")))
     return layer, head
 
 
@@ -94,8 +124,10 @@ def matrix_and_cls(c: ui.Current, layer: int, head: int, query: int) -> views.He
         names = labels.matrix_labels(cfg.grid_size, hv.block)
         hover = t(f"attention.hover_matrix_{how}") if how else t("attention.hover_matrix")
         st.plotly_chart(matrix_chart(hv.matrix, names, cfg.grid_size, hv.block, 1 + query // hv.block, hover),
-                        key="att_matrix", config={"displaylogo": False})
-        st.caption(t("attention.matrix_caption", T=cfg.num_tokens, top=hv.top, qsum=hv.query_sum, q=query))
+                        key="att_matrix", config={"displaylogo": False}, height="stretch")  # sized by PAGE_CSS
+        st.caption(t("attention.matrix_caption", T=cfg.num_tokens, top=hv.top, qsum=hv.query_sum, q=query) + " "
+                   + style.pointer_hint(t("attention.matrix_hint_hover"), t("attention.matrix_hint_tap")),
+                   unsafe_allow_html=True)
         if how:
             st.caption(t("attention.pooled_caption", T=cfg.num_tokens, b=hv.block, G=len(names),
                          how=t(f"attention.pool_{how}")))
@@ -111,22 +143,26 @@ def query_patch(c: ui.Current, hv: views.HeadView) -> None:
     """Any query patch: click it on the map or type its number."""
     cfg, g, q = c.config, c.config.grid_size, hv.query
     st.subheader(t("attention.query_title"))
-    st.markdown(t("attention.query_intro"))
-    left, mid, right = st.columns([3, 3, 2])
+    st.markdown(t("attention.query_intro", how=style.pointer_hint(t("attention.query_intro_click"),
+                                                                  t("attention.query_intro_tap"))),
+                unsafe_allow_html=True)
+    left, right = st.columns(2)
     with left:
         st.plotly_chart(query_chart(hv.query_map, q, t("attention.hover_query")), key="att_click",
-                        on_select=lambda: on_click(g), selection_mode="points",
+                        on_select=lambda: on_click(g), selection_mode="points", height="stretch",  # by PAGE_CSS
                         config={"displaylogo": False, "displayModeBar": False})
-        st.caption(t("attention.click_caption"))
-    with mid:
+        st.caption(style.pointer_hint(t("attention.click_hint"), t("attention.tap_hint")) + " "
+                   + t("attention.click_caption"), unsafe_allow_html=True)
+        # any whole number: keep_in_range brings one out of range back and says so in the page's language
+        # (with min_value / max_value, Streamlit would answer with its own English message)
+        st.number_input(t("attention.query_input", N=cfg.num_patches - 1), step=1, key="att_query", width=200)
+    with right:
         st.image(overlay(c, hv.query_map, q), output_format=picture_format(cfg),
                  caption=t("attention.query_caption", q=q, r=q // g, c=q % g))
-    with right:
-        st.number_input(t("attention.query_input", N=cfg.num_patches - 1), 0, cfg.num_patches - 1, step=1,
-                        key="att_query")
-        st.metric(t("attention.on_cls"), f"{hv.query_on_cls:.3f}")
-        st.metric(t("attention.on_self"), f"{hv.query_on_self:.3f}")
-        st.metric(t("attention.distance_metric"), f"{hv.distance:.1f} px")
+    with st.container(horizontal=True, gap="medium"):  # side by side where they fit, else on the next row
+        st.metric(t("attention.on_cls"), f"{hv.query_on_cls:.3f}", width="content")
+        st.metric(t("attention.on_self"), f"{hv.query_on_self:.3f}", width="content")
+        st.metric(t("attention.distance_metric"), f"{hv.distance:.1f} px", width="content")
 
 
 def every_head(c: ui.Current, hv: views.HeadView) -> None:
@@ -153,7 +189,8 @@ def every_head(c: ui.Current, hv: views.HeadView) -> None:
                  caption=t("attention.average_caption", H=H))
         st.markdown(t("attention.rollout_title", layer=layer))
         st.image(overlay(c, maps.rollout, q), output_format=picture_format(cfg),
-                 caption=t("attention.rollout_caption", layer=layer))
+                 caption=t("attention.rollout_caption_first") if layer == 1 else
+                 t("attention.rollout_caption", layer=layer))
 
 
 def distances(c: ui.Current, hv: views.HeadView) -> None:
@@ -170,6 +207,14 @@ def distances(c: ui.Current, hv: views.HeadView) -> None:
         small = cfg.image_size < 224  # the paper's smallest input
         st.info(t("attention.distance_note_small" if small else "attention.distance_note", S=cfg.image_size,
                   P=cfg.patch_size, far=far))
+
+
+def enter_hint_css() -> str:
+    """Streamlit's own "Press Enter to apply" under the patch number while it is being typed, in the page's language
+    (Streamlit has it in English only): its text hidden, ours shown in its place."""
+    text = t("attention.press_enter").replace("\\", "\\\\").replace('"', '\\"')
+    hint = '.st-key-att_query [data-testid="InputInstructions"]'
+    return f'<style>{hint} span {{ display: none; }} {hint}::after {{ content: "{text}"; }}</style>'
 
 
 # ---- pictures -----------------------------------------------------------------------------------------------------
@@ -193,19 +238,33 @@ def heads_grid(image_bytes: bytes, model_id: str, query: int | None, names: tupl
 
 
 # ---- charts -------------------------------------------------------------------------------------------------------
+def colour_bar(thickness: int) -> dict:
+    """A colour bar exactly as tall as the plot area beside it (no padding), just right of it."""
+    return dict(thickness=thickness, len=1, lenmode="fraction", y=0.5, yanchor="middle", ypad=0, x=1, xanchor="left",
+                xpad=4, outlinewidth=0, tickfont=dict(size=style.CHART_TICK))
+
+
 def matrix_chart(z: np.ndarray, labels: list[str], grid: int, block: int, query_row: int, hover: str) -> go.Figure:
-    """The (pooled) attention matrix: queries down, keys across, the chosen query's row outlined."""
+    """The (pooled) attention matrix: queries down, keys across, the chosen query's row outlined. Its margins are
+    fixed (MATRIX_MARGIN) for PAGE_CSS to keep its cells square and its colour bar as tall as the matrix."""
     rows = list(range(0, grid, max(1, -(-grid // 8))))[1:]  # ticks at the first patch of some image rows
     ticks = [labels[0]] + [labels[1 + (r * grid) // block] for r in rows]
     text = [t("labels.cls")] + [str(r * grid) for r in rows]
-    # all in the one constructor call: a later update_layout validates the whole figure again (3 ms, every step)
-    return plots.heatmap(z, x=labels, y=labels, hovertemplate=hover, zmin=0, height=560,
-                         xaxis=t("attention.axis_key"), yaxis=t("attention.axis_query"), layout=dict(
-                             xaxis=dict(tickvals=ticks, ticktext=text, tickangle=0, constrain="domain"),
-                             yaxis=dict(tickvals=ticks, ticktext=text, scaleanchor="x", constrain="domain"),
-                             shapes=[dict(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5,
-                                          y1=query_row + 0.5, line=dict(color=style.HIGHLIGHT_CSS, width=2))],
-                             template=style.NO_TEMPLATE))
+    # built in one constructor call, as plots.heatmap does (float32, one label per row and column), with this chart's
+    # own margins and colour bar: a later update_layout validates the whole figure again (3 ms, every step)
+    return go.Figure(
+        go.Heatmap(z=np.asarray(z, dtype=np.float32), x=labels, y=labels, colorscale=style.SEQUENTIAL, zmin=0,
+                   hoverongaps=False, hovertemplate=hover + "<extra></extra>", colorbar=colour_bar(10)),
+        dict(height=560, margin=MATRIX_MARGIN,
+             # automargin only widens a margin too small for its labels (these are not): it keeps the titles at
+             # their standoff from the ticks, where without it a title runs into them
+             xaxis=dict(title=dict(text=t("attention.axis_key"), standoff=6), tickvals=ticks, ticktext=text,
+                        tickangle=0, constrain="domain", automargin=True),
+             yaxis=dict(title=dict(text=t("attention.axis_query"), standoff=14), tickvals=ticks, ticktext=text,
+                        autorange="reversed", scaleanchor="x", constrain="domain", automargin=True),
+             shapes=[dict(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5, y1=query_row + 0.5,
+                          line=dict(color=style.HIGHLIGHT_CSS, width=2))],
+             template=style.NO_TEMPLATE))
 
 
 def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
@@ -215,7 +274,7 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
     r, c = divmod(query, g)
     return go.Figure(  # built in one call, as in distance_chart
         [go.Heatmap(z=weights.astype(np.float32), colorscale=style.INFERNO, hoverinfo="skip",
-                    colorbar=dict(thickness=10, len=0.9)),
+                    colorbar=colour_bar(10)),
          go.Scatter(x=cols.astype(np.int16), y=rows.astype(np.int16), mode="markers",
                     marker=dict(size=max(6, 300 // g), symbol="square", color="rgba(0,0,0,0)"),
                     customdata=weights.reshape(-1).astype(np.float32), text=[str(k) for k in range(g * g)],
@@ -223,9 +282,10 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))],
         dict(shapes=[dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
                           line=dict(color=style.HIGHLIGHT_CSS, width=3))],
-             xaxis=dict(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain"),
-             yaxis=dict(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain"),
-             height=340, margin=dict(l=10, r=10, t=10, b=10), hovermode="closest", clickmode="event+select",
+             xaxis=dict(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain", automargin=False),
+             yaxis=dict(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
+                        automargin=False),
+             height=340, margin=QUERY_MARGIN, hovermode="closest", clickmode="event+select",
              dragmode=False, template=style.NO_TEMPLATE))
 
 
@@ -255,13 +315,30 @@ def distance_chart(dist: np.ndarray, layer: int, head: int, uniform: float) -> g
 
 
 # ---- session state: the position (layer, head) and the query patch -------------------------------------------------
-def keep_in_range(L: int, H: int, N: int, g: int) -> None:
-    """Before the widgets exist in this run: start, restore after a page change, or clamp for a new model."""
+def keep_in_range(L: int, H: int, N: int, g: int, model_id: str) -> list[str]:
+    """Before the widgets exist in this run: start, restore after a page change, or bring a value back into this
+    model's range. Returns what had to change, in the page's language: a link's layer, head or query patch beyond
+    the model (read into session state by links.start), a typed patch number, or the position under a new model."""
     ss = st.session_state
     saved = ss.get("att_saved", (1, 1, (g // 2) * g + g // 2))
-    ss["att_layer"] = min(max(int(ss.get("att_layer", saved[0])), 1), L)
-    ss["att_head"] = min(max(int(ss.get("att_head", saved[1])), 1), H)
-    ss["att_query"] = min(max(int(ss.get("att_query", saved[2])), 0), N - 1)
+    seen = ss.get("att_model")  # the model of the explorer's last run in this session (None: its first run)
+    why = "link" if seen is None else "model" if seen != model_id else "typed"
+    notes = []
+    for name, key, lo, hi, default in (("layer", "att_layer", 1, L, saved[0]), ("head", "att_head", 1, H, saved[1]),
+                                       ("query", "att_query", 0, N - 1, saved[2])):
+        asked = ss.get(key)
+        asked = default if asked is None else int(asked)
+        shown = ss[key] = min(max(asked, lo), hi)
+        if shown != asked:
+            notes.append(range_note(why, name, asked, shown, hi))
+    return notes
+
+
+def range_note(why: str, name: str, asked: int, shown: int, last: int) -> str:
+    """What a value out of range was changed to, and why: "link", "model" (a new model) or "typed"."""
+    if why == "typed" and name != "query":  # the sliders cannot leave their range: only a typed patch number can
+        why = "model"
+    return t(f"attention.clamped_{why}_{name}", asked=asked, shown=shown, last=last)
 
 
 def on_step(delta: int, L: int, H: int) -> None:

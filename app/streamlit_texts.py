@@ -1,0 +1,62 @@
+"""Streamlit's and Plotly's own words in the page's language: "Skip to main content", "Link to heading", a select
+box's "Choose an option", a chart toolbar's "Download plot as a PNG", "Collapse sidebar", …
+
+Streamlit 1.67 has no parameter for these texts, so a few lines of JavaScript, run in the app's own window, replace
+them where the browser shows them or reads them aloud (text, aria-label, placeholder, title, data-title), and keep
+replacing them as Streamlit draws. Only exact, whole strings from the catalog `streamlit_texts.toml` are replaced;
+English pages are left alone. Keys there are the English text with spaces as underscores.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app.i18n import DEFAULT, catalog, current_language
+
+_TRANSLATE = st.components.v2.component("streamlit_texts", js="""
+export default function(component) {
+    window.__vitTexts = component.data.texts || {};
+    const translate = (root) => {
+        const texts = window.__vitTexts;
+        if (!Object.keys(texts).length) return;
+        const scope = root.nodeType === 1 ? root : root.parentElement;
+        if (!scope) return;
+        for (const el of [scope, ...scope.querySelectorAll("[aria-label], [placeholder], [title], [data-title]")]) {
+            for (const name of ["aria-label", "placeholder", "title", "data-title"]) {
+                const value = el.getAttribute && el.getAttribute(name);
+                if (value && texts[value] && value !== texts[value]) el.setAttribute(name, texts[value]);
+            }
+        }
+        const walker = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
+        for (let node = walker.currentNode; node; node = walker.nextNode()) {
+            const text = node.nodeType === 3 && node.nodeValue.trim();
+            if (text && texts[text]) node.nodeValue = node.nodeValue.replace(text, texts[text]);
+        }
+    };
+    translate(document.body);
+    if (window.__vitTextsObserver) return;
+    window.__vitTextsObserver = new MutationObserver((mutations) => {
+        for (const m of mutations) {
+            if (m.type === "childList") m.addedNodes.forEach(translate);
+            else translate(m.target);
+        }
+    });
+    window.__vitTextsObserver.observe(document.body, {
+        subtree: true, childList: true, characterData: true, attributes: true,
+        attributeFilter: ["aria-label", "placeholder", "title", "data-title"],
+    });
+}
+""")
+
+
+def texts(lang: str) -> dict[str, str]:
+    """{English text as Streamlit writes it: the same in `lang`} ({} for English)."""
+    if lang == DEFAULT:
+        return {}
+    english, local = catalog(DEFAULT), catalog(lang)
+    return {english[key]: local[key] for key in english if key.startswith("streamlit_texts.") and key in local}
+
+
+def translate() -> None:
+    """Run once per page run (it draws nothing: its container is hidden with the address-bar state)."""
+    with st.container(key="url_state_texts_box"):
+        _TRANSLATE(data={"texts": texts(current_language())}, key="streamlit_texts")
