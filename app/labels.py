@@ -5,7 +5,7 @@ is token k + 1 (token 0 is cls). Catalog: locales/*/labels.toml.
 """
 from __future__ import annotations
 
-from app.i18n import t
+from app.i18n import catalog, t
 from vit_core.patches import value_name
 
 
@@ -70,3 +70,10 @@ def matrix_labels(g: int, block: int) -> list[str]:
     n = g * g
     return [t("labels.cls")] + [patch_compact(first, g) if min(first + block, n) - 1 == first
                                 else patch_run(first, min(first + block, n) - 1, g) for first in range(0, n, block)]
+
+
+def class_name(name: str) -> str:
+    """A class of the model in the page's language: Fashion-MNIST's ten names are translated (prediction.toml, keys
+    "label:<English name>"); other checkpoints' classes keep their own names."""
+    key = f"prediction.label:{name}"
+    return t(key) if key in catalog("en") else name

@@ -46,14 +46,23 @@ def pil_font(size: int, text: str = "0") -> ImageFont.FreeTypeFont:
 def figure_text(text: str, english: str) -> tuple[str, dict]:
     """A label inside a matplotlib figure and its text properties: in the Hangul font where the label needs one, or
     the English label `english` when this server has no such font (rather than empty boxes)."""
-    if text.isascii():
-        return text, {}
-    return (text, {"fontfamily": HANGUL}) if HANGUL else (english, {})
+    if not any("\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" or "\uac00" <= ch <= "\ud7a3" for ch in text):
+        return text, {}  # no Hangul: DejaVu Sans has every glyph (Latin, arrows, maths)
+    return (text, {"fontfamily": [HANGUL, "DejaVu Sans"]}) if HANGUL else (english, {})
 
 
-# Text sizes in matplotlib figures (points, at the 150 dpi figures are drawn at) and Plotly charts (pixels).
-FIGURE_TICK, FIGURE_SMALL, FIGURE_LABEL, FIGURE_TITLE, FIGURE_HEADING = 7, 8, 9, 10, 11
-CHART_TICK, CHART_AXIS_TITLE, CHART_SUBTITLE, CHART_TITLE, CHART_OPERATOR = 9, 11, 13, 14, 30
+# Text sizes in matplotlib figures (points) and Plotly charts (pixels). Text in a figure must be at least
+# FIGURE_MIN_PX CSS pixels on a 1366 px screen: a figure's points become figure_text_px(points, …) there, so a figure
+# shown narrow (a column) or drawn wide (many panels) needs fewer inches, not smaller points.
+FIGURE_TICK, FIGURE_SMALL, FIGURE_LABEL, FIGURE_TITLE, FIGURE_HEADING = 8, 8, 9, 10, 11
+FIGURE_MIN_PX = 10
+CHART_TICK, CHART_AXIS_TITLE, CHART_SUBTITLE, CHART_TITLE, CHART_OPERATOR = 10, 11, 13, 14, 30
+
+
+def figure_text_px(points: float, dpi: float, natural_px: float, shown_px: float) -> float:
+    """The height in CSS pixels of `points`-sized text in a figure saved at `dpi` into a PNG `natural_px` wide and
+    shown `shown_px` wide: points are 1/72 inch, so points · dpi / 72 picture pixels, scaled by shown / natural."""
+    return points * dpi / 72 * shown_px / natural_px
 
 # ---- colours ---------------------------------------------------------------------------------------------------------
 DIVERGING = "RdBu_r"  # signed values: red positive, blue negative, white 0
@@ -117,3 +126,34 @@ def symmetric_clipped(z: np.ndarray, percentile: float = 99) -> tuple[float, flo
     (one outlying channel of the residual stream) do not wash out every other one."""
     m = float(np.percentile(np.abs(z), percentile)) or 1.0
     return -m, m
+
+
+# ---- page CSS --------------------------------------------------------------------------------------------------------
+# Given once per page (st.html(style.PAGE_CSS): a <style> only, it takes no room). Metric labels and values, and the
+# labels of widgets in the page, wrap rather than end in "…" (Streamlit cuts them at their column's width, even by a
+# tenth of a pixel). A container keyed by metric_grid lays its metrics out in equal columns, as many as the width
+# holds: five at 1366 px, three at 1024, two on a phone. A hint shows the wording for the pointer the reader has.
+PAGE_CSS = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricValue"] { overflow-wrap: anywhere; }
+[data-testid="stMain"] .stMarkdownEllipsis {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[class*="st-key-metrics_"], [class*="st-key-metricswide_"] {
+  display: grid !important; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: 0.75rem 1rem; }
+[class*="st-key-metricswide_"] { grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); }
+@media (hover: none) { .hint-hover { display: none; } }
+@media not (hover: none) { .hint-tap { display: none; } }
+</style>"""
+
+
+def metric_grid(name: str, wide: bool = False) -> str:
+    """The key of a container whose metrics PAGE_CSS lays out in a grid: st.container(key=style.metric_grid("…")).
+    Columns of at least 10rem, or 16rem (`wide`) for labels of some forty characters, kept on one line."""
+    return f"metricswide_{name}" if wide else f"metrics_{name}"
+
+
+def pointer_hint(hover: str, tap: str) -> str:
+    """A hint in two wordings for st.markdown(…, unsafe_allow_html=True) on a page that gave PAGE_CSS: `hover` ("hover
+    over a cell") where there is a mouse, `tap` ("tap a cell") on a touch screen, which cannot hover."""
+    return f'<span class="hint-hover">{hover}</span><span class="hint-tap">{tap}</span>'

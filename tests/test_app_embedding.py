@@ -6,6 +6,9 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from .apptest import BUDGET, chart, open_step, problems, sent_bytes
+from .conftest import ROOT
+
+ROOT_IMAGES = ROOT / "assets" / "images"
 
 PAGE = "steps/3_embedding.py"
 
@@ -83,3 +86,67 @@ def test_korean():
     at.slider(key="embedding_sim_patch").set_value(8).run()
     assert not problems(at)
     assert chart(at, "embedding_tile")["layout"]["title"]["text"].startswith("패치 8 (1행 1열)")
+
+
+# ---- the page's matplotlib figures -------------------------------------------------------------------------------
+def load_page_module():
+    """The page's functions without running the page (its body runs only as __main__, as Streamlit runs it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("embedding_page", ROOT / "app" / PAGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def drawn(monkeypatch, cached, *args):
+    """The matplotlib figure that the cached function `cached` (it returns PNG bytes) hands to style.figure_png."""
+    from app import style
+
+    figures = []
+    monkeypatch.setattr(style, "figure_png", lambda fig, **kw: figures.append(fig) or b"")
+    cached.clear()
+    cached(*args)
+    cached.clear()
+    return figures[0]
+
+
+def text_sizes(fig) -> list[float]:
+    """The size in points of every text the figure draws (ticks of an axes switched off are not drawn)."""
+    from unittest import mock
+
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    sizes, draw_text = [], RendererAgg.draw_text
+
+    def recording(self, gc, x, y, s, prop, *args, **kwargs):
+        if s.strip():
+            sizes.append(prop.get_size_in_points())
+        return draw_text(self, gc, x, y, s, prop, *args, **kwargs)
+
+    with mock.patch.object(RendererAgg, "draw_text", recording):
+        fig.canvas.draw()
+    return sizes
+
+
+def test_figures_colour_bar_and_text_sizes(monkeypatch, teaching):
+    """Position similarity: its colour bar exactly as tall as the matrix (not the axes box around it), and no text in
+    either figure smaller than style's FIGURE_* sizes (test_browser_pages measures those at 1366 px)."""
+    import numpy as np
+
+    from app import style
+    from vit_core import views
+
+    page = load_page_module()
+    sim = views.analyse(teaching, (ROOT_IMAGES / "fubao_28.png").read_bytes()).position_similarity
+    fig = drawn(monkeypatch, page.similarity_png, sim, "ko")
+    fig.canvas.draw()  # where the matrix ends up: an image keeps its aspect inside its axes
+    picture, bar = fig.axes[0].images[0], fig.axes[1]
+    image, colour = picture.get_window_extent(), bar.get_window_extent()
+    assert np.isclose(image.height, colour.height, atol=1) and np.isclose(image.y0, colour.y0, atol=1)
+    assert image.x1 < colour.x0  # beside it
+    smallest = min(style.FIGURE_TICK, style.FIGURE_SMALL, style.FIGURE_LABEL)
+    assert min(text_sizes(fig)) >= smallest
+    assert bar.get_ylabel() == "cosine similarity"  # (outside a session, t() speaks English)
+    fig = drawn(monkeypatch, page.pca_png, "teaching")
+    assert len(text_sizes(fig)) == page.PCS and min(text_sizes(fig)) >= smallest

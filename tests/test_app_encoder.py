@@ -141,3 +141,42 @@ def test_korean():
     assert "패치 0 (0행, 0열)" in text(at)
     assert at.selectbox(key="encoder_query").options[1] == "패치 0 (0행, 0열)"
     assert at.selectbox(key="encoder_query").options[0] == "cls 토큰"
+
+
+# ---- the page's matplotlib figures -------------------------------------------------------------------------------
+def load_page_module():
+    """The page's functions without running the page (its body runs only as __main__, as Streamlit runs it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("encoder_page", ROOT / "app" / PAGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_figures_text_sizes_and_maths(teaching):
+    """No text in the page's figures is smaller than style's FIGURE_* sizes (test_browser_pages measures what those
+    become at 1366 px), and the block diagrams write z_{ℓ−1} and z_ℓ as maths (matplotlib's mathtext)."""
+    from matplotlib.text import Text
+
+    from app import style
+
+    from .test_app_embedding import text_sizes
+
+    page = load_page_module()
+    demo = json.loads((ROOT / "assets" / "images" / "manifest.json").read_text(encoding="utf-8"))[0]
+    analysis = views.analyse(teaching, (ROOT / "assets" / "images" / demo["file"]).read_bytes())
+    block = views.block_detail(teaching.model, analysis, 2)
+    smallest = min(style.FIGURE_TICK, style.FIGURE_SMALL, style.FIGURE_LABEL, style.FIGURE_TITLE,
+                   style.FIGURE_HEADING)
+    flow = page.flow_figure(views.flow(block, page.FLOW, 7))
+    assert len(flow.axes) == 16 and flow.get_figwidth() <= 8.4  # two rows of four: readable at the page's width
+    figures = {"flow": flow, "qkv": page.qkv_figure(block, 1, 5, 7),
+               "pre": page.block_figure(*page.PRE_NORM), "post": page.block_figure(*page.POST_NORM)}
+    for name, fig in figures.items():
+        sizes = text_sizes(fig)
+        assert sizes and min(sizes) >= smallest, name
+    for name in ("pre", "post"):
+        labels = [t.get_text() for t in figures[name].findobj(Text)]
+        assert r"$z_{\ell-1}$" in labels and r"$z_\ell$" in labels
+        assert labels.count("residual") == 2 and labels.count("+") == 2

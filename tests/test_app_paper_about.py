@@ -130,6 +130,11 @@ def test_paper_page_renders(model, lang):
     assert len(table2) == 8 and table2.iloc[-1, -1] == "12.3k"
     layers = load_model(folder).model.config.num_hidden_layers
     assert len(table1) == 4 and table1.iloc[3, 1] == layers  # the paper's three sizes and this app's model
+    captions = " ".join(c.value for c in at.caption)
+    # every source names its table in the page's language ("Table 5 (Appendix C)", "표 5 (부록 C)")
+    table, appendix = {"en": ("Table", "Appendix"), "ko": ("표", "부록")}[lang]
+    assert f"{table} 2." in captions and f"{table} 5 ({appendix} C)." in captions and f"{table} 1." in captions
+    assert lang == "en" or "Table" not in captions and "Appendix" not in captions
     assert "arxiv.org/abs/2010.11929" in " ".join(m.value for m in at.markdown)
     for i in range(2):  # compact charts: a few KB each
         assert len(chart_spec(at, i)) < 20_000
@@ -154,6 +159,20 @@ def test_paper_page_widgets_change_what_is_shown():
     assert at.dataframe[0].value.iloc[0, 1] == "88.55"
     at.toggle(key="paper_t2_std").set_value(True).run()
     assert at.dataframe[0].value.iloc[0, 1] == "88.55 ± 0.04"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_table1_gives_the_apps_model_in_the_papers_unit(lang):
+    """208,010 parameters beside the paper's "86M" would compare a count with millions: the row says 0.21M, and the
+    caption says what that row is and how many parameters it has."""
+    at = render("steps/7_paper.py", "teaching", lang)
+    table1 = at.dataframe[1].value
+    assert list(table1.iloc[:, -1]) == ["86M", "307M", "632M", "0.21M"]
+    assert table1.columns[-1] == catalog(lang)["paper.t1_params"] and "M" in table1.columns[-1]
+    assert table1.iloc[3, 0].startswith(catalog(lang)["paper.t1_this"])
+    captions = " ".join(c.value for c in at.caption)
+    assert catalog(lang)["paper.t1_this_caption"].format(n="208,010", m="0.21M") in captions
+    assert catalog(lang)["paper.t1_this_smaller"].format(times="413", model="ViT-Base") in captions  # 86M / 208,010
 
 
 def test_paper_page_without_a_loadable_model(tmp_path):
@@ -190,19 +209,28 @@ def test_about_page_renders(model, lang):
     else:
         assert metrics[text["about.m_classes"]] == text["about.m_no_head"]
 
-    card = folder / "README.md"
+    card = folder / f"README.{lang}.md"  # the card in the page's language where there is one (README.ko.md)
+    if lang == "en" or not card.is_file():
+        card = folder / "README.md"
+    captions = [c.value for c in at.caption]
     if card.is_file():
         heading = next(line for line in card.read_text(encoding="utf-8").splitlines() if line.startswith("# "))
         assert heading[2:] in markdown
         assert "library_name:" not in markdown  # the YAML header is not shown
+        # "the card is in English" only where it is and the page is not
+        assert (text["about.card_language"] in captions) == (lang != "en" and card.name == "README.md")
     else:
-        assert text["about.card_missing"] in [c.value for c in at.caption]
+        assert text["about.card_missing"] in captions
 
     training = folder / "training.json"
     if training.is_file():
         summary = json.loads(training.read_text())
         assert len(at.get("plotly_chart")) == 1
         assert len(at.dataframe[1].value) == len(summary["per_class_accuracy"])
+        # the classes by the names the prediction page gives them (Korean: "label:…" of prediction.toml)
+        names = [text.get(f"prediction.label:{name}", name) for name in summary["per_class_accuracy"]]
+        assert list(at.dataframe[1].value[text["about.train_class"]]) == names
+        assert text["about.classes_many"].format(n=len(names), names=", ".join(names[:8])) in captions
         assert metrics[text["about.train_test_acc"]] == f"{100 * summary['test_accuracy']:.2f}%"
     else:
         assert len(at.get("plotly_chart")) == 0
@@ -224,3 +252,20 @@ def test_about_page_with_an_unreadable_training_file(tmp_path):
     (tmp_path / "training.json").write_text("{oops")
     at = render("steps/8_about.py", f"path:{tmp_path}", "en")
     assert at.warning and not at.get("plotly_chart")
+
+
+def test_about_page_shows_the_english_card_where_there_is_no_korean_one(tmp_path):
+    """A checkpoint folder with README.md only: the Korean page shows it, and says that it is in English."""
+    import shutil
+
+    folder = shutil.copytree(TEACHING, tmp_path / "model")
+    (folder / "README.ko.md").unlink()
+    at = render("steps/8_about.py", f"path:{folder}", "ko")
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "fashion-vit: the ViT Explainer's teaching model" in markdown
+    assert catalog("ko")["about.card_language"] in [c.value for c in at.caption]
+    # and the teaching model's own folder has its Korean card, shown without that note
+    at = render("steps/8_about.py", "teaching", "ko")
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "ViT Explainer의 교육용 모델" in markdown and "the ViT Explainer's teaching model" not in markdown
+    assert catalog("ko")["about.card_language"] not in [c.value for c in at.caption]

@@ -18,10 +18,10 @@ from .apptest import BUDGET, chart, floats, open_step, sent_bytes
 
 PAGE = "steps/6_prediction.py"
 FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
-COAT, SNEAKER = 9, 12  # demo pictures from the Fashion-MNIST test set (assets/images/manifest.json)
+PANDA, COAT, SNEAKER = "fubao_28", "fashion_6_coat", "fashion_9_sneaker"  # demo ids (assets/images/manifest.json)
 
 
-def open_page(model_id: str | None = None, lang: str = "en", demo: int = 0) -> AppTest:
+def open_page(model_id: str | None = None, lang: str = "en", demo: str = PANDA) -> AppTest:
     return open_step(PAGE, model_id, lang, demo=demo)
 
 
@@ -91,7 +91,7 @@ def test_headless_model_explains_itself(headless_model):
     assert "`(4, 1, 197, 96)`" in " ".join(m.value for m in at.markdown)  # hidden_states: (L+1, B, T, D)
 
 
-def korean(demo: int = 0) -> AppTest:
+def korean(demo: str = PANDA) -> AppTest:
     at = open_page(demo=demo)
     at.session_state["lang"] = "ko"  # switched on the page, as a learner does with the sidebar picker
     at.run()

@@ -86,3 +86,24 @@ def test_shipped_model_reaches_91_percent(capsys):
     assert accuracy >= 0.91, out
     summary = json.loads((TEACHING / "training.json").read_text())
     assert accuracy == round(summary["test_accuracy"], 4)  # the card's figure is the one a user gets
+
+
+def test_korean_card_has_the_english_cards_numbers(tmp_path):
+    """README.ko.md is written by the same code from the same training.json: the shipped one is what it writes, its
+    figures are the English card's, and its class names are the app's Korean ones (prediction.toml)."""
+    from app.i18n import catalog
+
+    folder = shutil.copytree(TEACHING, tmp_path / "model")
+    write_model_card(folder)
+    for name in ("README.md", "README.ko.md"):
+        assert (folder / name).read_text(encoding="utf-8") == (TEACHING / name).read_text(encoding="utf-8"), name
+    ko = (folder / "README.ko.md").read_text(encoding="utf-8")
+    summary = json.loads((folder / "training.json").read_text())
+    assert f"**정확도: {summary['test_accuracy']:.2%}**" in ko
+    assert f"| 파라미터 수 | {summary['parameters']:,} |" in ko
+    for name, acc in summary["per_class_accuracy"].items():
+        assert f"| {catalog('ko')[f'prediction.label:{name}']} | {acc:.2%} |" in ko
+    assert "걸린 시간: 89분 (2코어 AMD EPYC 컴퓨터, Linux, x86_64; 학습하는 동안 다른 작업도 함께 돌았습니다)." in ko
+    del summary["machine"]
+    (folder / "training.json").write_text(json.dumps(summary))
+    assert "- 걸린 시간: 89분.\n" in (write_model_card(folder).parent / "README.ko.md").read_text(encoding="utf-8")

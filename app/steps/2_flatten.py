@@ -17,9 +17,11 @@ METHODS = [("loop", patchify_loop, "c p1 p2"), ("einops", patchify, "p1 p2 c"), 
 def main() -> None:
     c = ui.current()
     cfg = c.config
+    st.html(style.PAGE_CSS)
     st.title(t("flatten.title"))
     st.markdown(t("flatten.intro", N=cfg.num_patches, P=cfg.patch_size, C=cfg.num_channels, PPC=cfg.patch_dim,
-                  g=cfg.grid_size))
+                  g=cfg.grid_size) + " " + style.pointer_hint(t("flatten.matrix_hint_hover"),
+                                                              t("flatten.matrix_hint_tap")), unsafe_allow_html=True)
     patch_matrix(c)
     k = one_patch(c)
     ways = three_ways(c.image_bytes, c.model_id)
@@ -100,7 +102,8 @@ def one_patch(c: ui.Current) -> int:
                                         yaxis=dict(showticklabels=False)))
         fig.update_traces(showscale=False)
         st.plotly_chart(fig, key="flatten_vector")
-        st.caption(t("flatten.vector_caption", k=k, PPC=PPC))
+        st.caption(t("flatten.vector_caption", k=k, PPC=PPC) + " " + style.pointer_hint(
+            t("flatten.vector_hint_hover"), t("flatten.vector_hint_tap")), unsafe_allow_html=True)
     return k
 
 
@@ -125,11 +128,10 @@ def the_check(ways: views.ThreeWays) -> None:
     """compare_methods' largest differences: 0 after the permutation, large without it."""
     diffs = ways.differences
     st.markdown(t("flatten.check_intro"))
-    cols = st.columns(4)
-    cols[0].metric(t("flatten.diff_loop_einops"), f"{diffs['loop_vs_einops']:.3g}")
-    cols[1].metric(t("flatten.diff_conv_einops"), f"{diffs['conv_vs_einops']:.3g}")
-    cols[2].metric(t("flatten.diff_loop_conv"), f"{diffs['loop_vs_conv']:.3g}")
-    cols[3].metric(t("flatten.diff_unpermuted"), f"{diffs['einops_vs_loop_unpermuted']:.3g}")
+    row = st.container(key=style.metric_grid("flatten_check", wide=True))  # as many columns as fit
+    for label, key in (("diff_loop_einops", "loop_vs_einops"), ("diff_conv_einops", "conv_vs_einops"),
+                       ("diff_loop_conv", "loop_vs_conv"), ("diff_unpermuted", "einops_vs_loop_unpermuted")):
+        row.metric(t(f"flatten.{label}"), f"{diffs[key]:.3g}")
     st.caption(t("flatten.check_caption"))
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 from matplotlib import colormaps
+from mpl_toolkits.axes_grid1 import make_axes_locatable
 from plotly.subplots import make_subplots
 
 from app import budget, core, labels, plots, style, ui
@@ -15,17 +16,21 @@ from vit_core.model import ViT
 
 PCS = 28  # principal components of E shown, as in the paper's Fig. 7 (left)
 BATCH_DEMO = 3  # pictures in the pretend batch that shows `expand`
+# two lines, so that a phone or a narrow column shows all of it
 EQUATION_1 = (r"\mathbf{z}_0 = [\,\mathbf{x}_\text{class};\; \mathbf{x}^1_p\mathbf{E};\; \mathbf{x}^2_p\mathbf{E};\; "
-              r"\cdots;\; \mathbf{x}^N_p\mathbf{E}\,] + \mathbf{E}_{pos}, \qquad \mathbf{E} \in "
-              r"\mathbb{R}^{(P^2 \cdot C)\times D},\; \mathbf{E}_{pos} \in \mathbb{R}^{(N+1)\times D}")
+              r"\cdots;\; \mathbf{x}^N_p\mathbf{E}\,] + \mathbf{E}_{pos},",
+              r"\mathbf{E} \in \mathbb{R}^{(P^2 \cdot C)\times D},\quad "
+              r"\mathbf{E}_{pos} \in \mathbb{R}^{(N+1)\times D}")
 
 
 def main() -> None:
     c = ui.current()
     cfg = c.config
+    st.html(style.PAGE_CSS)
     st.title(t("embedding.title", T=cfg.num_tokens, D=cfg.hidden_size))
     st.markdown(t("embedding.intro", N=cfg.num_patches, D=cfg.hidden_size, T=cfg.num_tokens))
-    st.latex(EQUATION_1)
+    for line in EQUATION_1:
+        st.latex(line)
     weights = views.embedding_weights(c.model.model, c.analysis)
     projection(c, weights)
     cls_in_front(c, weights)
@@ -40,7 +45,8 @@ def projection(c: ui.Current, w: views.EmbeddingWeights) -> None:
     N, PPC, D = cfg.num_patches, cfg.patch_dim, cfg.hidden_size
     patch, value = patch_namer(cfg), value_namer(cfg)
     st.subheader(t("embedding.proj_title", PPC=PPC, D=D))
-    st.markdown(t("embedding.proj_intro", N=N, PPC=PPC, D=D))
+    st.markdown(t("embedding.proj_intro", N=N, PPC=PPC, D=D) + " " + style.pointer_hint(
+        t("embedding.proj_hint_hover"), t("embedding.proj_hint_tap")), unsafe_allow_html=True)
     fig, thinned = equation([
         Term(a.trace.patches[0], patch, value, t("embedding.patches_title", N=N, PPC=PPC),
              t("embedding.axis_patch"), t("embedding.axis_value")),
@@ -125,13 +131,15 @@ def one_tile(sim: np.ndarray) -> None:
     r, col = divmod(k, g)
     names = [str(i) for i in range(g)]
     fig = plots.heatmap(sim[r, col], x=names, y=names, zmin=-1, zmax=1, height=380,
-                        title=t("embedding.tile_title", k=k, r=r, c=col),
+                        title=t("embedding.tile_title", k=k, r=r, c=col),  # two lines: a narrow column
                         xaxis=t("embedding.sim_xlabel"), yaxis=t("embedding.sim_ylabel"),
                         hovertemplate=t("embedding.tile_hover", r=r, c=col))
     fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="red", width=3))
-    fig.update_layout(title_font_size=style.CHART_TITLE)
+    fig.update_layout(title_font_size=style.CHART_TITLE, margin_t=60)
     st.plotly_chart(fig, key="embedding_tile")
-    st.caption(t("embedding.tile_caption"))
+    st.caption(t("embedding.tile_caption") + " " + style.pointer_hint(t("embedding.tile_hint_hover"),
+                                                                       t("embedding.tile_hint_tap")),
+               unsafe_allow_html=True)
 
 
 def what_E_learned(c: ui.Current) -> None:
@@ -141,11 +149,9 @@ def what_E_learned(c: ui.Current) -> None:
     pca = filters_pca(c.model_id)
     k = len(pca.components)
     st.markdown(t("embedding.pca_intro", D=cfg.hidden_size, PPC=cfg.patch_dim, k=k, P=cfg.patch_size))
-    left, right = st.columns([3, 2])
-    with left:
-        ui.figure(pca_png(c.model_id), "embedding_filters_pca", key="embedding_dl_pca")
-    with right:
-        st.markdown(t("embedding.pca_notice", share=views.explained_by_first(pca, 3)))
+    # the whole width: seven small pictures a row, their labels readable only at that size
+    ui.figure(pca_png(c.model_id), "embedding_filters_pca", key="embedding_dl_pca")
+    st.markdown(t("embedding.pca_notice", share=views.explained_by_first(pca, 3)))
     ui.source(embedding_filters_pca)
 
 
@@ -213,6 +219,11 @@ def equation(terms: list[Term], ops: list[str], rows: dict, cols: dict, height: 
                            showarrow=False, font_size=style.CHART_OPERATOR)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     fig.update_annotations(font_size=style.CHART_SUBTITLE, selector=dict(showarrow=False, yref="paper", y=1.0))
+    # the outer titles start at the first heatmap's left edge and end at the last one's right edge: on a phone a
+    # centred title is wider than its heatmap and would run out of the chart
+    titles = [a for a in fig.layout.annotations if a.yref == "paper" and a.y == 1.0]
+    titles[0].update(x=fig.layout.xaxis.domain[0], xanchor="left")
+    titles[-1].update(x=fig.layout[f"xaxis{len(terms)}"].domain[1], xanchor="right")
     return fig, thinned
 
 
@@ -233,7 +244,7 @@ def figure_words(key: str) -> tuple[str, dict]:
 def similarity_png(sim: np.ndarray, lang: str) -> bytes:
     """Paper Fig. 7 (centre) for this model, one tile per patch, labelled in `lang` (it depends on nothing else)."""
     g = sim.shape[0]
-    fig, ax = plots.subplots(figsize=(6.4, 5.8))
+    fig, ax = plots.subplots(figsize=(5.0, 4.5))
     im = ax.imshow(views.similarity_mosaic(sim), cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
     step = max(1, g // 7)
     centres = [i * (g + 1) + (g - 1) / 2 for i in range(0, g, step)]  # the middle of every step-th tile
@@ -241,12 +252,16 @@ def similarity_png(sim: np.ndarray, lang: str) -> bytes:
     ax.set_yticks(centres, [str(i) for i in range(0, g, step)])
     for set_label, key in ((ax.set_xlabel, "embedding.sim_xlabel"), (ax.set_ylabel, "embedding.sim_ylabel")):
         label, font = figure_words(key)
-        set_label(label, **font)
-    ax.tick_params(length=0)
+        set_label(label, fontsize=style.FIGURE_LABEL, **font)
+    ax.tick_params(length=0, labelsize=style.FIGURE_TICK)
     for s in ax.spines.values():
         s.set_visible(False)
+    # the colour bar in an axes cut from the picture's own, so that it is exactly as tall as the matrix
+    cax = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.12)
+    bar = fig.colorbar(im, cax=cax)
+    bar.ax.tick_params(labelsize=style.FIGURE_TICK)
     label, font = figure_words("embedding.sim_colorbar")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).set_label(label, **font)
+    bar.set_label(label, fontsize=style.FIGURE_LABEL, **font)
     fig.tight_layout()
     return style.figure_png(fig)
 

@@ -5,10 +5,10 @@ from dataclasses import fields
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
 from app import budget, core, labels, plots, style, ui
-from app.i18n import t
+from app.i18n import catalog, current_language, t
 from vit_core import views
 from vit_core.model import Block, attention, explain_block
 
@@ -22,6 +22,7 @@ FLOW_SYMBOL = {"x": "$z_{\\ell-1}$", "ln1": "LN$_1(z_{\\ell-1})$", "attn_out": "
 def main() -> None:
     c = ui.current()
     cfg = c.config
+    st.html(style.PAGE_CSS)
     st.title(t("encoder.title"))
     st.markdown(t("encoder.intro", L=cfg.num_hidden_layers, D=cfg.hidden_size))
     st.latex(r"z'_\ell = \mathrm{MSA}(\mathrm{LN}(z_{\ell-1})) + z_{\ell-1} \qquad (2)")
@@ -40,49 +41,71 @@ def pick(label: str, lo: int, hi: int, key: str) -> int:
 
 
 # ---- the block, pre-norm against post-norm -----------------------------------------------------------------------
+# Each diagram: its nodes from top to bottom (x: the input z_{ℓ−1}, ln: LayerNorm, add: +, out: z_ℓ), then its
+# residual connections (from, to); plain arrows join consecutive nodes. Drawn with matplotlib, whose mathtext sets
+# z_{ℓ−1} as maths (Streamlit's Graphviz chart showed the HTML subscript as plain text, "z ℓ−1").
+BLOCK_WIDTH = 340  # CSS pixels: the 9-point labels of the 448-pixel picture become about 14 px
+PRE_NORM = (["x", "ln1", "msa", "add1", "ln2", "mlp", "add2", "out"], [("x", "add1"), ("add1", "add2")])
+POST_NORM = (["x", "msa", "add1", "ln1", "mlp", "add2", "ln2", "out"], [("x", "add1"), ("ln1", "add2")])
+
+
 def pre_norm_against_post_norm() -> None:
-    pre, post = block_diagrams()
+    lang = current_language()
     left, right = st.columns(2)
-    with left:
-        st.graphviz_chart(pre)
-        st.caption(t("encoder.pre_caption"))
-    with right:
-        st.graphviz_chart(post)
-        st.caption(t("encoder.post_caption"))
+    for column, kind in ((left, "pre"), (right, "post")):
+        with column:
+            st.markdown(f"**{t(f'encoder.{kind}_title')}**")
+            with st.container(width=BLOCK_WIDTH):  # the browser shrinks the 150 dpi picture: sharp on any screen
+                st.image(block_png(kind, lang), output_format="PNG")
+            st.caption(t(f"encoder.{kind}_caption"))
     st.info(t("encoder.change"))
 
 
-def dot(title: str, nodes: list[tuple[str, str, str]], edges: list[tuple[str, str, bool]]) -> str:
-    """A top-to-bottom Graphviz diagram: nodes (name, label, colour), edges (from, to, is_residual)."""
-    lines = ["digraph {", "rankdir=TB; bgcolor=transparent; nodesep=0.3; ranksep=0.25;",
-             f'labelloc=t; label="{title}"; fontname="Helvetica"; fontsize=16;',
-             'node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, width=2.2];',
-             'edge [arrowsize=0.7];']
-    for name, label, colour in nodes:
-        shape = ', shape=circle, width=0.35, fixedsize=true' if label == "+" else ""
-        label = label if label.startswith("<") else f'"{label}"'  # <…>: a Graphviz HTML label, for subscripts
-        lines.append(f'{name} [label={label}, fillcolor="{colour}"{shape}];')
-    for src, dst, residual in edges:
-        attrs = f' [style=dashed, color="{style.RED}", fontcolor="{style.RED}", label=" {t("encoder.residual")}"]' \
-            if residual else ""
-        lines.append(f"{src} -> {dst}{attrs};")
-    return "\n".join(lines + ["}"])
+@st.cache_data(max_entries=4, show_spinner=False)
+def block_png(kind: str, lang: str) -> bytes:
+    """The pre-norm or post-norm block as a PNG, in `lang` (the figure depends on nothing else)."""
+    nodes, residuals = PRE_NORM if kind == "pre" else POST_NORM
+    return style.figure_png(block_figure(nodes, residuals))
 
 
-def block_diagrams() -> tuple[str, str]:
-    x, out = ("x", "<z<SUB>ℓ−1</SUB>>", "#f3f4f6"), ("out", "<z<SUB>ℓ</SUB>>", "#f3f4f6")
-    msa, mlp = ("msa", t("encoder.msa"), style.ATTN_COLOUR), ("mlp", t("encoder.mlp"), style.MLP_COLOUR)
-    add1, add2 = ("add1", "+", "#ffffff"), ("add2", "+", "#ffffff")
-    ln1, ln2 = ("ln1", "LayerNorm", style.LN_COLOUR), ("ln2", "LayerNorm", style.LN_COLOUR)
-    pre = dot(t("encoder.pre_title"), [x, ln1, msa, add1, ln2, mlp, add2, out],
-              [("x", "ln1", False), ("ln1", "msa", False), ("msa", "add1", False), ("x", "add1", True),
-               ("add1", "ln2", False), ("ln2", "mlp", False), ("mlp", "add2", False), ("add1", "add2", True),
-               ("add2", "out", False)])
-    post = dot(t("encoder.post_title"), [x, msa, add1, ln1, mlp, add2, ln2, out],
-               [("x", "msa", False), ("msa", "add1", False), ("x", "add1", True), ("add1", "ln1", False),
-                ("ln1", "mlp", False), ("mlp", "add2", False), ("ln1", "add2", True), ("add2", "ln2", False),
-                ("ln2", "out", False)])
-    return pre, post
+def block_figure(nodes: list[str], residuals: list[tuple[str, str]]):
+    """One block as a flow chart: boxes top to bottom, arrows between them, residual connections as dashed red lines
+    down the right-hand side."""
+    look = {"x": (r"$z_{\ell-1}$", "#f3f4f6"), "out": (r"$z_\ell$", "#f3f4f6"),
+            "ln1": ("LayerNorm", style.LN_COLOUR), "ln2": ("LayerNorm", style.LN_COLOUR),
+            "msa": (t("encoder.msa"), style.ATTN_COLOUR), "mlp": (t("encoder.mlp"), style.MLP_COLOUR)}
+    n, mid, side = len(nodes), 1.6, 3.35  # node centres on x = mid; residual lines down x = side
+    y = {name: n - 1 - i for i, name in enumerate(nodes)}  # the middle of each node, one unit apart
+    half = {name: 0.16 if name.startswith("add") else 0.3 for name in nodes}  # half a node's height
+    fig, ax = plots.subplots(figsize=(3.6, 0.62 * n + 0.5))
+    ax.set_xlim(0, 4.5)
+    ax.set_ylim(-0.5, n - 0.5)
+    ax.axis("off")
+    for name in nodes:
+        if name.startswith("add"):
+            ax.add_patch(Circle((mid, y[name]), half[name], fc="white", ec="black", lw=1))
+            ax.text(mid, y[name], "+", ha="center", va="center", fontsize=style.FIGURE_TITLE)
+            continue
+        text, colour = look[name]
+        ax.add_patch(FancyBboxPatch((mid - 1.35, y[name] - half[name]), 2.7, 2 * half[name], fc=colour, ec="black",
+                                    lw=0.8, boxstyle="round,pad=0,rounding_size=0.12"))
+        label, font = style.figure_text(text, catalog("en").get(f"encoder.{name}", text))
+        ax.text(mid, y[name], label, ha="center", va="center", linespacing=1.15,
+                fontsize=style.FIGURE_HEADING if name in ("x", "out") else style.FIGURE_LABEL, **font)
+    arrow = dict(arrowstyle="-|>", color="black", lw=1, shrinkA=0, shrinkB=0)
+    for a, b in zip(nodes, nodes[1:]):
+        ax.annotate("", xy=(mid, y[b] + half[b]), xytext=(mid, y[a] - half[a]), arrowprops=arrow)
+    word, font = style.figure_text(t("encoder.residual"), catalog("en")["encoder.residual"])
+    for a, b in residuals:
+        # out of a's right side (a little below the middle when a is an addition, whose middle takes one in), down,
+        # and into b's right side
+        y0 = y[a] - (0.1 if a.startswith("add") else 0)
+        x0 = mid + (1.35 if not a.startswith("add") else (half[a] ** 2 - 0.1 ** 2) ** 0.5)
+        ax.plot([x0, side, side], [y0, y0, y[b]], color=style.RED, lw=1.2, ls="--")
+        ax.annotate("", xy=(mid + half[b], y[b]), xytext=(side, y[b]), arrowprops={**arrow, "color": style.RED})
+        ax.text(side + 0.1, (y0 + y[b]) / 2, word, color=style.RED, ha="left", va="center",
+                fontsize=style.FIGURE_LABEL, **font)
+    return fig
 
 
 # ---- the live tensors of one layer -------------------------------------------------------------------------------
@@ -117,13 +140,17 @@ def flow_png(image_bytes: bytes, model_id: str, layer: int, grid: int) -> bytes:
     return style.figure_png(flow_figure(views.flow(core.block_detail(image_bytes, model_id, layer - 1), FLOW, grid)))
 
 
-def flow_figure(points: list[views.FlowPoint]):
-    """Each point of the block: the (T, width) tensor as a picture, and the length of each patch token on the grid."""
+def flow_figure(points: list[views.FlowPoint], per_row: int = 4):
+    """Each point of the block: the (T, width) tensor as a picture, and the length of each patch token on the grid.
+    `per_row` points a row, so that the text stays readable when the figure is shown as wide as the page."""
     T = len(points[0].norms)
-    fig, axes = plots.subplots(2, len(points), figsize=(2.1 * len(points), 5.4),
-                               gridspec_kw=dict(height_ratios=[1.3, 1]))
-    for col, point in enumerate(points):
-        ax = axes[0, col]
+    rows = -(-len(points) // per_row)
+    fig, axes = plots.subplots(2 * rows, per_row, figsize=(2.1 * per_row, 4.1 * rows), squeeze=False,
+                               gridspec_kw=dict(height_ratios=[1.3, 1] * rows))
+    token, font = style.figure_text(t("encoder.flow_token"), catalog("en")["encoder.flow_token"])
+    for i, point in enumerate(points):
+        row, col = divmod(i, per_row)
+        ax = axes[2 * row, col]
         lo, hi = style.symmetric_clipped(point.values)
         ax.imshow(point.values, aspect="auto", cmap=style.DIVERGING, vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_title(FLOW_SYMBOL[point.name], fontsize=style.FIGURE_HEADING)
@@ -131,14 +158,20 @@ def flow_figure(points: list[views.FlowPoint]):
         ax.set_yticks([0] if col else [0, T - 1])
         ax.set_yticklabels(["cls"] if col else ["cls", str(T - 1)], fontsize=style.FIGURE_TICK)
         ax.set_xlabel(f"{point.name}\n{point.values.shape}", fontsize=style.FIGURE_LABEL)
-        ax = axes[1, col]
+        if col == 0:
+            ax.set_ylabel(token, fontsize=style.FIGURE_LABEL, **font)
+        ax = axes[2 * row + 1, col]
         ax.imshow(point.patch_norms, cmap="viridis", interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel(f"{point.shortest:.3g} … {point.longest:.3g}\n‖cls‖ = {point.norms[0]:.3g}",
                       fontsize=style.FIGURE_LABEL)
-    axes[0, 0].set_ylabel("token", fontsize=style.FIGURE_LABEL)
-    axes[1, 0].set_ylabel("‖patch‖", fontsize=style.FIGURE_LABEL)
+        if col == 0:
+            ax.set_ylabel("‖patch‖", fontsize=style.FIGURE_LABEL)
+    for i in range(len(points), rows * per_row):  # the empty places of the last row
+        row, col = divmod(i, per_row)
+        axes[2 * row, col].axis("off")
+        axes[2 * row + 1, col].axis("off")
     fig.tight_layout()
     return fig
 
@@ -153,7 +186,7 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
     st.markdown(t("encoder.head_intro", H=H, d=d, D=cfg.hidden_size))
     token_names = [labels.token_in_words(i, g) for i in range(T)]  # formatted once, in this run's language
     key_auto = t("encoder.key_auto")
-    cols = st.columns(3)
+    cols = st.columns([2, 3, 3])  # room for the token names in the two select boxes
     with cols[0]:
         head = pick(t("encoder.head_slider", H=H), 1, H, "encoder_head") - 1
     with cols[1]:
@@ -202,12 +235,12 @@ def qkv_figure(block: views.BlockArrays, head: int, query: int, key: int):
     """Q, K, V and probs·V of one head as (T, d) pictures, the query's row and the key's row outlined."""
     panels = [("Q", block.q[head], query), ("K", block.k[head], key), ("V", block.v[head], key),
               ("softmax(QKᵀ/√d)·V", block.heads_out[head], query)]
-    fig, axes = plots.subplots(1, 4, figsize=(12, 4.2))
+    fig, axes = plots.subplots(1, 4, figsize=(9, 4.2))
     for ax, (name, value, row) in zip(axes, panels):
         lo, hi = style.symmetric(value)
         ax.imshow(value, aspect="auto", cmap=style.DIVERGING, vmin=lo, vmax=hi, interpolation="nearest")
         ax.add_patch(Rectangle((-0.5, row - 0.5), value.shape[1], 1, fill=False, ec="black", lw=1.8))
-        ax.set_title(f"{name}  {value.shape}", fontsize=style.FIGURE_TITLE)
+        ax.set_title(f"{name}\n{value.shape}", fontsize=style.FIGURE_TITLE)
         ax.set_xlabel(f"d = {value.shape[1]}", fontsize=style.FIGURE_LABEL)
         ax.set_yticks([row])
         ax.set_yticklabels([labels.token_short(row)], fontsize=style.FIGURE_SMALL)
@@ -268,11 +301,10 @@ def one_pair_in_numbers(c: ui.Current, block: views.BlockArrays, head: int, quer
         st.latex(rf"w = \frac{{e^{{s - m}}}}{{\sum_j e^{{s_j - m}}}} = {we.weight:.6f}, \quad m = \max_j s_j"
                  rf" = {we.shift:.3f}")
     st.caption(t("encoder.worked_row_note", T=T))
-    cols = st.columns(4)
-    cols[0].metric(t("encoder.score_here"), f"{we.score:.6f}")
-    cols[1].metric(t("encoder.score_model"), f"{we.model_score:.6f}")
-    cols[2].metric(t("encoder.weight_here"), f"{we.weight:.6f}")
-    cols[3].metric(t("encoder.weight_model"), f"{we.model_weight:.6f}")
+    row = st.container(key=style.metric_grid("encoder_worked"))  # four columns, or fewer where they do not fit
+    for label, value in (("score_here", we.score), ("score_model", we.model_score), ("weight_here", we.weight),
+                         ("weight_model", we.model_weight)):
+        row.metric(t(f"encoder.{label}"), f"{value:.6f}")
     gaps = dict(ds=f"{we.score_gap:.1e}", dw=f"{we.weight_gap:.1e}")
     if we.matches:
         st.success(t("encoder.match", **gaps))
@@ -281,16 +313,12 @@ def one_pair_in_numbers(c: ui.Current, block: views.BlockArrays, head: int, quer
 
 
 def products_table(we: views.WorkedExample, n: int) -> str:
-    """The first n dimensions of q, k and q_m·k_m as a Markdown table, and the sum of all d products."""
-    d = len(we.q)
-    more = " … |" if d > n else ""
-    return "\n".join([
-        "| m | " + " | ".join(str(m + 1) for m in range(n)) + " |" + more + f" {t('encoder.sum')} |",
-        "|---" * (n + 2 + (d > n)) + "|",
-        "| **q** | " + " | ".join(f"{v:.3f}" for v in we.q[:n]) + " |" + more + " |",
-        "| **k** | " + " | ".join(f"{v:.3f}" for v in we.k[:n]) + " |" + more + " |",
-        "| **q·k** | " + " | ".join(f"{v:.4f}" for v in we.products[:n]) + " |" + more + f" **{we.dot:.5f}** |",
-    ])
+    """The first n dimensions of q, k and q_m·k_m as a Markdown table, one row each (four columns fit a phone), then
+    the sum of all d products."""
+    rows = [f"| {m + 1} | {we.q[m]:.3f} | {we.k[m]:.3f} | {we.products[m]:.4f} |" for m in range(n)]
+    return "\n".join(["| m | **q** | **k** | **q·k** |", "|---:|---:|---:|---:|", *rows,
+                      *(["| … | … | … | … |"] if len(we.q) > n else []),
+                      f"| {t('encoder.sum')} | | | **{we.dot:.5f}** |"])
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; tests import its sections without running it

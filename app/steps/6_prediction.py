@@ -3,8 +3,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, plots, style, ui
-from app.i18n import catalog, t
+from app import core, labels, plots, style, ui
+from app.i18n import t
 from vit_core import views
 from vit_core.analysis import layer_predictions
 from vit_core.config import ViTConfig
@@ -16,6 +16,7 @@ TOP = 5  # classes shown in the bar chart and followed through the layers
 def main() -> None:
     c = ui.current()
     cfg = c.config
+    st.html(style.PAGE_CSS)
     st.title(t("prediction.title"))
     st.markdown(t("prediction.intro"))
     st.latex(r"y = \mathrm{LN}(z_L^0) \qquad (4)")
@@ -34,10 +35,8 @@ def main() -> None:
 
 
 def class_name(cfg: ViTConfig, i: int) -> str:
-    """Class i in the current language: the translation table of this namespace, else the checkpoint's own name."""
-    english = cfg.labels[i] if i < len(cfg.labels) else f"class {i}"
-    key = f"prediction.label:{english}"
-    return t(key) if key in catalog("en") else english
+    """Class i in the current language (labels.class_name), or its number where the checkpoint names no class i."""
+    return labels.class_name(cfg.labels[i]) if i < len(cfg.labels) else t("prediction.class_number", i=i)
 
 
 # ---- a checkpoint without a classifier: there is nothing to rank -------------------------------------------------

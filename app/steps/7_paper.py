@@ -1,17 +1,19 @@
 """Step 7 — what the paper found: its own numbers (Tables 1, 2, 5 and 6), read from app/data/paper_results.json."""
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core
+from app import core, style
 from app.i18n import t
 from vit_core import ModelError, views
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "paper_results.json"
 COLORS = {"vit": "#e4572e", "resnet": "#4c72b0", "hybrid": "#59a14f"}
+SOURCE = re.compile(r"(?P<cite>.+), Table (?P<n>\d+)(?: \(Appendix (?P<appendix>\w+)\))?")  # as the data file writes it
 
 
 @st.cache_data(show_spinner=False)
@@ -29,6 +31,7 @@ def current_model():
 
 def main() -> None:
     data = paper_data()
+    st.html(style.PAGE_CSS)
     st.title(t("paper.title"))
     st.markdown(t("paper.intro"))
     citation(data["paper"])
@@ -37,6 +40,17 @@ def main() -> None:
     table6(data["table6"])
     table1(data["table1"])
     where_the_numbers_come_from()
+
+
+def source(table: dict) -> str:
+    """"Source: <the paper>, Table 5 (Appendix C)." with the table's place in the page's language; a source written
+    in another form, as it is."""
+    m = SOURCE.fullmatch(table["source"])
+    if m is None:
+        return t("paper.source", source=table["source"])
+    where = (t("paper.table_appendix", n=m["n"], appendix=m["appendix"]) if m["appendix"]
+             else t("paper.table_n", n=m["n"]))
+    return t("paper.source", source=f"{m['cite']}, {where}")
 
 
 def names() -> tuple[dict, dict, dict]:
@@ -71,14 +85,14 @@ def table2(t2: dict) -> None:
     cells = {row["key"]: row["cells"] for row in t2["rows"]}
     cost = {k: v["mean"] for k, v in cells["tpuv3_core_days"].items()}
     h14, l16, bit = "vit_h14_jft", "vit_l16_jft", "bit_l"
-    m1, m2, m3 = st.columns(3)
-    m1.metric(t("paper.t2_metric_acc"), f"{cells['imagenet'][h14]['mean']:.2f}%",
-              delta=f"{cells['imagenet'][h14]['mean'] - cells['imagenet'][bit]['mean']:+.2f} "
-                    f"(BiT-L {cells['imagenet'][bit]['mean']:.2f}%)")
-    m2.metric(t("paper.t2_metric_cost"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[h14]),
-              delta=f"{cost[h14]:g}k vs {cost[bit]:g}k", delta_color="off")
-    m3.metric(t("paper.t2_metric_l16"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[l16]),
-              delta=f"{cost[l16]:g}k vs {cost[bit]:g}k", delta_color="off")
+    row = st.container(key=style.metric_grid("paper_t2", wide=True))  # three a row where they fit, fewer where not
+    row.metric(t("paper.t2_metric_acc"), f"{cells['imagenet'][h14]['mean']:.2f}%",
+               delta=f"{cells['imagenet'][h14]['mean'] - cells['imagenet'][bit]['mean']:+.2f} "
+                     f"(BiT-L {cells['imagenet'][bit]['mean']:.2f}%)")
+    row.metric(t("paper.t2_metric_cost"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[h14]),
+               delta=f"{cost[h14]:g}k vs {cost[bit]:g}k", delta_color="off")
+    row.metric(t("paper.t2_metric_l16"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[l16]),
+               delta=f"{cost[l16]:g}k vs {cost[bit]:g}k", delta_color="off")
     show_std = st.toggle(t("paper.t2_std"), value=False, key="paper_t2_std")
 
     def cell_text(row_key: str, cell: dict | None) -> str:
@@ -107,7 +121,7 @@ def table2(t2: dict) -> None:
                  for c in t2["columns"]}
     st.dataframe(shown.style.apply(lambda _: bold, axis=None), width="stretch", hide_index=True,
                  column_config={benchmark: st.column_config.TextColumn(pinned=True), **help_text})
-    st.caption(t("paper.source", source=t2["source"]) + " " + t("paper.note_missing"))
+    st.caption(source(t2) + " " + t("paper.note_missing"))
     real, vtab = cells["imagenet_real"], cells["vtab"]
     st.markdown(t("paper.t2_reading", l16_real=f"{real[l16]['mean']:.2f}", bit_real=f"{real[bit]['mean']:.2f}",
                   l16_vtab=f"{vtab[l16]['mean']:.2f}", bit_vtab=f"{vtab[bit]['mean']:.2f}",
@@ -123,9 +137,9 @@ def table5(t5: dict, t6: dict) -> None:
     DATASETS, PRETRAINING, _ = names()
     st.header(t("paper.t5_title"))
     st.markdown(t("paper.t5_intro"))
-    left, right = st.columns([1, 2])
+    left, _ = st.columns([1, 2])
     target = left.selectbox(t("paper.t5_target"), t5["finetuning"], format_func=DATASETS.get, key="paper_t5_target")
-    show_resnets = right.checkbox(t("paper.t5_resnets"), value=True, key="paper_t5_resnets")
+    show_resnets = st.checkbox(t("paper.t5_resnets"), value=True, key="paper_t5_resnets")  # a long label: own row
     sets = t5["pretraining"]
     fig = go.Figure()
     for model in t5["models"]:
@@ -149,7 +163,7 @@ def table5(t5: dict, t6: dict) -> None:
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="v"),
                       title=DATASETS[target])
     st.plotly_chart(fig, key="paper_t5_chart")
-    st.caption(t("paper.source", source=t5["source"]) + " " + t("paper.t5_missing"))
+    st.caption(source(t5) + " " + t("paper.t5_missing"))
     imnet = {s: t5["values"][s]["imagenet"] for s in ("imagenet", "imagenet21k", "jft300m")}
     st.markdown(t("paper.t5_message",
                   l16_small=f"{imnet['imagenet']['ViT-L/16']:.2f}", b16_small=f"{imnet['imagenet']['ViT-B/16']:.2f}",
@@ -184,7 +198,7 @@ def table6(t6: dict) -> None:
     fig.update_yaxes(title=t("paper.t6_yaxis"))
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), title=DATASETS[metric])
     st.plotly_chart(fig, key="paper_t6_chart")
-    st.caption(t("paper.source", source=t6["source"]))
+    st.caption(source(t6))
     st.markdown(t("paper.t6_message"))
 
 
@@ -195,15 +209,22 @@ def table1(t1: dict) -> None:
     rows = [[r["model"], r["layers"], r["hidden_size"], r["mlp_size"], r["heads"], f"{r['params_millions']}M"]
             for r in t1["rows"]]
     loaded = current_model()
-    if loaded is not None:
+    if loaded is not None:  # in the paper's unit, millions: 208,010 is 0.21M
         cfg, n = loaded.model.config, views.parameter_count(loaded.model)
         rows.append([f"{t('paper.t1_this')} ({cfg.image_size}×{cfg.image_size}, P = {cfg.patch_size})",
                      cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size, cfg.num_attention_heads,
-                     f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n:,}"])
+                     f"{n / 1e6:.2f}M" if n < 1e7 else f"{n / 1e6:.0f}M"])
     st.dataframe(pd.DataFrame(rows, columns=[t("paper.t2_model"), t("paper.t1_layers"), t("paper.t1_hidden"),
                                              t("paper.t1_mlp"), t("paper.t1_heads"), t("paper.t1_params")]),
                  hide_index=True, width="stretch")
-    st.caption(t("paper.source", source=t1["source"]) + ("" if loaded is not None else " " + t("paper.t1_unavailable")))
+    if loaded is None:
+        this = t("paper.t1_unavailable")
+    else:
+        smallest = min(t1["rows"], key=lambda r: r["params_millions"])
+        times = smallest["params_millions"] * 1e6 / n
+        this = t("paper.t1_this_caption", n=f"{n:,}", m=rows[-1][-1]) + (
+            " " + t("paper.t1_this_smaller", times=f"{times:,.0f}", model=smallest["model"]) if times >= 2 else "")
+    st.caption(source(t1) + " " + this)
 
 
 def where_the_numbers_come_from() -> None:

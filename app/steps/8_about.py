@@ -11,14 +11,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core
+from app import core, labels, models, style
 from app.i18n import current_language, t
 from vit_core import LoadedModel, ModelError, hub, views
 
 FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*\n", re.S)  # a Hugging Face card's YAML header
+HEADING = re.compile(r"^(#{1,3}) ", re.M)  # a Markdown heading of level 1 to 3
 
 
 def main() -> None:
+    st.html(style.PAGE_CSS)
     st.title(t("about.title"))
     st.markdown(t("about.intro"))
     st.markdown(t("about.steps"))
@@ -48,7 +50,7 @@ def which_model(loaded: LoadedModel, model_id: str) -> None:
     elif entry is not None:
         st.markdown(t("about.model_hub", name=entry.name, repo=entry.repo_id,
                       url=f"https://huggingface.co/{entry.repo_id}"))
-        st.caption(entry.description)
+        st.caption(models.description(entry))  # in the page's language
     elif loaded.folder is not None:
         st.markdown(t("about.model_path", path=loaded.folder))
     else:
@@ -58,22 +60,23 @@ def which_model(loaded: LoadedModel, model_id: str) -> None:
 def facts(loaded: LoadedModel) -> None:
     cfg = loaded.model.config
     g, N = cfg.grid_size, cfg.num_patches
-    row1 = st.columns(4)
-    row1[0].metric(t("about.m_image"), f"{cfg.image_size}×{cfg.image_size}×{cfg.num_channels}")
-    row1[1].metric(t("about.m_patch"), f"{cfg.patch_size}×{cfg.patch_size}")
-    row1[2].metric(t("about.m_patches"), t("about.m_patches_value", g=g, N=N))
-    row1[3].metric(t("about.m_tokens"), f"{N} + 1 = {cfg.num_tokens}")
-    row2 = st.columns(4)
-    row2[0].metric(t("about.m_patch_dim"), f"{cfg.patch_size}·{cfg.patch_size}·{cfg.num_channels} = {cfg.patch_dim}")
-    row2[1].metric(t("about.m_dim"), cfg.hidden_size)
-    row2[2].metric(t("about.m_layers"), cfg.num_hidden_layers)
-    row2[3].metric(t("about.m_heads"), t("about.m_heads_value", H=cfg.num_attention_heads, d=cfg.head_dim))
-    row3 = st.columns(4)
-    row3[0].metric(t("about.m_mlp"), cfg.intermediate_size)
-    row3[1].metric(t("about.m_classes"), cfg.num_labels if cfg.labels else t("about.m_no_head"))
-    row3[2].metric(t("about.m_params"), f"{views.parameter_count(loaded.model):,}")
+    # a grid of as many columns as fit; a number too long for its column ("16·16·3 = 768") wraps, never cut off
+    row = st.container(key=style.metric_grid("about_facts"))
+    for label, value in (
+            (t("about.m_image"), f"{cfg.image_size}×{cfg.image_size}×{cfg.num_channels}"),
+            (t("about.m_patch"), f"{cfg.patch_size}×{cfg.patch_size}"),
+            (t("about.m_patches"), t("about.m_patches_value", g=g, N=N)),
+            (t("about.m_tokens"), f"{N} + 1 = {cfg.num_tokens}"),
+            (t("about.m_patch_dim"), f"{cfg.patch_size}·{cfg.patch_size}·{cfg.num_channels} = {cfg.patch_dim}"),
+            (t("about.m_dim"), cfg.hidden_size),
+            (t("about.m_layers"), cfg.num_hidden_layers),
+            (t("about.m_heads"), t("about.m_heads_value", H=cfg.num_attention_heads, d=cfg.head_dim)),
+            (t("about.m_mlp"), cfg.intermediate_size),
+            (t("about.m_classes"), cfg.num_labels if cfg.labels else t("about.m_no_head")),
+            (t("about.m_params"), f"{views.parameter_count(loaded.model):,}")):
+        row.metric(label, value)
     if cfg.labels:
-        names = ", ".join(cfg.labels[:8])
+        names = ", ".join(labels.class_name(name) for name in cfg.labels[:8])
         st.caption(t("about.classes_list", names=names) if cfg.num_labels <= 8
                    else t("about.classes_many", n=cfg.num_labels, names=names))
 
@@ -114,13 +117,37 @@ def preprocessing(loaded: LoadedModel) -> None:
 
 def model_card(loaded: LoadedModel) -> None:
     st.subheader(t("about.card_title"))
-    if loaded.card is None:
+    card, lang = card_in(loaded, current_language())
+    if card is None:
         st.caption(t("about.card_missing"))
         return
-    if current_language() != "en":
+    if lang != current_language():
         st.caption(t("about.card_language"))
     with st.container(border=True, height=420):
-        st.markdown(FRONT_MATTER.sub("", loaded.card))
+        st.markdown(demoted(FRONT_MATTER.sub("", card)))
+
+
+def demoted(markdown: str) -> str:
+    """Markdown with its headings three levels down (# → ####), under the page's own; code blocks as they are."""
+    lines, code = markdown.splitlines(), False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            code = not code
+        elif not code:
+            lines[i] = HEADING.sub(r"###\1 ", line)
+    return "\n".join(lines)
+
+
+def card_in(loaded: LoadedModel, lang: str) -> tuple[str | None, str]:
+    """The model card in `lang` (README.<lang>.md beside the weights, as vit_core.model_card writes README.ko.md)
+    where the folder has one, else the card (README.md, in English); and the language of the card returned."""
+    path = loaded.folder / f"README.{lang}.md" if loaded.folder is not None and lang != "en" else None
+    try:
+        if path is not None and path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace"), lang
+    except OSError:
+        pass
+    return loaded.card, "en"
 
 
 def training_history(loaded: LoadedModel) -> None:
@@ -135,13 +162,13 @@ def training_history(loaded: LoadedModel) -> None:
         return
     history = training.get("history") or []
     tc = training.get("train_config") or {}
-    cols = st.columns(4)
+    row = st.container(key=style.metric_grid("about_training"))
     if "test_accuracy" in training:
-        cols[0].metric(t("about.train_test_acc"), f"{100 * training['test_accuracy']:.2f}%")
-    cols[1].metric(t("about.train_epochs"), len(history) or tc.get("epochs", "—"))
+        row.metric(t("about.train_test_acc"), f"{100 * training['test_accuracy']:.2f}%")
+    row.metric(t("about.train_epochs"), len(history) or tc.get("epochs", "—"))
     if "wall_time_s" in training:
-        cols[2].metric(t("about.train_time"), duration(training["wall_time_s"]))
-    cols[3].metric(t("about.train_images"), f"{tc['limit']:,}" if tc.get("limit") else t("about.train_images_all"))
+        row.metric(t("about.train_time"), duration(training["wall_time_s"]))
+    row.metric(t("about.train_images"), f"{tc['limit']:,}" if tc.get("limit") else t("about.train_images_all"))
     if history and len(history) < 10:
         st.warning(t("about.train_note_short", epochs=len(history)))
     if history:
@@ -161,7 +188,7 @@ def training_history(loaded: LoadedModel) -> None:
     per_class = training.get("per_class_accuracy") or {}
     if per_class:
         st.markdown(f"**{t('about.train_per_class')}**")
-        frame = pd.DataFrame({t("about.train_class"): list(per_class),
+        frame = pd.DataFrame({t("about.train_class"): [labels.class_name(name) for name in per_class],
                               t("about.train_accuracy"): [100 * v for v in per_class.values()]})
         st.dataframe(frame, hide_index=True, width="stretch", column_config={
             t("about.train_accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0,
