@@ -12,6 +12,7 @@ from vit_core.patches import patchify
 def main() -> None:
     c = ui.current()
     cfg = c.config
+    st.html(style.PAGE_CSS)  # metrics that wrap rather than end in "…"
     st.title(t("patches.title", N=cfg.num_patches))
     st.markdown(t("patches.intro", S=cfg.image_size, P=cfg.patch_size, g=cfg.grid_size, N=cfg.num_patches))
     picture_and_model_view(c)
@@ -91,13 +92,13 @@ def other_patch_sizes(c: ui.Current) -> None:
     st.markdown(t("patches.whatif_intro", P=P))
     chosen = st.select_slider(t("patches.whatif_slider"), options=views.patch_sizes(cfg), value=P, key="whatif_p")
     w = views.patch_size_choice(cfg, chosen)
-    cols = st.columns(4)
-    cols[0].metric(t("patches.whatif_grid"), f"{w.grid} × {w.grid}")
-    cols[1].metric(t("patches.whatif_tokens"), f"{w.patches} + 1 = {w.tokens}")
-    cols[2].metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {w.values}")
+    row = st.container(key=style.metric_grid("patches_whatif", wide=True))  # as many columns as fit
+    row.metric(t("patches.whatif_grid"), f"{w.grid} × {w.grid}")
+    row.metric(t("patches.whatif_tokens"), f"{w.patches} + 1 = {w.tokens}")
+    row.metric(t("patches.whatif_values"), f"{chosen}·{chosen}·{cfg.num_channels} = {w.values}")
     # the arrow says which way the cost goes from the model's own patch size (the delta is a ratio, always positive)
     arrow = "down" if w.cost_ratio < 1 else "up" if w.cost_ratio > 1 else "off"
-    cols[3].metric(t("patches.whatif_cost"), f"{w.attention_cells:,}", delta_arrow=arrow,
+    row.metric(t("patches.whatif_cost"), f"{w.attention_cells:,}", delta_arrow=arrow,
                    delta=f"{w.cost_ratio:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
     st.image(patch_grid_png(c.analysis.model_view, chosen, numbers=w.patches <= 196), width=420,
              output_format="PNG")
