@@ -32,6 +32,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.browser
+from tests.browser import settle_fully  # noqa: E402
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update", "--hide-scrollbars"]
@@ -77,20 +80,8 @@ def stop_server(proc) -> None:
 
 # ---- one page -----------------------------------------------------------------------------------------------------
 def settle(page, timeout=90_000) -> None:
-    """Wait until, for 800 ms on end, the script is not running, nothing is stale, no spinner or skeleton shows, every
-    Plotly chart is drawn and every image loaded (Streamlit draws a page in pieces, with pauses between them)."""
-    page.evaluate("window.__readySince = 0")
-    page.wait_for_function("""() => {
-        const q = s => document.querySelector(s);
-        const ok = q('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
-            && !q('[data-stale="true"], [data-testid="stSpinner"], [data-testid="stSkeleton"]')
-            && q('[data-testid="stMain"] [data-testid="stVerticalBlock"]')
-            && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
-            && [...document.images].every(i => i.complete);
-        if (!ok) { window.__readySince = 0; return false; }
-        window.__readySince = window.__readySince || performance.now();
-        return performance.now() - window.__readySince > 800;
-    }""", timeout=timeout, polling=100)
+    """Wait until the page has been drawn and quiet for 800 ms (the browser tests' settle_fully)."""
+    settle_fully(page, timeout, quiet_ms=800)
 
 
 def shoot_page(page, width: int, path: Path, freeze: bool) -> list[str]:
