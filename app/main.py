@@ -12,6 +12,8 @@ links.start(pictures.demo_ids(),
             [core.TEACHING_ID, *(m.name for m in hub.CURATED)])
 ui.language_picker()
 image = st.session_state["image"] = pictures.image_picker()
+if (refused := pictures.refusal()) is not None:  # above every page: a file the browser did not send
+    st.error(refused)
 st.session_state["model_id"] = models.model_picker()
 links.warn_ignored()
 if image.demo is None:  # an upload

@@ -11,11 +11,18 @@ The app reads every file it is given and says itself, in the page's language, wh
 reads. Streamlit's uploader has its own English words ("Upload", "Drag and drop a file here", "30MB per file") and no
 parameter for them: its instructions are hidden and ours shown below it, and the two words it draws itself are
 replaced by CSS scoped to this uploader (`picker_css`).
+
+A file over images.MAX_MB is stopped in the browser, before it is sent (`_GUARD`): Streamlit's uploader would otherwise
+refuse a file over its own limit with an English chip, and send one under it only for the app to refuse it. The guard
+tells the server the file's name and size, and the page says, in its language, that the file was not read
+(`refusal()`, shown by app/ui.current until the picture changes). The server still checks every file it gets.
 """
 from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +38,42 @@ IMAGES = core.ROOT / "assets" / "images"
 BOX = "picture_upload"  # the sidebar container of the uploader: CSS class st-key-picture_upload
 _GENERATION = "_upload_generation"  # session state: how many times the uploader was emptied
 _BEFORE = "_demo_before_upload"  # session state: the demo that was shown when the upload came
+_REFUSED = "_refused_upload"  # session state: {"name", "size"} of the last file the browser did not send
+
+# Capture-phase listeners on the document run before React's (on the app's root), so a file too large never reaches
+# Streamlit's uploader: the file input is emptied, a drop is cancelled and the dropzone's drag state ended, and the
+# file's name and size go to the server as a trigger value. Installed once per window; each run renews the limit and
+# the function that reports.
+_GUARD = st.components.v2.component("upload_guard", js="""
+export default function(component) {
+    window.__vitUploadGuard = {limit: component.data.limit, box: component.data.box,
+                               report: component.setTriggerValue};
+    if (window.__vitUploadGuardOn) return;
+    window.__vitUploadGuardOn = true;
+    const inBox = (el) => el && el.closest && el.closest(".st-key-" + window.__vitUploadGuard.box);
+    const tooBig = (files) => Array.from(files || []).find((f) => f.size > window.__vitUploadGuard.limit);
+    const refuse = (file) => window.__vitUploadGuard.report("refused", {name: String(file.name), size: file.size});
+    document.addEventListener("change", (event) => {
+        const input = event.target;
+        if (!(input instanceof HTMLInputElement) || input.type !== "file" || !inBox(input)) return;
+        const file = tooBig(input.files);
+        if (!file) return;
+        event.stopImmediatePropagation();
+        input.value = "";
+        refuse(file);
+    }, true);
+    document.addEventListener("drop", (event) => {
+        if (!inBox(event.target)) return;
+        const file = tooBig(event.dataTransfer && event.dataTransfer.files);
+        if (!file) return;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        // the dropzone saw the drag come in: tell it the drag has left, or it keeps showing its drop overlay
+        event.target.dispatchEvent(new DragEvent("dragleave", {bubbles: true, cancelable: true}));
+        refuse(file);
+    }, true);
+}
+""")
 
 
 class Choice(NamedTuple):
@@ -74,6 +117,8 @@ def image_picker() -> Choice:
         upload = st.file_uploader(t("common.upload"), key=key, on_change=_uploaded, args=(key,),
                                   help=t("common.upload_help", mb=images.MAX_MB))
         st.caption(t("common.upload_hint", mb=images.MAX_MB))
+        with st.container(key="url_state_upload_guard"):  # hidden with the address-bar state (app/main.py)
+            _GUARD(data={"limit": images.MAX_BYTES, "box": BOX}, key="upload_guard", on_refused_change=_refused)
         if upload is not None:
             st.button(t("common.back_to_demos"), key="back_to_demos", on_click=_back_to_demos,
                       icon=":material/undo:", width="stretch")
@@ -111,9 +156,36 @@ def _css_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("<", "\\3c ")
 
 
+def refusal() -> str | None:
+    """What the page says of the last file the browser refused to send (Markdown), until the picture changes."""
+    refused = st.session_state.get(_REFUSED)
+    if not refused:
+        return None
+    return t("common.refused", name=markdown_text(refused["name"]), size=f"{math.ceil(refused['size'] / 2**20 * 10) / 10:.1f}",  # over the limit: 10.1, not 10.0
+             reason=t("image_errors.file_too_large", limit_mb=images.MAX_MB))
+
+
+def markdown_text(name: str) -> str:
+    """A file's name is text, not Markdown or a link."""
+    return re.sub(r"([\\`*_\[\]<>~$|])", r"\\\1", name)
+
+
 # ---- callbacks: they run before the widgets of the next run exist, so they may set the pickers' values -------------
+def _refused() -> None:
+    """The guard's report: anything a browser sends is input, so only a name (text, at most 200 characters) and a
+    size (a number) are kept."""
+    value = st.session_state.get("upload_guard", {}).get("refused")
+    try:
+        name, size = str(value["name"])[:200], float(value["size"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if size >= 0:
+        st.session_state[_REFUSED] = {"name": name, "size": size}
+
+
 def _uploaded(key: str) -> None:
     ss = st.session_state
+    ss.pop(_REFUSED, None)
     if ss.get(key) is not None:  # a new file: the demo picker shows none
         if ss.get("demo") is not None:
             ss[_BEFORE] = ss["demo"]
@@ -123,11 +195,13 @@ def _uploaded(key: str) -> None:
 
 
 def _demo_chosen() -> None:
+    st.session_state.pop(_REFUSED, None)
     if st.session_state.get("demo") is not None:
         _empty_uploader()
 
 
 def _back_to_demos() -> None:
+    st.session_state.pop(_REFUSED, None)
     _empty_uploader()
     st.session_state["demo"] = st.session_state.get(_BEFORE)
 

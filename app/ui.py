@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core, models
+from app import core, models, pictures
 from app.i18n import LANGUAGES, browser_language, t
 from vit_core import ImageError, LoadedModel, ModelError, images, views
 
@@ -58,8 +58,8 @@ def current() -> Current:
             analysis = core.analyse(data, model_id)
     except ImageError as e:
         e = images.by_name(e, name)
-        plain = re.sub(r"([\\`*_\[\]<>~$|])", r"\\\1", name)  # a file's name is text, not Markdown or a link
-        st.error(t("common.bad_image", name=plain, reason=t(f"image_errors.{e.kind}", **e.params)))
+        st.error(t("common.bad_image", name=pictures.markdown_text(name),
+                   reason=t(f"image_errors.{e.kind}", **e.params)))
         st.stop()
     c = Current(data, name, model_id, model, analysis)
     demo = getattr(image, "demo", None)  # app.pictures.Choice: a demo's id, None for an upload

@@ -139,13 +139,41 @@ def test_refused_files_are_explained_in_the_page_in_korean(app_server, chromium,
     assert overlay.evaluate("e => getComputedStyle(e).fontSize") == "0px"  # Streamlit's English is not shown
     dropzone.dispatch_event("dragleave", {"dataTransfer": dragged})
 
+    # over MAX_MB: the browser does not send it (app/pictures._GUARD), and the page says why, in Korean
     big = tmp_path / "큰사진.png"
-    big.write_bytes(b"\x89PNG" + os.urandom(images.MAX_BYTES + 1000))  # over MAX_MB, under the server's limit
+    big.write_bytes(b"\x89PNG" + os.urandom(images.MAX_BYTES + 1000))
+    page.locator(UPLOAD).set_input_files(str(big))
+    shows(page, "큰사진.png")
+    message = page.locator(ERROR).inner_text()
+    assert "큰사진.png" in message and "(10.1 MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
+    assert "화면의 그림은 그대로입니다" in message, message
+    assert page.locator(CHIPS).count() == 0, "Streamlit's uploader got the file"
+    assert "28×28" in first_caption(page), "the picture on screen changed"
+    assert_no_exception(page, "after a file too large")
+    page.screenshot(path=str(tmp_path / "refused.png"))
+
+    # far over Streamlit's own limit, dropped on the box: the same message, no English chip, no overlay left behind
+    dropzone = page.locator(".st-key-picture_upload [data-testid='stFileUploaderDropzone']")
+    dragged = page.evaluate_handle("""([size, name]) => { const d = new DataTransfer();
+        d.items.add(new File([new Uint8Array(size)], name, {type: 'image/jpeg'})); return d; }""",
+                                   [(images.UPLOAD_MB + 1) * 2**20, "huge.jpg"])
+    dropzone.dispatch_event("dragenter", {"dataTransfer": dragged})
+    dropzone.locator("> div > span").first.wait_for()  # the drop overlay, as a person dragging sees it
+    dropzone.dispatch_event("drop", {"dataTransfer": dragged})
+    shows(page, "huge.jpg")
+    message = page.locator(ERROR).inner_text()
+    assert f"({images.UPLOAD_MB + 1:.1f} MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
+    assert page.locator(CHIPS).count() == 0 and "MB or smaller" not in page.locator("body").inner_text()
+    assert page.locator(".st-key-picture_upload [data-testid='stFileUploaderDropzone'] > div > span").count() == 0
+
+    # a file between MAX_MB and Streamlit's limit that reaches the server anyway (a client without the guard, here
+    # the guard switched off): the server refuses it in the page's language
+    page.evaluate("() => { window.__vitUploadGuard.limit = Infinity; }")
     upload(page, str(big), "큰사진.png")
     message = page.locator(ERROR).inner_text()
-    assert "큰사진.png" in message and f"최대 {images.MAX_MB} MB" in message, message
+    assert "큰사진.png" in message and f"최대 {images.MAX_MB} MB" in message and "(10.1 MB)" not in message, message
     assert page.locator("[data-testid='stFileChipIconError']").count() == 0, "Streamlit refused it, not the app"
-    page.screenshot(path=str(tmp_path / "refused.png"))
+    page.evaluate(f"() => {{ window.__vitUploadGuard.limit = {images.MAX_BYTES}; }}")
 
     # a long name: the chip wraps it (Streamlit's own script still shortens it in the middle); the page names it whole
     heic = tmp_path / "IMG_20261202_143055_우리_가족_사진_원본.heic"

@@ -118,8 +118,8 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
     st.markdown(t("encoder.layer_intro", L=L))
     layer = pick(t("encoder.layer_slider", L=L), 1, L, "encoder_layer")
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
-    ui.figure(flow_png(c.image_bytes, c.model_id, layer, cfg.grid_size), f"encoder_block_layer{layer}",
-              key="encoder_dl_flow")
+    ui.figure(flow_png(c.image_bytes, c.model_id, layer, cfg.grid_size, current_language()),
+              f"encoder_block_layer{layer}", key="encoder_dl_flow")
     st.caption(t("encoder.flow_caption", g=cfg.grid_size))
 
     st.subheader(t("encoder.shapes_title", layer=layer))
@@ -136,7 +136,8 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
 # Drawn once per picture, model and choice, and kept as PNG bytes: matplotlib takes a few hundred ms a figure, and a
 # class walks through these pages together.
 @st.cache_data(max_entries=32, show_spinner=False)
-def flow_png(image_bytes: bytes, model_id: str, layer: int, grid: int) -> bytes:
+def flow_png(image_bytes: bytes, model_id: str, layer: int, grid: int, lang: str) -> bytes:
+    """`lang` is part of the cache's key: the figure's axis label is in the page's language."""
     return style.figure_png(flow_figure(views.flow(core.block_detail(image_bytes, model_id, layer - 1), FLOW, grid)))
 
 
