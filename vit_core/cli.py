@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .interventions import FILLS, parse_heads, parse_patches
+
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit"
 
 
@@ -12,7 +14,7 @@ def cmd_train(args) -> int:
     from .train import TrainConfig, teaching_config, train
 
     tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                     limit=args.limit, threads=args.threads)
+                     limit=args.limit, threads=args.threads, snapshots=args.snapshots, stop_after=args.stop_after)
     cfg = teaching_config(hidden_size=args.dim, num_hidden_layers=args.depth, num_attention_heads=args.heads,
                           intermediate_size=args.mlp)
     train(args.out, tc, cfg, args.data, log=lambda s: print(s, flush=True))
@@ -38,18 +40,63 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_head_importance(args) -> int:
+    import time
+
+    import numpy as np
+
+    from .checkpoints import load_model
+    from .data import load_split
+    from .experiments import HEAD_IMPORTANCE, head_importance, save_head_importance
+    from .train import to_model_input
+
+    start = time.time()
+    loaded = load_model(args.model)
+    images, labels = load_split("test", args.data)
+    if args.limit:
+        images, labels = images[:args.limit], labels[:args.limit]
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    cfg = loaded.model.config
+    print(f"{len(labels):,} test images, {cfg.num_hidden_layers} layers × {cfg.num_attention_heads} heads: "
+          f"{cfg.num_hidden_layers * cfg.num_attention_heads + 1} passes", flush=True)
+    result = head_importance(loaded.model, to_model_input(images, loaded.preprocess), labels,
+                             log=lambda s: print(s, flush=True))
+    out = Path(args.out) if args.out else Path(loaded.folder) / HEAD_IMPORTANCE
+    command = "python -m vit_core head-importance" + (f" --limit {args.limit}" if args.limit else "")
+    save_head_importance(result, out, {"model": Path(loaded.folder).name, "script": "vit_core/experiments.py "
+                                       "(head_importance), run by vit_core/cli.py", "command": command,
+                                       "data": "Fashion-MNIST test set"})
+    worst = np.unravel_index(np.argmin(result.ablated), result.ablated.shape)
+    print(f"no head ablated: {result.accuracy:.4f}; the largest drop: head {worst[0] + 1}.{worst[1] + 1} → "
+          f"{result.ablated[worst]:.4f}")
+    print(f"wrote {out} in {time.time() - start:.0f} s")
+    return 0
+
+
 def cmd_trace(args) -> int:
     import numpy as np
 
     from .checkpoints import load_model
     from .hub import resolve
     from .images import load_image, preprocess
+    from .interventions import Intervention
 
     loaded = load_model(resolve(args.model))
     model = loaded.model
+    cfg = model.config
+    iv = Intervention(mask=args.mask_patches, fill=args.mask_fill, shuffle_seed=args.shuffle_patches,
+                      no_pos_embed=args.no_pos_embed, ablate=args.ablate_heads)
+    try:
+        iv.check(cfg.num_patches, cfg.num_hidden_layers, cfg.num_attention_heads)
+    except ValueError as e:
+        print(f"error: {e} (this model has {cfg.num_patches} patches, {cfg.num_hidden_layers} layers of "
+              f"{cfg.num_attention_heads} heads)", file=sys.stderr)
+        return 2
     pixels = preprocess(load_image(args.image), loaded.preprocess)
-    trace = model.trace(pixels)
-    trace.save_npz(args.out, model.config.labels)
+    trace = model.trace(pixels, iv)
+    trace.save_npz(args.out, cfg.labels, iv)
     if trace.logits is not None:
         top = int(trace.logits[0].argmax())
         p = float(trace.logits[0].softmax(-1)[top])
@@ -86,6 +133,27 @@ def cmd_list_models(args) -> int:
     return 0
 
 
+def _listed(parse):
+    """An argparse type from a parser of vit_core.interventions: its ValueError becomes argparse's message."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def _epochs(text: str) -> tuple[int, ...]:
+    try:
+        epochs = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of epochs: {text!r} (e.g. 0,1,2,5,10)") from None
+    if any(e < 0 for e in epochs):
+        raise argparse.ArgumentTypeError(f"epochs are 0 or more: {text!r}")
+    return epochs
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m vit_core", description="The ViT explainer's model tools.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -95,6 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default=str(DEFAULT_MODEL),
                    help="checkpoint folder, or a curated name from list-models (default: the teaching model)")
     t.add_argument("--out", required=True, help="output .npz file")
+    t.add_argument("--mask-patches", type=_listed(parse_patches), default=(), metavar="0,8,24",
+                   help="blank these patches (numbers as the app shows them, row-major from 0)")
+    t.add_argument("--mask-fill", choices=FILLS, default="mean",
+                   help="what a masked patch holds: mean (0 in the normalised input: the data set's mean colour), "
+                        "blur (the patch's own mean colour) or noise (seeded)")
+    t.add_argument("--shuffle-patches", type=int, default=None, metavar="SEED",
+                   help="move the patches to other positions with this seed; the position embeddings stay")
+    t.add_argument("--no-pos-embed", action="store_true", help="leave the position embeddings out (cls's too)")
+    t.add_argument("--ablate-heads", type=_listed(parse_heads), default=(), metavar="2.1,5.4",
+                   help="zero these heads' attention × V before the output projection (layer.head, from 1)")
     t.set_defaults(func=cmd_trace)
 
     e = sub.add_parser("evaluate", help="accuracy on the Fashion-MNIST test set")
@@ -102,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", default=None, help="folder with the four Fashion-MNIST .gz files")
     e.add_argument("--limit", type=int, default=0, help="only the first N test images")
     e.set_defaults(func=cmd_evaluate)
+
+    h = sub.add_parser("head-importance", help="test accuracy with each head ablated alone (the experiments "
+                                              "page's table)")
+    h.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the teaching model)")
+    h.add_argument("--data", default=None, help="folder with the four Fashion-MNIST .gz files")
+    h.add_argument("--limit", type=int, default=0, help="only the first N test images (default: all 10,000)")
+    h.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    h.add_argument("--out", default=None, help=f"JSON file to write (default: MODEL/{'head_importance.json'})")
+    h.set_defaults(func=cmd_head_importance)
 
     f = sub.add_parser("fetch", help="download a curated pretrained model into the Hugging Face cache")
     f.add_argument("name", help="a name from list-models, or its Hub repo id")
@@ -123,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--depth", type=int, default=6)
     r.add_argument("--heads", type=int, default=4)
     r.add_argument("--mlp", type=int, default=128)
+    r.add_argument("--snapshots", type=_epochs, default=(0, 1, 2, 5, 10),
+                   help="epochs after which to keep the weights in OUT/snapshots/ (0: before training; default "
+                        "0,1,2,5,10)")
+    r.add_argument("--stop-after", type=int, default=0,
+                   help="stop after N epochs and write only the snapshots (the schedule is still that of --epochs)")
     r.set_defaults(func=cmd_train)
     return p
 

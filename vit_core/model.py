@@ -5,8 +5,10 @@
     z_l = MLP(LN(z'_l)) + z'_l                                        (3)
     y = LN(z_L⁰)                                                      (4)
 
-`model(pixels)` returns logits; `model.trace(pixels)` runs the same steps and returns every intermediate.
-Nothing is stored on the modules during a forward pass, so one model can serve many threads at once.
+`model(pixels)` returns logits; `model.trace(pixels)` runs the same steps and returns every intermediate. Both take an
+`Intervention` (vit_core/interventions.py): masked or shuffled patches, no position embeddings, ablated heads — flags
+on the same code, never hooks. Nothing is stored on the modules during a forward pass, so one model can serve many
+threads at once.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from einops import rearrange
 from torch import nn
 
 from .config import ViTConfig
+from .interventions import NOISE_SEED, Intervention, permutation
 from .patches import patchify
 
 
@@ -28,6 +31,41 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.
     scores = (q / math.sqrt(q.shape[-1])) @ k.transpose(-2, -1)  # (B, H, T, T) = QKᵀ/√d, scaling the smaller Q
     probs = scores.softmax(dim=-1)  # each row sums to 1
     return probs @ v, probs  # (B, H, T, d), (B, H, T, T)
+
+
+def apply_to_pixels(pixel_values: torch.Tensor, patch_size: int, iv: Intervention
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The model's input after masking, then shuffling: (B, C, S, S) normalised → the same shape, and the
+    permutation (None when not shuffled)."""
+    if not iv.changes_input:
+        return pixel_values, None
+    P = patch_size
+    g = pixel_values.shape[-1] // P
+    tiles = rearrange(pixel_values, "b c (h p1) (w p2) -> b (h w) c p1 p2", p1=P, p2=P).clone()
+    if iv.mask:
+        index = torch.tensor(iv.mask)
+        if iv.fill == "mean":
+            tiles[:, index] = 0.0
+        elif iv.fill == "blur":
+            tiles[:, index] = tiles[:, index].mean(dim=(-2, -1), keepdim=True).expand_as(tiles[:, index])
+        else:
+            noise = torch.randn(tiles[:, index].shape, generator=torch.Generator().manual_seed(NOISE_SEED))
+            tiles[:, index] = noise.to(tiles.dtype)
+    perm = None
+    if iv.shuffle_seed is not None:
+        perm = torch.from_numpy(permutation(g * g, iv.shuffle_seed))
+        tiles = tiles[:, perm]
+    return rearrange(tiles, "b (h w) c p1 p2 -> b c (h p1) (w p2)", h=g, w=g), perm
+
+
+def head_keep(layers: int, heads: int, ablate: tuple[tuple[int, int], ...]) -> torch.Tensor | None:
+    """(L, H) of 1.0 (kept) and 0.0 (ablated); None when no head is ablated."""
+    if not ablate:
+        return None
+    keep = torch.ones(layers, heads)
+    for layer, head in ablate:
+        keep[layer, head] = 0.0
+    return keep
 
 
 class MultiHeadAttention(nn.Module):
@@ -43,12 +81,16 @@ class MultiHeadAttention(nn.Module):
         split = lambda t: rearrange(t, "b t (h d) -> b h t d", h=self.heads)  # noqa: E731
         return split(self.q(x)), split(self.k(x)), split(self.v(x))  # 3 × (B, H, T, d)
 
-    def forward(self, x: torch.Tensor, need_probs: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, x: torch.Tensor, need_probs: bool = False, keep: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`keep` (H,) of 1.0 and 0.0: an ablated head's share of attention × V is zeroed before the projection."""
         q, k, v = self.qkv(x)
         if need_probs:
             out, probs = attention(q, k, v)
         else:  # the same maths in one fused kernel, when nobody looks at the probabilities
             out, probs = F.scaled_dot_product_attention(q, k, v), None
+        if keep is not None:
+            out = out * keep.to(out.dtype)[None, :, None, None]  # (B, H, T, d): ablated heads give 0
         out = rearrange(out, "b h t d -> b t (h d)")  # (B, T, D): heads concatenated
         return self.proj(out), probs
 
@@ -73,8 +115,9 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.mlp = MLP(cfg)
 
-    def forward(self, x: torch.Tensor, need_probs: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        a, probs = self.attn(self.norm1(x), need_probs)
+    def forward(self, x: torch.Tensor, need_probs: bool = False, keep: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a, probs = self.attn(self.norm1(x), need_probs, keep)
         x = x + a  # (2) residual around attention
         x = x + self.mlp(self.norm2(x))  # (3) residual around the MLP
         return x, probs
@@ -84,7 +127,7 @@ class Block(nn.Module):
 class Trace:
     """Every intermediate of one forward pass. Shapes for the teaching model (B=1, N=49, D=64, H heads, L layers)."""
 
-    pixel_values: torch.Tensor  # (B, 3, 28, 28), normalised, exactly as the model saw them
+    pixel_values: torch.Tensor  # (B, 3, 28, 28), normalised, exactly as the model saw them (after masking, shuffling)
     patches: torch.Tensor  # (B, N, P·P·C) in (p1 p2 c) order
     patch_embeddings: torch.Tensor  # (B, N, D) = patches · E
     tokens_with_cls: torch.Tensor  # (B, N+1, D), cls token prepended
@@ -92,6 +135,7 @@ class Trace:
     attentions: tuple[torch.Tensor, ...]  # L × (B, H, N+1, N+1), post-softmax
     hidden_states: tuple[torch.Tensor, ...]  # (L+1) × (B, N+1, D): z0, z1, …, zL
     logits: torch.Tensor | None  # (B, classes), None for a model without a head
+    permutation: torch.Tensor | None = None  # (N,) when shuffled: the original patch now at position i
 
     def numpy(self) -> TraceArrays:
         """The same intermediates as float32 numpy arrays, attentions and hidden states stacked along a leading
@@ -101,12 +145,15 @@ class Trace:
             value = getattr(self, f.name)
             if isinstance(value, tuple):
                 value = torch.stack(value)  # L × (B, …) → (L, B, …)
-            arrays[f.name] = None if value is None else _frozen(value.detach().float().cpu().numpy())
+            if value is not None:
+                value = value.detach().cpu()
+                value = _frozen((value if f.name == "permutation" else value.float()).numpy())
+            arrays[f.name] = value
         return TraceArrays(**arrays)
 
-    def save_npz(self, file, labels: tuple[str, ...] = ()) -> None:
+    def save_npz(self, file, labels: tuple[str, ...] = (), intervention: Intervention | None = None) -> None:
         """The documented .npz (see TraceArrays.save_npz)."""
-        self.numpy().save_npz(file, labels)
+        self.numpy().save_npz(file, labels, intervention)
 
 
 @dataclass(frozen=True)
@@ -121,13 +168,16 @@ class TraceArrays:
     attentions: np.ndarray  # (L, B, H, N+1, N+1)
     hidden_states: np.ndarray  # (L+1, B, N+1, D)
     logits: np.ndarray | None  # (B, classes), None for a model without a head
+    permutation: np.ndarray | None = None  # (N,) int64 when shuffled: the original patch now at position i
 
-    def save_npz(self, file, labels: tuple[str, ...] = ()) -> None:
+    def save_npz(self, file, labels: tuple[str, ...] = (), intervention: Intervention | None = None) -> None:
         """The documented .npz: every array except tokens_with_cls (z0 minus E_pos, no new information), plus the
-        class names. The same keys as `python -m vit_core trace`."""
+        class names, and what an intervention did (Intervention.describe). The same keys as
+        `python -m vit_core trace`."""
         keep = {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name != "tokens_with_cls" and getattr(self, f.name) is not None}
-        np.savez_compressed(file, **keep, labels=np.array(labels, dtype=str))
+        done = intervention.describe() if intervention is not None and not intervention.is_none else {}
+        np.savez_compressed(file, **keep, **done, labels=np.array(labels, dtype=str))
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -147,13 +197,13 @@ class ViT(nn.Module):
         self.norm = nn.LayerNorm(D, eps=cfg.layer_norm_eps)
         self.head = nn.Linear(D, cfg.num_labels) if cfg.num_labels else None
 
-    def embed(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Eq. 1: patches → E → prepend cls → add positions."""
+    def embed(self, pixel_values: torch.Tensor, pos_embed: bool = True) -> tuple[torch.Tensor, ...]:
+        """Eq. 1: patches → E → prepend cls → add positions (skipped when `pos_embed` is False: an experiment)."""
         patches = patchify(pixel_values, self.config.patch_size)  # (B, N, P·P·C)
         patch_embeddings = self.patch_embed(patches)  # (B, N, D)
         cls = self.cls_token.expand(len(pixel_values), -1, -1)  # (B, 1, D): one copy per image
         with_cls = torch.cat([cls, patch_embeddings], dim=1)  # (B, N+1, D)
-        tokens = with_cls + self.pos_embed  # (B, N+1, D): (1, N+1, D) broadcast over the batch
+        tokens = with_cls + self.pos_embed if pos_embed else with_cls  # (B, N+1, D): E_pos broadcast over the batch
         return patches, patch_embeddings, with_cls, tokens
 
     def classify(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -161,24 +211,37 @@ class ViT(nn.Module):
         y = self.norm(hidden[:, 0])  # (B, D)
         return self.head(y) if self.head is not None else y  # (B, classes)
 
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        *_, x = self.embed(pixel_values)
-        for block in self.blocks:
-            x, _ = block(x)
+    def forward(self, pixel_values: torch.Tensor, intervention: Intervention | None = None) -> torch.Tensor:
+        iv = self._checked(intervention)
+        pixel_values, _ = apply_to_pixels(pixel_values, self.config.patch_size, iv)
+        *_, x = self.embed(pixel_values, pos_embed=not iv.no_pos_embed)
+        keep = head_keep(len(self.blocks), self.config.num_attention_heads, iv.ablate)
+        for i, block in enumerate(self.blocks):
+            x, _ = block(x, keep=None if keep is None else keep[i])
         return self.classify(x)
 
     @torch.no_grad()
-    def trace(self, pixel_values: torch.Tensor) -> Trace:
-        """The forward pass above, keeping every intermediate and every attention matrix."""
-        patches, patch_embeddings, with_cls, x = self.embed(pixel_values)
+    def trace(self, pixel_values: torch.Tensor, intervention: Intervention | None = None) -> Trace:
+        """The forward pass above, keeping every intermediate and every attention matrix. With an intervention,
+        `pixel_values` in the trace is the input after masking and shuffling, as the model saw it."""
+        iv = self._checked(intervention)
+        pixel_values, perm = apply_to_pixels(pixel_values, self.config.patch_size, iv)
+        patches, patch_embeddings, with_cls, x = self.embed(pixel_values, pos_embed=not iv.no_pos_embed)
+        keep = head_keep(len(self.blocks), self.config.num_attention_heads, iv.ablate)
         hidden, attentions = [x], []
-        for block in self.blocks:
-            x, probs = block(x, need_probs=True)
+        for i, block in enumerate(self.blocks):
+            x, probs = block(x, need_probs=True, keep=None if keep is None else keep[i])
             hidden.append(x)
             attentions.append(probs)
         logits = self.classify(x) if self.head is not None else None
         return Trace(pixel_values, patches, patch_embeddings, with_cls, hidden[0],
-                     tuple(attentions), tuple(hidden), logits)
+                     tuple(attentions), tuple(hidden), logits, perm)
+
+    def _checked(self, intervention: Intervention | None) -> Intervention:
+        iv = intervention or Intervention()
+        if not iv.is_none:
+            iv.check(self.config.num_patches, len(self.blocks), self.config.num_attention_heads)
+        return iv
 
 
 @dataclass(frozen=True)

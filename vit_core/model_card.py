@@ -54,7 +54,7 @@ Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; © Zalando SE, MIT licence), from De
 
 Check it: `python -m vit_core evaluate` (the last line printed is `accuracy: …`).
 
-## Limits
+{extras}## Limits
 It knows ten kinds of clothing at 28×28 pixels and nothing else: a panda, a cat or a car gets one of these ten
 labels. It exists to make every tensor of a real trained ViT small enough to show; its attention patterns are
 cruder than a large pre-trained ViT's.
@@ -100,7 +100,7 @@ Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; MIT 라이선스, © Zalando SE), De
 
 확인: `python -m vit_core evaluate` (마지막 줄에 `accuracy: …`가 출력됩니다).
 
-## 한계
+{extras}## 한계
 28×28 픽셀의 옷 열 가지만 알고 그 밖에는 아무것도 모릅니다. 판다, 고양이, 자동차를 보여 줘도 이 열 가지 중
 하나로 답합니다. 실제로 학습된 ViT의 텐서를 모두 보여 줄 수 있을 만큼 작게 만드는 것이 목적이며, 어텐션 무늬는
 큰 사전 학습 ViT보다 거칩니다.
@@ -129,14 +129,62 @@ def write_model_card(folder: str | Path) -> Path:
         ls=tc["label_smoothing"], seed=tc["seed"], torch=s["torch"], threads=s["threads"],
         wall_min=s["wall_time_s"] / 60, acc=s["test_accuracy"],
     )
-    cards = {"README.md": (CARD, {}, on_machine), "README.ko.md": (CARD_KO, CLASS_NAMES_KO, on_machine_ko)}
-    for file, (template, names, machine) in cards.items():
+    cards = {"README.md": (CARD, {}, on_machine, extras(folder, "en")),
+             "README.ko.md": (CARD_KO, CLASS_NAMES_KO, on_machine_ko, extras(folder, "ko"))}
+    for file, (template, names, machine, more) in cards.items():
         named = lambda label: names.get(label, label)  # noqa: E731 — a class the table does not know: as it is
         (folder / file).write_text(template.format(
-            **values, classes=", ".join(named(c) for c in cfg.labels), on_machine=machine(s.get("machine")),
+            **values, extras=more, classes=", ".join(named(c) for c in cfg.labels),
+            on_machine=machine(s.get("machine")),
             per_class="\n".join(f"| {named(c)} | {acc:.2%} |" for c, acc in s["per_class_accuracy"].items())),
             encoding="utf-8")
     return folder / "README.md"
+
+
+EXTRAS = {
+    "en": {"snapshots": """## Snapshots of the training run
+`snapshots/epoch_NN.safetensors`: the weights after epochs {epochs} of the run above (0: the initial random weights,
+before any step), in the same layout as `model.safetensors`; test accuracy {accs}. Made by
+`python -m vit_core train --stop-after {last}`, which runs the same seed and learning-rate schedule and stops early:
+its first epochs are the run above, bit for bit on the same torch build and thread count (their training losses,
+in `snapshots/snapshots.json`, equal `training.json`'s). The app's experiments page shows them.
+
+""", "heads": """## What each head is worth
+`head_importance.json`: the test accuracy with each of the {n} heads switched off alone (`{command}`). Switching off
+head {worst} costs the most: {worst_acc:.2%} instead of {acc:.2%}.
+
+"""},
+    "ko": {"snapshots": """## 학습 과정의 스냅숏
+`snapshots/epoch_NN.safetensors`: 위 학습에서 {epochs} 에포크 뒤의 가중치입니다(0은 학습을 시작하기 전의 무작위
+가중치). `model.safetensors`와 같은 형식이며, 테스트 정확도는 차례로 {accs}입니다.
+`python -m vit_core train --stop-after {last}`로 만들었습니다. 같은 시드와 학습률 일정으로 돌다가 일찍 멈추므로,
+같은 torch 빌드와 스레드 수에서는 처음 에포크들이 위 학습과 비트 하나까지 같습니다(`snapshots/snapshots.json`의
+학습 손실이 `training.json`의 것과 같습니다). 앱의 실험 페이지에서 볼 수 있습니다.
+
+""", "heads": """## 헤드 하나의 몫
+`head_importance.json`: 헤드 {n}개를 하나씩 껐을 때의 테스트 정확도입니다(`{command}`). {worst} 헤드를 끌 때 가장
+많이 떨어집니다: {acc:.2%} 대신 {worst_acc:.2%}.
+
+"""},
+}
+
+
+def extras(folder: Path, lang: str) -> str:
+    """The card's sections on the snapshots and the head-importance table, for those that are in `folder`."""
+    out = ""
+    index = folder / "snapshots" / "snapshots.json"
+    if index.is_file():
+        snaps = json.loads(index.read_text())["snapshots"]
+        out += EXTRAS[lang]["snapshots"].format(epochs=", ".join(str(x["epoch"]) for x in snaps),
+                                                accs=", ".join(f"{x['test_acc']:.2%}" for x in snaps),
+                                                last=max(x["epoch"] for x in snaps))
+    table = folder / "head_importance.json"
+    if table.is_file():
+        data = json.loads(table.read_text())
+        worst = min(data["heads"], key=lambda h: h["accuracy"])
+        out += EXTRAS[lang]["heads"].format(n=len(data["heads"]), command=data["command"], acc=data["accuracy"],
+                                            worst=f"{worst['layer']}.{worst['head']}", worst_acc=worst["accuracy"])
+    return out
 
 
 def on_machine(record: dict | None) -> str:

@@ -3,6 +3,12 @@
 The recipe: AdamW, linear warm-up then cosine decay, label smoothing, and augmentation that moves the
 white-on-black Fashion-MNIST digits towards what users upload — shifts, small zooms, mirror images, inverted
 backgrounds and random colour tints.
+
+Snapshots: the weights after the epochs in `TrainConfig.snapshots` (0: the initial random weights, before any step)
+go to `<out>/snapshots/epoch_NN.safetensors`, in the same layout as model.safetensors, with their test accuracy in
+`<out>/snapshots/snapshots.json`. `stop_after` ends a run early, with the learning-rate schedule of the full
+`epochs`: such a run writes only its snapshots, never the model, and is exactly the start of the full run (same
+seed, same order of random numbers; on the same torch build and thread count it gives the same numbers bit for bit).
 """
 from __future__ import annotations
 
@@ -18,7 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoints import save_model
+from safetensors.torch import save_file
+
+from .checkpoints import save_model, to_hf_state_dict
 from .config import PreprocessConfig, ViTConfig
 from .data import LABELS, load_split
 from .model_card import write_model_card
@@ -36,6 +44,8 @@ class TrainConfig:
     seed: int = 0
     limit: int = 0  # use only the first `limit` training images (0: all), for quick runs and tests
     threads: int = 0  # torch threads (0: torch's default)
+    snapshots: tuple[int, ...] = (0, 1, 2, 5, 10)  # epochs after which the weights are kept (0: before training)
+    stop_after: int = 0  # stop after this many epochs, writing only the snapshots (0: train all `epochs`)
 
 
 def teaching_config(**overrides) -> ViTConfig:
@@ -105,6 +115,30 @@ def per_class_accuracy(preds: np.ndarray, labels: np.ndarray, names=LABELS) -> d
     return {name: float((preds[labels == i] == i).mean()) for i, name in enumerate(names)}
 
 
+SNAPSHOTS = "snapshots"
+
+
+class Snapshots:
+    """The weights after the epochs of `tc.snapshots`, and an index of them (snapshots.json): epoch, file, test
+    accuracy, and the epoch's training figures as training.json has them."""
+
+    def __init__(self, folder: Path, tc: TrainConfig):
+        self.folder, self.epochs, self.index = folder, set(tc.snapshots), []
+        self.about = {"train_config": asdict(tc), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    def keep(self, model: ViT, epoch: int, test_acc: float, log=print, figures: dict | None = None) -> None:
+        if epoch not in self.epochs:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch_{epoch:02d}.safetensors"
+        save_file(to_hf_state_dict(model), str(self.folder / name),
+                  metadata={"format": "pt", "epoch": str(epoch), "test_accuracy": f"{test_acc:.4f}"})
+        self.index.append({"epoch": epoch, "file": name, "test_acc": test_acc, **(figures or {})})
+        (self.folder / "snapshots.json").write_text(json.dumps({**self.about, "snapshots": self.index}, indent=2)
+                                                    + "\n")
+        log(f"snapshot after epoch {epoch}: {self.folder / name} (test acc {test_acc:.4f})")
+
+
 def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig | None = None,
           data_dir: str | Path | None = None, log=print) -> ViT:
     if tc.threads:
@@ -132,7 +166,9 @@ def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig |
     log(f"training {n_params:,} parameters on {len(x_all):,} images for {tc.epochs} epochs "
         f"({steps_per_epoch} steps each), {torch.get_num_threads()} threads")
     start, history = time.time(), []
-    for epoch in range(tc.epochs):
+    snapshots = Snapshots(Path(out_dir) / SNAPSHOTS, tc)
+    snapshots.keep(model, 0, float((evaluate(model, x_test, pre) == y_test).mean()), log)
+    for epoch in range(tc.stop_after or tc.epochs):
         model.train()
         order = torch.randperm(len(x_all), generator=g)
         t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
@@ -154,7 +190,11 @@ def train(out_dir: str | Path, tc: TrainConfig = TrainConfig(), cfg: ViTConfig |
                         "test_acc": acc, "seconds": time.time() - t0})
         log(f"epoch {epoch + 1}/{tc.epochs}  loss {loss_sum / seen:.4f}  train acc {correct / seen:.4f}  "
             f"test acc {acc:.4f}  lr {sched.get_last_lr()[0]:.2e}  {time.time() - t0:.0f} s")
+        snapshots.keep(model, epoch + 1, acc, log, history[-1])
     model.eval().requires_grad_(False)
+    if tc.stop_after:
+        log(f"stopped after {tc.stop_after} epochs: snapshots in {snapshots.folder}, the model is not written")
+        return model
     out = save_model(model, out_dir, pre)
     preds = evaluate(model, x_test, pre)
     summary = {"train_config": asdict(tc), "parameters": n_params, "wall_time_s": round(time.time() - start, 1),
