@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vit_core import LoadedModel, ModelNotFound, hub, load_model, views
+from vit_core import LoadedModel, ModelNotFound, experiments, hub, load_model, views
+from vit_core.interventions import Intervention
+from vit_core.model import ViT
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING_ID = "teaching"
@@ -58,6 +60,64 @@ def block_detail(image_bytes: bytes, model_id: str, layer: int) -> views.BlockAr
     a = analyse(image_bytes, model_id)  # before the lock, which analyse takes itself
     with FORWARD_LOCK:
         return views.block_detail(get_model(model_id).model, a, layer)
+
+
+# ---- the experiments page ------------------------------------------------------------------------------------------
+@st.cache_resource(max_entries=16, show_spinner=False)
+def experiment(image_bytes: bytes, model_id: str, iv: Intervention) -> experiments.Run:
+    """The picture through the model with an intervention (none: the unchanged run, for comparison)."""
+    a = analyse(image_bytes, model_id)  # before the lock, which analyse takes itself
+    loaded = get_model(model_id)
+    return experiments.run(loaded.model, loaded.preprocess, a, iv, FORWARD_LOCK)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def permutation_test(image_bytes: bytes, model_id: str, seed: int, base: Intervention) -> experiments.PermutationTest:
+    a = analyse(image_bytes, model_id)
+    loaded = get_model(model_id)
+    return experiments.permutation_test(loaded.model, loaded.preprocess, a, seed, base, FORWARD_LOCK)
+
+
+def snapshots(model_id: str) -> list[experiments.Snapshot]:
+    """The training run's snapshots shipped beside the model ([] for a model without them)."""
+    return experiments.snapshots(get_model(model_id).folder)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)  # a ViT-B/16's untrained twin is as big as the model
+def snapshot(model_id: str, epoch: int) -> ViT:
+    """The model as it was after `epoch` epochs of its training run (0: untrained), on no picture yet: its weights.
+    Epoch 0 without a shipped snapshot is the training script's initial weights (seed 0)."""
+    loaded = get_model(model_id)
+    found = {s.epoch: s for s in experiments.snapshots(loaded.folder)}
+    if epoch in found:
+        return experiments.load_snapshot(loaded.folder, found[epoch])
+    if epoch == 0:
+        return experiments.untrained(loaded.model)
+    raise ModelNotFound(f"no snapshot after epoch {epoch}")
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def snapshot_run(image_bytes: bytes, model_id: str, epoch: int) -> tuple[experiments.Run, np.ndarray]:
+    """The picture through the model of `snapshot(model_id, epoch)`, and its position-embedding similarity."""
+    a = analyse(image_bytes, model_id)
+    model = snapshot(model_id, epoch)
+    return (experiments.run(model, get_model(model_id).preprocess, a, Intervention(), FORWARD_LOCK),
+            experiments.pos_similarity(model))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def head_importance(model_id: str) -> dict | None:
+    """The head-importance table shipped beside the model, or None (none shipped, or not readable)."""
+    try:
+        return experiments.load_head_importance(get_model(model_id).folder)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def training_history(model_id: str) -> list[tuple[int, float]]:
+    """(epoch, test accuracy) of the model's whole training run, from its training.json ([] without one)."""
+    return experiments.training_history(get_model(model_id).folder)
 
 
 def trace_npz(a: views.Analysis, labels: tuple[str, ...], about: dict[str, object] | None = None) -> bytes:

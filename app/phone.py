@@ -1,8 +1,13 @@
-"""On a phone, the sidebar covers the page: close it once the learner has chosen where to go.
+"""On a phone: the sidebar closes once the learner has chosen where to go, and a tap on a chart picks what is under
+the finger.
 
 Streamlit leaves the sidebar open after a tap on one of its page links, so on a 390 px screen the page the learner
 asked for stays hidden behind it. A few lines of JavaScript, run in the app's own window once per page load, close it
 after a tap on a page link when the sidebar overlays the page (a narrow screen).
+
+Plotly finds the point under the pointer when the pointer moves, and selects it on the click that follows; a finger
+sends no move before its tap, so a tap on a clickable chart (the attention explorer's query patch, the experiments'
+mask) selected nothing. The same script tells Plotly where the finger touched, as a mouse move, first.
 """
 from __future__ import annotations
 
@@ -21,6 +26,13 @@ export default function() {
             if (sidebar && close && sidebar.dataset.collapsed === "false") close.click();
         }, 0);
     }, true);
+    document.addEventListener("touchstart", (event) => {
+        const drag = event.target.closest && event.target.closest(".js-plotly-plot .nsewdrag");
+        const touch = event.touches[0];
+        if (!drag || !touch) return;
+        drag.dispatchEvent(new MouseEvent("mousemove", {bubbles: true, clientX: touch.clientX,
+                                                        clientY: touch.clientY}));
+    }, {capture: true, passive: true});
 }
 """)
 

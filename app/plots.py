@@ -83,6 +83,14 @@ def patch_grid_picture(view: np.ndarray, patch: int, numbers: bool = True, side:
     return np.asarray(im.convert("RGB"))
 
 
+def coloured(values: np.ndarray, vmin: float, vmax: float, cmap: str = "viridis") -> np.ndarray:
+    """A (h, w) array as an RGB picture in a colour map, from vmin to vmax (NaN: white)."""
+    scaled = np.clip((np.nan_to_num(values, nan=vmin) - vmin) / (vmax - vmin), 0, 1)
+    picture = (colormaps[cmap](scaled)[..., :3] * 255).astype(np.uint8)
+    picture[np.isnan(values)] = 255
+    return picture
+
+
 def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.55, cmap: str = style.HEAT) -> np.ndarray:
     """A (g, g) map over the picture: scaled to [0, 1], coloured, upsampled with hard patch edges and blended."""
     h = heat - heat.min()

@@ -22,7 +22,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "prediction", "paper", "about"]  # URL of each page
+# the URL of each page
+PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "paper", "about"]
 
 
 def free_port() -> int:

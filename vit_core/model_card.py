@@ -143,21 +143,23 @@ def write_model_card(folder: str | Path) -> Path:
 
 EXTRAS = {
     "en": {"snapshots": """## Snapshots of the training run
-`snapshots/epoch_NN.safetensors`: the weights after epochs {epochs} of the run above (0: the initial random weights,
-before any step), in the same layout as `model.safetensors`; test accuracy {accs}. Made by
-`python -m vit_core train --stop-after {last}`, which runs the same seed and learning-rate schedule and stops early:
-its first epochs are the run above, bit for bit on the same torch build and thread count (their training losses,
-in `snapshots/snapshots.json`, equal `training.json`'s). The app's experiments page shows them.
+`snapshots/epoch_NN.safetensors`: the weights after epochs {epochs} of the run above (0: the initial random
+weights, before any step), in the same layout as `model.safetensors`; test accuracy {accs}. Made by
+`python -m vit_core train --threads {threads} --stop-after {last} --out DIR` (its `DIR/snapshots/` copied here),
+which runs the same seed and learning-rate schedule and stops early: its first epochs are the run above, bit for bit
+on the same torch build and thread count (their training losses, in `snapshots/snapshots.json`, equal
+`training.json`'s). The app's experiments page shows them.
 
 """, "heads": """## What each head is worth
-`head_importance.json`: the test accuracy with each of the {n} heads switched off alone (`{command}`). Switching off
-head {worst} costs the most: {worst_acc:.2%} instead of {acc:.2%}.
+`head_importance.json`: the test accuracy with each of the {n} heads switched off alone (`{command}`).
+Switching off head {worst} costs the most: {worst_acc:.2%} instead of {acc:.2%}.
 
 """},
     "ko": {"snapshots": """## 학습 과정의 스냅숏
 `snapshots/epoch_NN.safetensors`: 위 학습에서 {epochs} 에포크 뒤의 가중치입니다(0은 학습을 시작하기 전의 무작위
 가중치). `model.safetensors`와 같은 형식이며, 테스트 정확도는 차례로 {accs}입니다.
-`python -m vit_core train --stop-after {last}`로 만들었습니다. 같은 시드와 학습률 일정으로 돌다가 일찍 멈추므로,
+`python -m vit_core train --threads {threads} --stop-after {last} --out DIR`로 만들고 `DIR/snapshots/`를
+여기에 복사했습니다. 같은 시드와 학습률 일정으로 돌다가 일찍 멈추므로,
 같은 torch 빌드와 스레드 수에서는 처음 에포크들이 위 학습과 비트 하나까지 같습니다(`snapshots/snapshots.json`의
 학습 손실이 `training.json`의 것과 같습니다). 앱의 실험 페이지에서 볼 수 있습니다.
 
@@ -175,7 +177,8 @@ def extras(folder: Path, lang: str) -> str:
     index = folder / "snapshots" / "snapshots.json"
     if index.is_file():
         snaps = json.loads(index.read_text())["snapshots"]
-        out += EXTRAS[lang]["snapshots"].format(epochs=", ".join(str(x["epoch"]) for x in snaps),
+        threads = json.loads(index.read_text()).get("threads", 0)
+        out += EXTRAS[lang]["snapshots"].format(epochs=", ".join(str(x["epoch"]) for x in snaps), threads=threads,
                                                 accs=", ".join(f"{x['test_acc']:.2%}" for x in snaps),
                                                 last=max(x["epoch"] for x in snaps))
     table = folder / "head_importance.json"
