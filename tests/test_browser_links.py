@@ -79,7 +79,7 @@ def test_on_a_phone_the_sidebar_closes_after_navigating(app_server, chromium):
     page.locator("[data-testid='stExpandSidebarButton']").tap()
     page.wait_for_function("document.querySelector(\"[data-testid='stSidebar']\").dataset.collapsed === 'false'")
     page.wait_for_timeout(600)  # the sidebar slides in
-    page.locator("[data-testid='stSidebarNavLink']").nth(5).tap()
+    page.locator("[data-testid='stSidebarNavLink']").nth(6).tap()  # 7 · Prediction
     page.wait_for_url("**/prediction**", timeout=30_000)
     page.wait_for_function("document.querySelector(\"[data-testid='stSidebar']\").dataset.collapsed === 'true'",
                            timeout=10_000)

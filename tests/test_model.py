@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from vit_core import Trace, attention, explain_block
+from vit_core.interventions import Intervention
 from vit_core.model import TraceArrays
 
 from .test_reference import random_vit, reference_forward
@@ -112,9 +113,12 @@ def test_numpy_stacks_layers_and_is_read_only(tiny_model, pixels):
     assert [f.name for f in dataclasses.fields(TraceArrays)] == [f.name for f in dataclasses.fields(Trace)]
     assert arrays.attentions.shape == (2, 2, 3, 50, 50) and arrays.hidden_states.shape == (3, 2, 50, 24)
     np.testing.assert_array_equal(arrays.attentions[1], t.attentions[1].numpy())
+    assert arrays.permutation is None  # not shuffled
     for f in dataclasses.fields(arrays):
         value = getattr(arrays, f.name)
-        assert value.dtype == np.float32 and not value.flags.writeable
+        assert f.name == "permutation" or (value.dtype == np.float32 and not value.flags.writeable)
+    shuffled = tiny_model.trace(pixels, Intervention(shuffle_seed=1)).numpy().permutation
+    assert shuffled.dtype == np.int64 and not shuffled.flags.writeable and sorted(shuffled) == list(range(49))
 
 
 def test_npz_has_the_documented_keys(tiny_model, pixels, tmp_path):
