@@ -1,16 +1,24 @@
 """One translation helper, `t`, over English and Korean catalogs.
 
 Catalogs live in app/locales/<lang>/<namespace>.toml; a key is "<namespace>.<name>", e.g. t("patches.title").
+
+A text cites the place of the paper that says it as [[§4.2, Table 2]] ([[§4.2, 표 2]] in Korean): `t` writes it as
+"(§4.2, Table 2)" linked to the paper on arXiv. The places that exist are app/data/paper_places.json
+(tests/test_references.py checks every citation against it).
 """
 from __future__ import annotations
 
 import functools
+import json
+import re
 import tomllib
 from pathlib import Path
 
 import streamlit as st
 
 LOCALES = Path(__file__).resolve().parent / "locales"
+PLACES = Path(__file__).resolve().parent / "data" / "paper_places.json"
+CITATION = re.compile(r"\[\[(.+?)\]\]")
 LANGUAGES = {"en": "English", "ko": "한국어"}
 DEFAULT = "en"
 
@@ -37,4 +45,14 @@ def current_language() -> str:
 def t(key: str, **values) -> str:
     """The text of `key` in the current language, with {placeholders} filled in."""
     text = catalog(current_language()).get(key) or catalog(DEFAULT)[key]
-    return text.format(**values) if values else text
+    return cited(text.format(**values) if values else text)
+
+
+@functools.cache
+def paper_url() -> str:
+    return json.loads(PLACES.read_text(encoding="utf-8"))["url"]
+
+
+def cited(text: str) -> str:
+    """[[§4.2, Table 2]] → "([§4.2, Table 2](arXiv link))": a citation of the paper, as a Markdown link."""
+    return CITATION.sub(lambda m: f"([{m[1]}]({paper_url()}))", text) if "[[" in text else text

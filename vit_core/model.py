@@ -102,7 +102,7 @@ class MLP(nn.Module):
         self.fc2 = nn.Linear(cfg.intermediate_size, cfg.hidden_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))  # exact GELU, as in the paper
+        return self.fc2(F.gelu(self.fc1(x)))  # GELU (paper §3.1), the exact erf form (transformers' ViTConfig)
 
 
 class Block(nn.Module):

@@ -18,10 +18,13 @@ metrics:
 ---
 # fashion-vit: the ViT Explainer's teaching model
 
-A Vision Transformer exactly as in Dosovitskiy et al. (ICLR 2021) — pre-norm blocks, learned cls token and 1-D
-position embeddings, qkv bias, exact GELU, final LayerNorm, linear head on the cls token — at the scale of the
-lesson: {S}×{S} RGB input cut into {P}×{P} patches, so {N} patches + 1 cls token = {T} tokens. It is a Hugging Face
-ViT checkpoint: `transformers.ViTForImageClassification.from_pretrained(<this folder>)` loads it unchanged.
+A Vision Transformer as Dosovitskiy et al. (ICLR 2021, arXiv:2010.11929v2) describe it: pre-norm blocks (§3.1,
+Eq. 2–3), a learned cls token and learned 1-D position embeddings (§3.1, Eq. 1), an MLP with GELU (§3.1), a final
+LayerNorm (Eq. 4) and a linear head on the cls token (§3.1), at the scale of the lesson: {S}×{S} RGB input cut into
+{P}×{P} patches, so {N} patches + 1 cls token = {T} tokens. Two details the paper does not specify follow the
+defaults of transformers' `ViTConfig`, the format this checkpoint is saved in: biases on the query, key and value
+projections (`qkv_bias=True`) and the exact, erf-based GELU (`hidden_act="gelu"`). It is a Hugging Face ViT
+checkpoint: `transformers.ViTForImageClassification.from_pretrained(<this folder>)` loads it unchanged.
 
 | | |
 |---|---|
@@ -63,11 +66,13 @@ cruder than a large pre-trained ViT's.
 
 CARD_KO = """# ViT Explainer의 교육용 모델, fashion-vit
 
-Dosovitskiy 외(ICLR 2021)의 Vision Transformer를 그대로 따르고 크기만 수업에 맞춘 모델입니다. pre-norm 블록,
-학습되는 cls 토큰과 1차원 위치 임베딩, qkv 편향, 정확한 GELU, 마지막 LayerNorm, cls 토큰에 붙은 선형 헤드까지
-논문과 같습니다. {S}×{S} RGB 입력을 {P}×{P} 패치로 잘라, 패치 {N}개 + cls 토큰 1개 = 토큰 {T}개가 됩니다.
-Hugging Face 형식의 ViT 체크포인트라서 `transformers.ViTForImageClassification.from_pretrained(<이 폴더>)`로
-그대로 불러올 수 있습니다.
+Dosovitskiy 외(ICLR 2021, arXiv:2010.11929v2)가 설명한 Vision Transformer를 수업에 맞는 크기로 만든 모델입니다.
+pre-norm 블록(§3.1, 식 2–3), 학습되는 cls 토큰과 학습되는 1차원 위치 임베딩(§3.1, 식 1), GELU를 쓰는 MLP(§3.1),
+마지막 LayerNorm(식 4), cls 토큰에 붙은 선형 헤드(§3.1)가 논문을 따릅니다. {S}×{S} RGB 입력을 {P}×{P} 패치로
+잘라, 패치 {N}개 + cls 토큰 1개 = 토큰 {T}개가 됩니다. 논문이 정하지 않은 두 가지는 이 체크포인트의 형식인
+transformers `ViTConfig`의 기본값을 따릅니다: query, key, value 사영의 편향(`qkv_bias=True`)과 erf로 계산하는
+정확한 GELU(`hidden_act="gelu"`). Hugging Face 형식의 ViT 체크포인트라서
+`transformers.ViTForImageClassification.from_pretrained(<이 폴더>)`로 그대로 불러올 수 있습니다.
 
 | | |
 |---|---|
