@@ -1,4 +1,4 @@
-"""Step 7 (the paper's results) and the About page, from the entry point; and the paper's data file."""
+"""Step 8 (the paper's results) and the About page, from the entry point; and the paper's data file."""
 from __future__ import annotations
 
 import json

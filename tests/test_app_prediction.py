@@ -1,4 +1,4 @@
-"""Step 6 (prediction) from the entry point: teaching model, a 224/16 random model with 1000 classes, a headless
+"""Step 7 (prediction) from the entry point: teaching model, a 224/16 random model with 1000 classes, a headless
 model, Korean.
 
 Known values: the teaching model names the Fashion-MNIST test pictures among the demos correctly; layer 0's
@@ -101,7 +101,7 @@ def korean(demo: str = PANDA) -> AppTest:
 
 def test_korean_class_names():
     at = korean()
-    assert at.title[0].value.startswith("6단계")
+    assert at.title[0].value.startswith("7단계")
     assert set(chart(at, "prediction_top")["data"][0]["y"]) <= FASHION_KO
     assert at.metric[0].value in FASHION_KO
     assert "판다" in at.info[0].value
@@ -112,5 +112,5 @@ def test_korean_falls_back_to_english_names(big_model):
     at = open_page(big_model)
     at.session_state["lang"] = "ko"
     at.run()
-    assert not at.exception and at.title[0].value.startswith("6단계")
+    assert not at.exception and at.title[0].value.startswith("7단계")
     assert all(name.startswith("LABEL_") for name in chart(at, "prediction_top")["data"][0]["y"])
