@@ -161,7 +161,8 @@ def refusal() -> str | None:
     refused = st.session_state.get(_REFUSED)
     if not refused:
         return None
-    return t("common.refused", name=markdown_text(refused["name"]), size=f"{math.ceil(refused['size'] / 2**20 * 10) / 10:.1f}",  # over the limit: 10.1, not 10.0
+    size = math.ceil(refused["size"] / 2**20 * 10) / 10  # rounded up: a file just over the limit is 10.1, not 10.0
+    return t("common.refused", name=markdown_text(refused["name"]), size=f"{size:.1f}",
              reason=t("image_errors.file_too_large", limit_mb=images.MAX_MB))
 
 

@@ -141,7 +141,7 @@ def test_snapshot_index_names_a_file_never_a_path(tmp_path, tiny_model):
     assert experiments.snapshots(tmp_path) == []  # not in snapshots/: not listed, never read
 
 
-# ---- the command line -------------------------------------------------------------------------------------------------
+# ---- the command line ------------------------------------------------------------------------------------------------
 def test_cli_trace_with_interventions(tiny_model, tmp_path, capsys):
     folder = save_model(tiny_model, tmp_path / "model")
     img = tmp_path / "in.png"

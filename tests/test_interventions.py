@@ -135,7 +135,7 @@ def test_presets_and_parsers():
     assert set(FILLS) == {"mean", "blur", "noise"}
 
 
-# ---- parity: transformers' ViT doing the same by other means ----------------------------------------------------------
+# ---- parity: transformers' ViT doing the same by other means ---------------------------------------------------------
 transformers = pytest.importorskip("transformers")
 
 

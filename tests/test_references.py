@@ -117,7 +117,8 @@ def test_the_rule_itself():
     with pytest.raises(AssertionError):
         places_in("page 12")
     assert not exists("table", "12") and not exists("section", "4.9")
-    assert sentences("See Fig. 7 here. Then 303M images [[§4.1]].") == ["See Fig. 7 here.", "Then 303M images [[§4.1]]."]
+    assert sentences("See Fig. 7 here. Then 303M images [[§4.1]].") == ["See Fig. 7 here.",
+                                                                       "Then 303M images [[§4.1]]."]
     assert NUMBER.search("303M images") and not NUMBER.search("ViT-L/16 and CIFAR-10 on ImageNet-21k")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .interventions import FILLS, parse_heads, parse_patches
 
+METHODS = ("attention", "rollout", "relevance", "gradient", "value")  # vit_core.explain.METHODS, without torch
+
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit"
 
 
@@ -72,6 +74,88 @@ def cmd_head_importance(args) -> int:
     print(f"no head ablated: {result.accuracy:.4f}; the largest drop: head {worst[0] + 1}.{worst[1] + 1} → "
           f"{result.ablated[worst]:.4f}")
     print(f"wrote {out} in {time.time() - start:.0f} s")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    import numpy as np
+    import torch
+
+    from .checkpoints import load_model
+    from .explain import progress, relevance
+    from .hub import resolve
+    from .images import load_image, preprocess
+
+    loaded = load_model(resolve(args.model))
+    model, cfg = loaded.model, loaded.model.config
+    if model.head is None:
+        print("error: this model has no classification head: there is no class to explain", file=sys.stderr)
+        return 2
+    targets = None
+    if args.target is not None:
+        try:
+            text = Path(args.target).read_text() if not args.target.lstrip("-").isdigit() else args.target
+            targets = [int(x) for x in text.split()]
+        except (OSError, ValueError):
+            print(f"error: --target is a class number or a text file of class numbers, one per picture: "
+                  f"{args.target!r}", file=sys.stderr)
+            return 2
+        if len(targets) not in (1, len(args.images)) or not all(0 <= c < cfg.num_labels for c in targets):
+            print(f"error: --target needs one class, or one per picture ({len(args.images)}), each from 0 to "
+                  f"{cfg.num_labels - 1}", file=sys.stderr)
+            return 2
+    maps, chosen = [], []
+    for lo in range(0, len(args.images), args.batch_size):
+        names = args.images[lo:lo + args.batch_size]
+        pixels = torch.cat([preprocess(load_image(n), loaded.preprocess) for n in names])
+        batch_targets = None if targets is None else (targets if len(targets) == 1 else targets[lo:lo + len(names)])
+        r, t = relevance(model, pixels, args.method, batch_targets)
+        maps.append(r)
+        chosen.append(t)
+        print(f"\r  {progress(lo + len(names), len(args.images))}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    np.savez_compressed(args.out, relevance=np.concatenate(maps), target=np.concatenate(chosen),
+                        method=np.array(args.method), images=np.array([Path(n).name for n in args.images]))
+    print(f"wrote {args.out}: relevance ({len(args.images)}, {cfg.num_patches}) by {args.method}")
+    return 0
+
+
+def cmd_faithfulness(args) -> int:
+    import json
+    import time
+
+    import torch
+
+    from .checkpoints import load_model
+    from .data import load_split
+    from .explain import faithfulness, progress
+    from .train import to_model_input
+
+    start = time.time()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    loaded = load_model(args.model)
+    images, _ = load_split("test", args.data)
+    inputs = to_model_input(images[:args.n], loaded.preprocess)
+    result = faithfulness(loaded.model, inputs, seed=args.seed,
+                          log=lambda done, total: print(f"\r  {progress(done, total)}", end="", file=sys.stderr,
+                                                        flush=True))
+    print(file=sys.stderr)
+    rows = result.table()
+    print(f"{'':<10} {'deletion AUC (lower is better)':^44} {'insertion AUC (higher is better)':^44}")
+    print(f"{'method':<10} {'mean ± sd':>17} {'vs random (95 %)':>18} {'better':>7} "
+          f"{'mean ± sd':>17} {'vs random (95 %)':>18} {'better':>7}")
+    for r in rows:
+        print(f"{r['method']:<10}" + "".join(
+            f" {r[f'{k}_mean']:>8.4f} ± {r[f'{k}_std']:.4f} {r[f'{k}_vs_random']:>+8.4f}"
+            f" ± {r[f'{k}_vs_random_ci95']:.4f} {r[f'{k}_better_share']:>6.0%}" for k in ("deletion", "insertion")))
+    out = Path(args.out) if args.out else Path(loaded.folder) / "faithfulness.json"
+    out.write_text(json.dumps({"model": Path(loaded.folder).name, "images": len(inputs),
+                               "data": "the first images of the Fashion-MNIST test set", "target": "predicted class",
+                               "fill": "0 in the normalised input (the data set's mean colour)",
+                               "random_seed": args.seed, "command": f"python -m vit_core faithfulness --n {args.n}",
+                               "seconds": round(result.seconds, 1), "rows": rows}, indent=2) + "\n")
+    print(f"{len(inputs)} pictures, {len(rows)} orders, {time.time() - start:.0f} s; wrote {out}")
     return 0
 
 
@@ -189,6 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     h.add_argument("--out", default=None, help=f"JSON file to write (default: MODEL/{'head_importance.json'})")
     h.set_defaults(func=cmd_head_importance)
+
+    x = sub.add_parser("explain", help="one relevance value per patch for a target class, for many pictures")
+    x.add_argument("images", nargs="+")
+    x.add_argument("--model", default=str(DEFAULT_MODEL),
+                   help="checkpoint folder, or a curated name from list-models (default: the teaching model)")
+    x.add_argument("--method", choices=METHODS, default="relevance")
+    x.add_argument("--target", default=None,
+                   help="a class number for every picture, or a text file with one class number per picture "
+                        "(default: each picture's predicted class)")
+    x.add_argument("--batch-size", type=int, default=64)
+    x.add_argument("--out", required=True, help="output .npz: relevance (pictures, patches), target (pictures,)")
+    x.set_defaults(func=cmd_explain)
+
+    w = sub.add_parser("faithfulness", help="deletion and insertion AUC of every explanation method, and a random "
+                                             "order, over Fashion-MNIST test pictures")
+    w.add_argument("--n", type=int, default=1000, help="how many test pictures (default 1000)")
+    w.add_argument("--model", default=str(DEFAULT_MODEL))
+    w.add_argument("--data", default=None, help="folder with the four Fashion-MNIST .gz files")
+    w.add_argument("--seed", type=int, default=0, help="seed of the random orders")
+    w.add_argument("--threads", type=int, default=0)
+    w.add_argument("--out", default=None, help="JSON file to write (default: MODEL/faithfulness.json)")
+    w.set_defaults(func=cmd_faithfulness)
 
     f = sub.add_parser("fetch", help="download a curated pretrained model into the Hugging Face cache")
     f.add_argument("name", help="a name from list-models, or its Hub repo id")
