@@ -11,6 +11,7 @@ an accidental in-place edit into an error instead of a copy that hides it.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vit_core import LoadedModel, ModelNotFound, experiments, hub, load_model, views
+from vit_core import LoadedModel, ModelNotFound, experiments, explain, hub, load_model, views
 from vit_core.interventions import Intervention
 from vit_core.model import ViT
 
@@ -118,6 +119,31 @@ def head_importance(model_id: str) -> dict | None:
 def training_history(model_id: str) -> list[tuple[int, float]]:
     """(epoch, test accuracy) of the model's whole training run, from its training.json ([] without one)."""
     return experiments.training_history(get_model(model_id).folder)
+
+
+# ---- the explanations page ----------------------------------------------------------------------------------------
+@st.cache_resource(max_entries=16, show_spinner=False)
+def explanations(image_bytes: bytes, model_id: str, target: int | None) -> explain.PictureExplanations:
+    """Every method's map for this picture and target (None: the predicted class)."""
+    pixels = analyse(image_bytes, model_id).trace.pixel_values
+    return explain.explain_picture(get_model(model_id).model, pixels, target, FORWARD_LOCK)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def picture_curves(image_bytes: bytes, model_id: str, method: str, target: int) -> explain.PictureCurves:
+    scores = explanations(image_bytes, model_id, target).maps[method]
+    return explain.picture_curves(get_model(model_id).model, analyse(image_bytes, model_id).trace.pixel_values,
+                                  scores, target, lock=FORWARD_LOCK)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def faithfulness_table(model_id: str) -> dict | None:
+    """The faithfulness table shipped beside the model (vit_core faithfulness), or None."""
+    try:
+        data = json.loads((Path(get_model(model_id).folder) / "faithfulness.json").read_text(encoding="utf-8"))
+        return data if isinstance(data.get("rows"), list) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def trace_npz(a: views.Analysis, labels: tuple[str, ...], about: dict[str, object] | None = None) -> bytes:

@@ -34,8 +34,9 @@ pages = [
     st.Page("steps/5_attention.py", title=t("nav.attention"), icon=":material/visibility:"),
     st.Page("steps/6_experiments.py", title=t("nav.experiments"), icon=":material/science:"),
     st.Page("steps/7_prediction.py", title=t("nav.prediction"), icon=":material/target:"),
-    st.Page("steps/8_paper.py", title=t("nav.paper"), icon=":material/article:"),
-    st.Page("steps/9_about.py", title=t("nav.about"), icon=":material/info:"),
+    st.Page("steps/8_explanations.py", title=t("nav.explanations"), icon=":material/lightbulb:"),
+    st.Page("steps/9_paper.py", title=t("nav.paper"), icon=":material/article:"),
+    st.Page("steps/10_about.py", title=t("nav.about"), icon=":material/info:"),
 ]
 join.join_panel()
 missing = links.not_found_page([page._url_path for page in pages])  # the default page's url_path is ""

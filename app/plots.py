@@ -134,6 +134,19 @@ def map_over(view: np.ndarray, heat: np.ndarray, side: int, patch: int | None = 
     return np.asarray(im)
 
 
+def outlined(view: np.ndarray, grid: int, side: int, patch: int | None) -> np.ndarray:
+    """The model's view blown up to `side` pixels with hard edges, one patch outlined (none: just the view)."""
+    picture = upscale(view, side)
+    if patch is None:
+        return picture
+    r, c = divmod(patch, grid)
+    cell = picture.shape[1] / grid
+    im = Image.fromarray(picture)
+    ImageDraw.Draw(im).rectangle((c * cell, r * cell, (c + 1) * cell - 1, (r + 1) * cell - 1),
+                                 outline=style.HIGHLIGHT, width=max(2, round(cell / 8)))
+    return np.asarray(im)
+
+
 def heads_grid(maps: np.ndarray, names: tuple[str, str]) -> tuple[np.ndarray, dict[tuple[int, int], tuple]]:
     """Every head of every layer as a small coloured map (`maps`: (L, H, g, g) in [0, 1]) in one picture drawn with
     PIL: rows are layers and columns heads, numbered from 1, `names` the axis titles ("layer", "head"). Returns the

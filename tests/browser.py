@@ -23,7 +23,8 @@ CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chro
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 # the URL of each page
-PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "paper", "about"]
+PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "explanations",
+         "paper", "about"]
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
 PAGES = ["1 · Image → patches", "2 · Flatten", "3 · Embedding", "4 · Encoder block", "5 · Attention explorer",
-         "6 · Experiments", "7 · Prediction", "8 · What the paper found", "About"]
+         "6 · Experiments", "7 · Prediction", "8 · Explanations", "9 · What the paper found", "About"]
 
 
 def test_walkthrough_in_a_real_browser(app_server, chromium, tmp_path):

@@ -41,6 +41,7 @@ ALLOWED = [
     (r"\bDosovitskiy\b", "the ViT paper's first author, cited (paper page captions)"),
     (r"\bet al\.", "citation of authors"),
     (r"\bAbnar & Zuidema\b", "cited authors (attention rollout, 2020)"),
+    (r"\bChefer, Gur & Wolf\b", "cited authors (class-specific relevance, ICCV 2021)"),
     (r"\b(?:einops|safetensors|Pillow|Streamlit|Plotly|Matplotlib|timm)\b", "library names"),
     (r"\bVision Transformer\b", "the model's name, as the paper writes it"),
     (r"\bHugging Face(?: Hub)?\b", "product name"),

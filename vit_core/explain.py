@@ -206,7 +206,90 @@ def markdown_table(rows: list[dict]) -> str:
         cells = [r["method"]]
         for k in ("deletion", "insertion"):
             cells += [f"{r[f'{k}_mean']:.3f} ± {r[f'{k}_std']:.3f}",
-                      "—" if r["method"] == "random" else f"{r[f'{k}_vs_random']:+.3f} ± {r[f'{k}_vs_random_ci95']:.3f}",
+                      "—" if r["method"] == "random"
+                      else f"{r[f'{k}_vs_random']:+.3f} ± {r[f'{k}_vs_random_ci95']:.3f}",
                       "—" if r["method"] == "random" else f"{r[f'{k}_better_share']:.0%} of pictures"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---- for the Explanations page: one picture ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PictureExplanations:
+    """Every method's map for one picture and one target class, on the patch grid."""
+
+    target: int
+    maps: dict  # method → (g, g) relevance, read-only
+    probs: np.ndarray  # (classes,) the model's prediction for the picture
+
+
+def explain_picture(model: ViT, pixel_values: np.ndarray, target: int | None, lock=None) -> PictureExplanations:
+    """`pixel_values`: the analysed picture's normalised input (1, C, S, S) (Analysis.trace.pixel_values);
+    `target` None: the predicted class."""
+    import contextlib
+
+    g = model.config.grid_size
+    pixels = torch.from_numpy(np.array(pixel_values))
+    with lock or contextlib.nullcontext():
+        with torch.no_grad():
+            probs = model(pixels)[0].softmax(-1).numpy()
+        target = int(probs.argmax()) if target is None else int(target)
+        maps = {}
+        for m in METHODS:
+            r, _ = relevance(model, pixels, m, [target])
+            maps[m] = _frozen(r[0].reshape(g, g))
+    return PictureExplanations(target, maps, _frozen(probs))
+
+
+@dataclass(frozen=True)
+class PictureCurves:
+    """Deletion and insertion for one picture, one method and a random order (N+1 steps each), and their areas."""
+
+    deletion: np.ndarray
+    insertion: np.ndarray
+    random_deletion: np.ndarray
+    random_insertion: np.ndarray
+    areas: dict  # "deletion", "insertion", "random_deletion", "random_insertion" → AUC
+
+
+def picture_curves(model: ViT, pixel_values: np.ndarray, scores: np.ndarray, target: int, seed: int = 0,
+                   lock=None) -> PictureCurves:
+    import contextlib
+
+    P, N = model.config.patch_size, model.config.num_patches
+    pixels = torch.from_numpy(np.array(pixel_values))
+
+    def predict(batch):
+        return model(batch).softmax(-1)
+
+    with lock or contextlib.nullcontext():
+        d, i = curves(predict, pixels, P, ranking(np.asarray(scores).reshape(-1)), target)
+        rd, ri = curves(predict, pixels, P, np.random.default_rng(seed).permutation(N), target)
+    arrays = {"deletion": d, "insertion": i, "random_deletion": rd, "random_insertion": ri}
+    return PictureCurves(*(_frozen(a) for a in arrays.values()), {k: area(a) for k, a in arrays.items()})
+
+
+@dataclass(frozen=True)
+class QKGeometry:
+    """One head's 2T query and key vectors projected together onto their first two principal components (the way
+    AttentionViz draws them): rows 0…T−1 are the queries, T…2T−1 the keys; token 0 is cls."""
+
+    points: np.ndarray  # (2T, 2)
+    explained: np.ndarray  # (2,) the share of the variance each axis explains
+    tokens: int
+
+
+def qk_geometry(q: np.ndarray, k: np.ndarray) -> QKGeometry:
+    """`q`, `k`: (T, d) one head's queries and keys (views.BlockArrays.q[head], .k[head])."""
+    both = np.concatenate([q, k]).astype(np.float64)  # (2T, d)
+    centred = both - both.mean(0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    points = centred @ vt[:2].T  # (2T, 2)
+    var = s ** 2
+    return QKGeometry(_frozen(points.astype(np.float32)), _frozen((var[:2] / var.sum()).astype(np.float32)), len(q))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)
+    a.setflags(write=False)
+    return a
