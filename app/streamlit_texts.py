@@ -1,6 +1,8 @@
 """Streamlit's and Plotly's own words in the page's language: "Skip to main content", "Link to heading", a select
 box's "Choose an option", a chart toolbar's "Download plot as a PNG", "Collapse sidebar", …
 
+The same script sets `<html lang>` to the page's language, so that a screen reader reads Korean as Korean.
+
 Streamlit 1.67 has no parameter for these texts, so a few lines of JavaScript, run in the app's own window, replace
 them where the browser shows them or reads them aloud (text, aria-label, placeholder, title, data-title), and keep
 replacing them as Streamlit draws. Only exact, whole strings from the catalog `streamlit_texts.toml` are replaced;
@@ -14,6 +16,8 @@ from app.i18n import DEFAULT, catalog, current_language
 
 _TRANSLATE = st.components.v2.component("streamlit_texts", js="""
 export default function(component) {
+    // the page's language, for screen readers and the browser's own tools: <html lang> follows the UI language
+    if (component.data.lang) document.documentElement.lang = component.data.lang;
     window.__vitTexts = component.data.texts || {};
     const translate = (root) => {
         const texts = window.__vitTexts;
@@ -59,4 +63,5 @@ def texts(lang: str) -> dict[str, str]:
 def translate() -> None:
     """Run once per page run (it draws nothing: its container is hidden with the address-bar state)."""
     with st.container(key="url_state_texts_box"):
-        _TRANSLATE(data={"texts": texts(current_language())}, key="streamlit_texts")
+        lang = current_language()
+        _TRANSLATE(data={"texts": texts(lang), "lang": lang}, key="streamlit_texts")

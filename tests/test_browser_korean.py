@@ -327,3 +327,17 @@ def test_no_english_left_in_korean(app_server, korean_page, name):
     REPORT[name] = {"runs": found, "two words (not failing)": [f for f in findings_of(segments, 2) if f not in found]}
     assert not found, f"{name}: English left in the Korean page:\n" + "\n".join(
         f"  [{f['kind']}] {f['where']}: {f['run']!r}" for f in found)
+
+
+def test_html_lang_follows_the_language(app_server, chromium):
+    """<html lang> is the UI language, and changes with it (a screen reader picks its pronunciation from it)."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ko-KR")
+    page = context.new_page()
+    try:
+        open_page(page, app_server, "patches")
+        page.wait_for_function("document.documentElement.lang === 'ko'", timeout=30_000)
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.locator("[role='combobox']").click()
+        page.get_by_role("option", name="English", exact=True).click()
+        page.wait_for_function("document.documentElement.lang === 'en'", timeout=30_000)
+    finally:
+        context.close()
