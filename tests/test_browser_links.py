@@ -39,6 +39,8 @@ def test_a_link_opens_the_shared_state_and_a_reload_keeps_it(app_server, chromiu
     sidebar = page.locator("[data-testid='stSidebar']")
     assert "나무 바닥 위의 파란 스니커즈" in sidebar.inner_text()  # the demo the link named, titled in Korean
     assert sidebar.locator("[data-testid='stAlertContainer']", has_text="volume=11").count() == 1  # said, not dropped
+    # the link already holds model=teaching: wait for the rewrite itself, which drops what the app does not know
+    page.wait_for_function("() => !window.location.search.includes('volume=')", timeout=30_000)
     assert query(page, "model=teaching") == {"lang": ["ko"], "image": ["sneaker_photo"], "model": ["teaching"]}
     history = page.evaluate("history.length")
     page.reload()
