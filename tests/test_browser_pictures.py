@@ -15,7 +15,7 @@ from PIL import Image
 
 from vit_core import images
 
-from .browser import ARTIFACTS, assert_no_exception, settle
+from .browser import ARTIFACTS, assert_no_exception, settle, settle_fully
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def new_page(chromium, app_server, locale="en-US", width=1366, height=900, **ext
     page = context.new_page()
     page.goto(app_server)
     page.locator("h1").first.wait_for(timeout=90_000)
-    settle(page)
+    settle_fully(page, 90_000)  # every piece drawn and quiet: an upload sent while the first run still draws can be lost
     return page
 
 
