@@ -1,13 +1,14 @@
 """The ViT explainer: `python -m app` (streamlit run app/main.py, with TCP_NODELAY: app/serve.py)."""
 import streamlit as st
 
-from app import core, join, links, models, phone, pictures, streamlit_texts, ui
+from app import core, join, links, models, phone, pictures, streamlit_texts, style, ui
 from app.i18n import t
 from vit_core import hub
 
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
 # what the app draws only for the browser's sake (the address bar's state) takes no room on the page
 st.html("<style>[class*='st-key-url_state'] { display: none; }</style>")
+st.html(style.APP_CSS)  # contrast, focus rings, reduced motion (docs/ACCESSIBILITY.md)
 links.start(pictures.demo_ids(),
             [core.TEACHING_ID, *(m.name for m in hub.CURATED)])
 ui.language_picker()

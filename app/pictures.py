@@ -43,13 +43,22 @@ _REFUSED = "_refused_upload"  # session state: {"name", "size"} of the last file
 # Capture-phase listeners on the document run before React's (on the app's root), so a file too large never reaches
 # Streamlit's uploader: the file input is emptied, a drop is cancelled and the dropzone's drag state ended, and the
 # file's name and size go to the server as a trigger value. Installed once per window; each run renews the limit and
-# the function that reports.
+# the function that reports. It also gives the uploader's button its accessible name, in the page's language.
 _GUARD = st.components.v2.component("upload_guard", js="""
 export default function(component) {
-    window.__vitUploadGuard = {limit: component.data.limit, box: component.data.box,
+    window.__vitUploadGuard = {limit: component.data.limit, box: component.data.box, label: component.data.label,
                                report: component.setTriggerValue};
+    // the uploader's button shows our words through CSS (picker_css), which a screen reader does not read: name it
+    const name = () => {
+        const guard = window.__vitUploadGuard;
+        const dropzone = document.querySelector(".st-key-" + guard.box + " [data-testid='stFileUploaderDropzone']");
+        const button = dropzone && dropzone.querySelector("button");
+        if (button && button.getAttribute("aria-label") !== guard.label) button.setAttribute("aria-label", guard.label);
+    };
+    name();
     if (window.__vitUploadGuardOn) return;
     window.__vitUploadGuardOn = true;
+    new MutationObserver(name).observe(document.body, {subtree: true, childList: true});
     const inBox = (el) => el && el.closest && el.closest(".st-key-" + window.__vitUploadGuard.box);
     const tooBig = (files) => Array.from(files || []).find((f) => f.size > window.__vitUploadGuard.limit);
     const refuse = (file) => window.__vitUploadGuard.report("refused", {name: String(file.name), size: file.size});
@@ -118,7 +127,8 @@ def image_picker() -> Choice:
                                   help=t("common.upload_help", mb=images.MAX_MB))
         st.caption(t("common.upload_hint", mb=images.MAX_MB))
         with st.container(key="url_state_upload_guard"):  # hidden with the address-bar state (app/main.py)
-            _GUARD(data={"limit": images.MAX_BYTES, "box": BOX}, key="upload_guard", on_refused_change=_refused)
+            _GUARD(data={"limit": images.MAX_BYTES, "box": BOX, "label": t("common.upload_button")},
+                   key="upload_guard", on_refused_change=_refused)
         if upload is not None:
             st.button(t("common.back_to_demos"), key="back_to_demos", on_click=_back_to_demos,
                       icon=":material/undo:", width="stretch")

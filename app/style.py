@@ -147,6 +147,24 @@ PAGE_CSS = """<style>
 </style>"""
 
 
+# Given once for the whole app (app/main.py), for learners with low vision, a keyboard or motion sickness (issue 17,
+# docs/ACCESSIBILITY.md). Streamlit 1.67 greys captions with opacity 0.6, to #828180: 3.9:1 on white, under WCAG AA's
+# 4.5:1 for small text; #5c5b5a at full opacity is 6.8:1 on white and 6.0:1 on the sidebar's grey. Links in a caption
+# keep their colour. Every focused control shows a ring, and with `prefers-reduced-motion` nothing slides, fades or
+# scrolls smoothly.
+CAPTION = "#5c5b5a"
+FOCUS = "#1c5fd0"  # 5.8:1 on white: a ring seen against the page as well as against a widget
+APP_CSS = f"""<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] :not(a), [data-testid="stImageCaption"],
+[data-testid="stImageCaption"] :not(a), [data-testid="stWidgetLabel"] small {{ color: {CAPTION} !important; }}
+[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] {{ opacity: 1 !important; }}
+:focus-visible {{ outline: 2px solid {FOCUS} !important; outline-offset: 2px; }}
+@media (prefers-reduced-motion: reduce) {{
+  *, *::before, *::after {{ animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;
+    transition-duration: 0.01ms !important; scroll-behavior: auto !important; }} }}
+</style>"""
+
+
 def metric_grid(name: str, wide: bool = False) -> str:
     """The key of a container whose metrics PAGE_CSS lays out in a grid: st.container(key=style.metric_grid("…")).
     Columns of at least 10rem, or 16rem (`wide`) for labels of some forty characters, kept on one line."""
