@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from app import serve
+from app import describe, serve
 from app.i18n import t
 
 
@@ -34,7 +34,7 @@ def join_panel() -> None:
         if a.network:
             st.caption(t("models.join_open"))
             st.markdown(f"**{a.network}**")  # proportional type: a whole address fits the narrow sidebar
-            st.image(qr_png(a.network), caption=t("models.join_qr"), width=200)
+            st.image(qr_png(a.network), caption=t("models.join_qr"), width=200, alt=describe.qr(a.network))
             url = urlsplit(a.network)
             st.caption(t("models.join_firewall", port=url.port or (443 if url.scheme == "https" else 80)))
         elif a.why_not == "localhost_only":

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core, models, pictures
+from app import core, describe, models, pictures
 from app.i18n import LANGUAGES, browser_language, t
 from vit_core import ImageError, LoadedModel, ModelError, images, views
 
@@ -81,9 +81,27 @@ def source(*functions, title: str | None = None) -> None:
             st.code(inspect.getsource(fn), language="python")
 
 
-def figure(png: bytes, name: str, key: str) -> None:
-    """A drawn figure (PNG bytes: style.figure_png, style.png) and a button that downloads the very same picture."""
-    st.image(png, output_format="PNG")
+def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = True, **kwargs):
+    """st.plotly_chart(fig, key=key, **kwargs) and its text alternative (issue 17): an expander named after the chart,
+    `title` (by default the figure's own title) "…: as text", that says what it shows (`summary`, then, with `data`,
+    describe.chart's sentences from the figure's own data and a short table of its values). The browser names the
+    chart after it for screen readers (app/streamlit_texts.py: role "figure", aria-label, aria-describedby).
+    Returns what st.plotly_chart returns."""
+    with st.container(key=f"astext_{key}"):
+        event = st.plotly_chart(fig, key=key, **kwargs)
+        words, rows = describe.chart(fig) if data else ("", [])
+        title = title or re.sub(r"<[^>]+>", " ", fig.layout.title.text or "").strip()
+        with st.expander(t("alt.as_text", title=title)):
+            st.markdown(" ".join(filter(None, (summary, words))))
+            if rows:
+                st.table(rows, hide_index=True)
+    return event
+
+
+def figure(png: bytes, name: str, key: str, alt: str) -> None:
+    """A drawn figure (PNG bytes: style.figure_png, style.png) and a button that downloads the very same picture.
+    `alt` says what it shows (app/describe.py)."""
+    st.image(png, output_format="PNG", alt=alt)
     st.download_button(t("common.download_png"), png, file_name=f"{name}.png", mime="image/png", key=key,
                        on_click="ignore")
 

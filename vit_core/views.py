@@ -369,12 +369,18 @@ def layer_maps(a: Analysis, layer: int, query: int | None) -> LayerMaps:
     return LayerMaps(frozen(patch_map(average, g)), patch_map(a.rollout[layer - 1, row], g))
 
 
-def all_heads_maps(a: Analysis, query: int | None) -> np.ndarray:
-    """The row of every head of every layer over the image grid, each scaled to [0, 1] on its own (as the overlays
-    are): (L, H, g, g). `query` None: the cls token's row."""
+def all_heads_rows(a: Analysis, query: int | None) -> np.ndarray:
+    """The row of every head of every layer over the image grid, as the model computed it: (L, H, g, g). `query`
+    None: the cls token's row (its weight on cls itself is not on the grid)."""
     g = a.config.grid_size
-    maps = a.trace.attentions[:, 0, :, 0 if query is None else query + 1, 1:]  # (L, H, N)
-    maps = maps.reshape(*maps.shape[:2], g, g) - maps.min(axis=-1)[..., None, None]  # (L, H, g, g)
+    rows = a.trace.attentions[:, 0, :, 0 if query is None else query + 1, 1:]  # (L, H, N)
+    return rows.reshape(*rows.shape[:2], g, g)  # (L, H, g, g)
+
+
+def all_heads_maps(a: Analysis, query: int | None) -> np.ndarray:
+    """all_heads_rows, each map scaled to [0, 1] on its own (as the overlays are): (L, H, g, g)."""
+    maps = all_heads_rows(a, query)
+    maps = maps - maps.min(axis=(2, 3), keepdims=True)  # (L, H, g, g)
     return frozen(maps / np.maximum(maps.max(axis=(2, 3), keepdims=True), 1e-12))
 
 

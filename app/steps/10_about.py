@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, labels, models, style
+from app import core, labels, models, style, ui
 from app.i18n import current_language, t
 from vit_core import LoadedModel, ModelError, hub, views
 
@@ -184,7 +184,7 @@ def training_history(loaded: LoadedModel) -> None:
         fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), title=t("about.train_chart_title"),
                           xaxis_title=t("about.train_epoch"), yaxis_title=t("about.train_accuracy"),
                           legend=dict(orientation="h", y=-0.25))
-        st.plotly_chart(fig, key="about_history")
+        ui.chart(fig, key="about_history")
     per_class = training.get("per_class_accuracy") or {}
     if per_class:
         st.markdown(f"**{t('about.train_per_class')}**")

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from app import core, plots, style, ui
+from app import core, describe, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.images import model_view
@@ -63,10 +63,12 @@ def picture_and_model_view(c: ui.Current) -> None:
     with left:
         st.subheader(t("patches.original"))
         w, h = a.original_size
-        st.image(original, output_format=fmt, caption=t("patches.original_caption", w=w, h=h))
+        st.image(original, output_format=fmt, caption=t("patches.original_caption", w=w, h=h),
+                 alt=describe.original(c.image_name, (w, h), a.crop))
     with right:
         st.subheader(t("patches.model_view", S=S))
-        st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S))
+        st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S),
+                 alt=describe.model_view(a.model_view))
         pre = a.preprocess
         how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
         st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
@@ -77,10 +79,12 @@ def patch_grid(c: ui.Current) -> None:
     st.subheader(t("patches.grid_title", g=cfg.grid_size, N=cfg.num_patches))
     left, right = st.columns(2)
     with left:  # the same call as the what-if below at P: one drawing
-        ui.figure(patch_grid_png(a.model_view, cfg.patch_size), "patch_grid", key="dl_grid")
+        ui.figure(patch_grid_png(a.model_view, cfg.patch_size), "patch_grid", key="dl_grid",
+                  alt=describe.patch_grid(cfg.image_size, cfg.patch_size, numbered=True))
     with right:
         st.image(pictures(c.image_bytes, c.model_id)[3], output_format="PNG",
-                 caption=t("patches.apart_caption", N=cfg.num_patches))
+                 caption=t("patches.apart_caption", N=cfg.num_patches),
+                 alt=describe.patches_apart(cfg.num_patches, cfg.grid_size))
     ui.shape(t("patches.shape_image"), a.trace.pixel_values.shape, t("patches.shape_image_meaning"))
     ui.shape(t("patches.shape_patches"), a.trace.patches.shape,
              t("patches.shape_patches_meaning", P=cfg.patch_size, C=cfg.num_channels))
@@ -101,7 +105,7 @@ def other_patch_sizes(c: ui.Current) -> None:
     row.metric(t("patches.whatif_cost"), f"{w.attention_cells:,}", delta_arrow=arrow,
                    delta=f"{w.cost_ratio:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
     st.image(patch_grid_png(c.analysis.model_view, chosen, numbers=w.patches <= 196), width=420,
-             output_format="PNG")
+             output_format="PNG", alt=describe.patch_grid(cfg.image_size, chosen, numbered=w.patches <= 196))
     if chosen != P:
         st.info(t("patches.whatif_note", P=P, chosen=chosen))
 

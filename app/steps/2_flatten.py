@@ -4,7 +4,7 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from app import budget, core, labels, plots, style, ui
+from app import budget, core, describe, labels, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.checkpoints import pick_tensors
@@ -62,7 +62,7 @@ def patch_matrix(c: ui.Current) -> None:
                         xaxis=t("flatten.axis_values"), yaxis=t("flatten.axis_patches"),
                         hovertemplate="%{y}<br>%{x}<br>" + t("flatten.hover_value") + " %{z:.3f}",
                         layout=dict(xaxis=style.ticks(xlab, cols, 24), yaxis=style.ticks(ylab, rows, 24)))
-    st.plotly_chart(fig, key="flatten_matrix")
+    ui.chart(fig, key="flatten_matrix", title=t("flatten.matrix_title", N=N, PPC=PPC))
     if windowed:
         st.caption(t("flatten.window_caption", r0=r0, r1=r0 + rows_shown - 1, c0=c0, c1=c0 + cols_shown - 1,
                      N_last=N - 1, PPC_last=PPC - 1))
@@ -85,13 +85,14 @@ def one_patch(c: ui.Current) -> int:
         zoom = 280 / S
         box = tuple(v * zoom for v in views.patch_box(cfg, k))
         st.image(plots.crop_overlay(plots.upscale(a.model_view, 280), box),
-                 caption=t("flatten.where_caption", k=k, r=r, c=col))
+                 caption=t("flatten.where_caption", k=k, r=r, c=col), alt=describe.patch_place(k, g))
     with mid:
-        st.image(plots.upscale(pixels, 200), caption=t("flatten.pixels_caption", P=P))
+        st.image(plots.upscale(pixels, 200), caption=t("flatten.pixels_caption", P=P),
+                 alt=describe.patch_pixels(k, g, pixels))
     with right:
         line = pixels.reshape(1, P * P, 3)  # the pixels read row by row into one line
         st.image(line.repeat(40, axis=0).repeat(max(2, 640 // (P * P)), axis=1),
-                 caption=t("flatten.line_caption", PP=P * P, C=C, PPC=PPC))
+                 caption=t("flatten.line_caption", PP=P * P, C=C, PPC=PPC), alt=describe.patch_line(k, P, C))
         patches = a.trace.patches[0]  # (N, P·P·C)
         vec_labels = [labels.value(i, P, C) for i in range(PPC)]
         zmin, zmax = style.symmetric(patches)  # the colours of the matrix above
@@ -101,7 +102,7 @@ def one_patch(c: ui.Current) -> int:
                             layout=dict(xaxis=style.ticks(vec_labels, range(PPC), 24),
                                         yaxis=dict(showticklabels=False)))
         fig.update_traces(showscale=False)
-        st.plotly_chart(fig, key="flatten_vector")
+        ui.chart(fig, key="flatten_vector", title=t("alt.t_patch_values", k=k, PPC=PPC))
         st.caption(t("flatten.vector_caption", k=k, PPC=PPC) + " " + style.pointer_hint(
             t("flatten.vector_hint_hover"), t("flatten.vector_hint_tap")), unsafe_allow_html=True)
     return k

@@ -8,7 +8,7 @@ from matplotlib import colormaps
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 from plotly.subplots import make_subplots
 
-from app import budget, core, labels, plots, style, ui
+from app import budget, core, describe, labels, plots, style, ui
 from app.i18n import catalog, current_language, t
 from vit_core import views
 from vit_core.analysis import embedding_filters_pca, position_similarity
@@ -55,7 +55,7 @@ def projection(c: ui.Current, w: views.EmbeddingWeights) -> None:
         Term(a.trace.patch_embeddings[0], patch, labels.dim, t("embedding.emb_title", N=N, D=D),
              t("embedding.axis_patch"), t("embedding.axis_dim")),
     ], ["×", "="], rows=budget.AXIS_FULL, cols=budget.AXIS_FULL)
-    st.plotly_chart(fig, key="embedding_projection")
+    ui.chart(fig, key="embedding_projection", title=t("embedding.proj_title", PPC=PPC, D=D))
     cols = st.columns(3)
     with cols[0]:
         ui.shape("patches", a.trace.patches.shape)
@@ -74,7 +74,7 @@ def cls_in_front(c: ui.Current, w: views.EmbeddingWeights) -> None:
     st.subheader(t("embedding.cls_title"))
     st.markdown(t("embedding.cls_intro", D=D, B=BATCH_DEMO, N=N, T=T))
     st.image(batch_strip(w.cls, BATCH_DEMO).repeat(14, axis=0).repeat(max(1, 640 // D), axis=1),
-             caption=t("embedding.expand_caption", B=BATCH_DEMO, D=D))
+             caption=t("embedding.expand_caption", B=BATCH_DEMO, D=D), alt=describe.cls_copies(w.cls, BATCH_DEMO))
     st.code(f"cls = self.cls_token.expand(len(pixel_values), -1, -1)  # (1, 1, {D}) → (B, 1, {D})\n"
             f"with_cls = torch.cat([cls, patch_embeddings], dim=1)    # (B, 1, {D}) + (B, {N}, {D}) → (B, {T}, {D})",
             language="python")
@@ -94,7 +94,7 @@ def plus_positions(c: ui.Current, w: views.EmbeddingWeights) -> None:
         Term(w.pos, token, labels.dim, "pos_embed (E_pos)", axis_token, axis_dim, True),
         Term(a.trace.tokens[0], token, labels.dim, "tokens (z₀)", axis_token, axis_dim, True),
     ], ["+", "="], rows=budget.AXIS_FULL, cols=budget.AXIS_SMALL, height=420)
-    st.plotly_chart(fig, key="embedding_broadcast")
+    ui.chart(fig, key="embedding_broadcast", title=t("embedding.pos_title"))
     cols = st.columns(3)
     with cols[0]:
         ui.shape("tokens_with_cls", a.trace.tokens_with_cls.shape, t("embedding.shape_batch"))
@@ -114,7 +114,8 @@ def what_positions_learned(c: ui.Current) -> None:
     st.markdown(t("embedding.sim_intro", g=cfg.grid_size, N=cfg.num_patches))
     left, right = st.columns([3, 2])
     with left:
-        ui.figure(similarity_png(sim, current_language()), "position_similarity", key="embedding_dl_sim")
+        ui.figure(similarity_png(sim, current_language()), "position_similarity", key="embedding_dl_sim",
+                  alt=describe.position_similarity(sim))
         ui.shape("position_similarity", sim.shape, t("embedding.shape_sim"))
     with right:
         one_tile(sim)
@@ -136,7 +137,7 @@ def one_tile(sim: np.ndarray) -> None:
                         hovertemplate=t("embedding.tile_hover", r=r, c=col))
     fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="red", width=3))
     fig.update_layout(title_font_size=style.CHART_TITLE, margin_t=60)
-    st.plotly_chart(fig, key="embedding_tile")
+    ui.chart(fig, key="embedding_tile")
     st.caption(t("embedding.tile_caption") + " " + style.pointer_hint(t("embedding.tile_hint_hover"),
                                                                        t("embedding.tile_hint_tap")),
                unsafe_allow_html=True)
@@ -150,7 +151,8 @@ def what_E_learned(c: ui.Current) -> None:
     k = len(pca.components)
     st.markdown(t("embedding.pca_intro", D=cfg.hidden_size, PPC=cfg.patch_dim, k=k, P=cfg.patch_size))
     # the whole width: seven small pictures a row, their labels readable only at that size
-    ui.figure(pca_png(c.model_id), "embedding_filters_pca", key="embedding_dl_pca")
+    ui.figure(pca_png(c.model_id), "embedding_filters_pca", key="embedding_dl_pca",
+              alt=describe.filters_pca(k, cfg.patch_size, pca.explained))
     st.markdown(t("embedding.pca_notice", share=views.explained_by_first(pca, 3)))
     ui.source(embedding_filters_pca)
 

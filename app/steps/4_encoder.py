@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
-from app import budget, core, labels, plots, style, ui
+from app import budget, core, describe, labels, plots, style, ui
 from app.i18n import catalog, current_language, t
 from vit_core import views
 from vit_core.model import Block, attention, explain_block
@@ -56,7 +56,7 @@ def pre_norm_against_post_norm() -> None:
         with column:
             st.markdown(f"**{t(f'encoder.{kind}_title')}**")
             with st.container(width=BLOCK_WIDTH):  # the browser shrinks the 150 dpi picture: sharp on any screen
-                st.image(block_png(kind, lang), output_format="PNG")
+                st.image(block_png(kind, lang), output_format="PNG", alt=describe.block_diagram(kind))
             st.caption(t(f"encoder.{kind}_caption"))
     st.info(t("encoder.change"))
 
@@ -119,7 +119,8 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
     layer = pick(t("encoder.layer_slider", L=L), 1, L, "encoder_layer")
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
     ui.figure(flow_png(c.image_bytes, c.model_id, layer, cfg.grid_size, current_language()),
-              f"encoder_block_layer{layer}", key="encoder_dl_flow")
+              f"encoder_block_layer{layer}", key="encoder_dl_flow",
+              alt=describe.flow(layer, views.flow(block, FLOW, cfg.grid_size)))
     st.caption(t("encoder.flow_caption", g=cfg.grid_size))
 
     st.subheader(t("encoder.shapes_title", layer=layer))
@@ -199,30 +200,33 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
     key = row.strongest if key_choice < 0 else key_choice
 
     ui.figure(qkv_png(c.image_bytes, c.model_id, layer, head, query, key),
-              f"encoder_qkv_layer{layer}_head{head + 1}", key="encoder_dl_qkv")
+              f"encoder_qkv_layer{layer}_head{head + 1}", key="encoder_dl_qkv",
+              alt=describe.qkv(layer, head + 1, token_names[query], token_names[key], T, d))
     st.caption(t("encoder.qkv_caption", q=token_names[query], k=token_names[key], T=T, d=d))
 
     q_short = labels.token_short(query)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(row_chart(row.scores, key, t("encoder.scores_row", q=q_short), t("encoder.row_hover")),
-                        key="encoder_scores_row")
+        ui.chart(row_chart(row.scores, key, t("encoder.scores_row", q=q_short), t("encoder.row_hover")),
+                 key="encoder_scores_row")
     with right:
-        st.plotly_chart(row_chart(row.probs, key, t("encoder.probs_row", q=q_short), t("encoder.row_hover")),
-                        key="encoder_probs_row")
+        ui.chart(row_chart(row.probs, key, t("encoder.probs_row", q=q_short), t("encoder.row_hover")),
+                 key="encoder_probs_row")
     st.caption(t("encoder.rows_caption", k=token_names[key]))
 
     left, right = st.columns([1, 2])
     with left:
         view = plots.upscale(c.analysis.model_view, budget.OVERLAY_SIDE)
         st.image(plots.heat_overlay(view, row.patch_map),
-                 caption=t("encoder.map_caption", q=token_names[query], cls=float(row.probs[0])))
+                 caption=t("encoder.map_caption", q=token_names[query], cls=float(row.probs[0])),
+                 alt=describe.heat(t("alt.encoder_row", q=token_names[query], layer=layer, head=head + 1,
+                                     cls=describe.number(float(row.probs[0]))), row.patch_map))
     with right:
         fig = go.Figure(go.Bar(x=list(range(d)), y=row.out.astype(np.float32), marker_color=style.PURPLE,
                                hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
         fig.update_layout(height=280, title=t("encoder.out_title", q=q_short, d=d),
                           margin=dict(l=10, r=10, t=40, b=10))
-        st.plotly_chart(fig, key="encoder_out_row")
+        ui.chart(fig, key="encoder_out_row")
         st.caption(t("encoder.out_caption", D=cfg.hidden_size, H=H))
     return head, query, key
 
@@ -273,11 +277,11 @@ def whole_matrix(c: ui.Current, layer: int, block: views.BlockArrays, head: int,
         stop = start + W
     names = [labels.token_short(i) for i in range(start, stop)]
     matrix = getattr(block, which)[head, start:stop, start:stop]
-    st.plotly_chart(plots.heatmap(matrix, x=names, y=names, hovertemplate=t("encoder.matrix_hover"),
-                                  colorscale=style.SEQUENTIAL if which == "probs" else "RdBu",
-                                  zmin=0 if which == "probs" else None, height=520,
-                                  xaxis=t("encoder.keys_axis"), yaxis=t("encoder.queries_axis")),
-                    key="encoder_matrix_chart")
+    ui.chart(plots.heatmap(matrix, x=names, y=names, hovertemplate=t("encoder.matrix_hover"),
+                           colorscale=style.SEQUENTIAL if which == "probs" else "RdBu",
+                           zmin=0 if which == "probs" else None, height=520,
+                           xaxis=t("encoder.keys_axis"), yaxis=t("encoder.queries_axis")),
+             key="encoder_matrix_chart", title=t("encoder.matrix_title", head=head + 1, layer=layer))
     if T > W:
         st.caption(t("encoder.window_caption", a=start, b=stop - 1, W=stop - start, T=T, cells=T * T))
     else:

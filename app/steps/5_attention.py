@@ -7,11 +7,13 @@ tested directly (tests/test_app_attention.py).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import budget, core, labels, links, plots, style, ui
+from app import budget, core, describe, labels, links, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.analysis import attention_rollout, head_average, mean_attention_distance, pool_attention
@@ -123,8 +125,9 @@ def matrix_and_cls(c: ui.Current, layer: int, head: int, query: int) -> views.He
         hv = views.head_view(a, layer, head, query, how or "mean", budget.ATTENTION_SIDE)
         names = labels.matrix_labels(cfg.grid_size, hv.block)
         hover = t(f"attention.hover_matrix_{how}") if how else t("attention.hover_matrix")
-        st.plotly_chart(matrix_chart(hv.matrix, names, cfg.grid_size, hv.block, 1 + query // hv.block, hover),
-                        key="att_matrix", config={"displaylogo": False}, height="stretch")  # sized by PAGE_CSS
+        ui.chart(matrix_chart(hv.matrix, names, cfg.grid_size, hv.block, 1 + query // hv.block, hover),
+                 key="att_matrix", title=t("attention.matrix_title", layer=layer, head=head),
+                 config={"displaylogo": False}, height="stretch")  # sized by PAGE_CSS
         st.caption(t("attention.matrix_caption", T=cfg.num_tokens, top=hv.top, qsum=hv.query_sum, q=query) + " "
                    + style.pointer_hint(t("attention.matrix_hint_hover"), t("attention.matrix_hint_tap")),
                    unsafe_allow_html=True)
@@ -135,7 +138,8 @@ def matrix_and_cls(c: ui.Current, layer: int, head: int, query: int) -> views.He
         st.markdown(t("attention.cls_title"))
         st.image(overlay(c, hv.cls_map), output_format=picture_format(cfg),
                  caption=t("attention.cls_caption", self=hv.cls_self, top=float(hv.cls_map.max()),
-                           at=int(hv.cls_map.argmax())))
+                           at=int(hv.cls_map.argmax())),
+                 alt=describe.cls_map(hv.layer, hv.head, hv.cls_map, hv.cls_self))
     return hv
 
 
@@ -148,9 +152,10 @@ def query_patch(c: ui.Current, hv: views.HeadView) -> None:
                 unsafe_allow_html=True)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(query_chart(hv.query_map, q, t("attention.hover_query")), key="att_click",
-                        on_select=lambda: on_click(g), selection_mode="points", height="stretch",  # by PAGE_CSS
-                        config={"displaylogo": False, "displayModeBar": False})
+        ui.chart(query_chart(hv.query_map, q, t("attention.hover_query")), key="att_click",
+                 title=t("alt.t_query_map", k=q),
+                 on_select=lambda: on_click(g), selection_mode="points", height="stretch",  # by PAGE_CSS
+                 config={"displaylogo": False, "displayModeBar": False})
         st.caption(style.pointer_hint(t("attention.click_hint"), t("attention.tap_hint")) + " "
                    + t("attention.click_caption"), unsafe_allow_html=True)
         # any whole number: keep_in_range brings one out of range back and says so in the page's language
@@ -158,7 +163,8 @@ def query_patch(c: ui.Current, hv: views.HeadView) -> None:
         st.number_input(t("attention.query_input", N=cfg.num_patches - 1), step=1, key="att_query", width=200)
     with right:
         st.image(overlay(c, hv.query_map, q), output_format=picture_format(cfg),
-                 caption=t("attention.query_caption", q=q, r=q // g, c=q % g))
+                 caption=t("attention.query_caption", q=q, r=q // g, c=q % g),
+                 alt=describe.query_map(hv.layer, hv.head, q, hv.query_map))
     with st.container(horizontal=True, gap="medium"):  # side by side where they fit, else on the next row
         st.metric(t("attention.on_cls"), f"{hv.query_on_cls:.3f}", width="content")
         st.metric(t("attention.on_self"), f"{hv.query_on_self:.3f}", width="content")
@@ -175,22 +181,22 @@ def every_head(c: ui.Current, hv: views.HeadView) -> None:
     q = None if what == "cls" else hv.query
     left, right = st.columns([3, 2])
     with left:
-        picture, boxes, png = heads_grid(c.image_bytes, c.model_id, q,
-                                         (t("attention.grid_layer"), t("attention.grid_head")))
+        picture, boxes, png, alt = heads_grid(c.image_bytes, c.model_id, q,
+                                              (t("attention.grid_layer"), t("attention.grid_head")))
         framed = plots.framed(picture, boxes[(layer - 1, head - 1)])
         st.image(style.png(framed, compress_level=1), output_format="PNG",  # the quickest level: drawn every step
-                 caption=t("attention.grid_caption", layer=layer, head=head, L=L, H=H))
+                 caption=t("attention.grid_caption", layer=layer, head=head, L=L, H=H), alt=alt(layer, head))
         st.download_button(t("common.download_png"), png, file_name=f"attention_grid_{what}.png", mime="image/png",
                            key="att_dl_grid", on_click="ignore")
     with right:
         maps = views.layer_maps(c.analysis, layer, q)
         st.markdown(t("attention.average_title", layer=layer, H=H))
         st.image(overlay(c, maps.average, q), output_format=picture_format(cfg),
-                 caption=t("attention.average_caption", H=H))
+                 caption=t("attention.average_caption", H=H), alt=describe.head_average(layer, H, maps.average, q))
         st.markdown(t("attention.rollout_title", layer=layer))
         st.image(overlay(c, maps.rollout, q), output_format=picture_format(cfg),
                  caption=t("attention.rollout_caption_first") if layer == 1 else
-                 t("attention.rollout_caption", layer=layer))
+                 t("attention.rollout_caption", layer=layer), alt=describe.rollout(layer, maps.rollout, q))
 
 
 def distances(c: ui.Current, hv: views.HeadView) -> None:
@@ -199,8 +205,9 @@ def distances(c: ui.Current, hv: views.HeadView) -> None:
     st.subheader(t("attention.distance_title"))
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(distance_chart(a.distances, hv.layer, hv.head, a.uniform_distance), key="att_distance",
-                        config={"displaylogo": False})
+        ui.chart(distance_chart(a.distances, hv.layer, hv.head, a.uniform_distance), key="att_distance",
+                 title=t("attention.distance_title"),
+                 config={"displaylogo": False})
     with right:
         st.markdown(t("attention.distance_paper"))
         far = (cfg.grid_size - 1) * cfg.patch_size * 2 ** 0.5  # corner to corner, in pixels
@@ -232,9 +239,11 @@ def overlay(c: ui.Current, heat: np.ndarray, patch: int | None = None) -> bytes:
 @st.cache_data(max_entries=32, show_spinner=False)
 def heads_grid(image_bytes: bytes, model_id: str, query: int | None, names: tuple[str, str]):
     """Every head of every layer as one picture, cached: it changes only with the picture, the query and the language,
-    not with the step. Returns the picture, each map's box in it, and its PNG."""
-    picture, boxes = plots.heads_grid(views.all_heads_maps(core.analyse(image_bytes, model_id), query), names)
-    return picture, boxes, style.png(picture)
+    not with the step. Returns the picture, each map's box in it, its PNG, and its alt text for the head in view."""
+    a = core.analyse(image_bytes, model_id)
+    picture, boxes = plots.heads_grid(views.all_heads_maps(a, query), names)
+    return picture, boxes, style.png(picture), functools.partial(describe.heads_grid, views.all_heads_rows(a, query),
+                                                                  query=query)
 
 
 # ---- charts -------------------------------------------------------------------------------------------------------
@@ -263,7 +272,7 @@ def matrix_chart(z: np.ndarray, labels: list[str], grid: int, block: int, query_
              yaxis=dict(title=dict(text=t("attention.axis_query"), standoff=14), tickvals=ticks, ticktext=text,
                         autorange="reversed", scaleanchor="x", constrain="domain", automargin=True),
              shapes=[dict(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=query_row - 0.5, y1=query_row + 0.5,
-                          line=dict(color=style.HIGHLIGHT_CSS, width=2))],
+                          line=dict(color=style.HIGHLIGHT_CSS, width=2, dash="dash"))],
              template=style.NO_TEMPLATE))
 
 
@@ -281,7 +290,7 @@ def query_chart(weights: np.ndarray, query: int, hover: str) -> go.Figure:
                     hovertemplate=hover + "<extra></extra>", showlegend=False,
                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)))],
         dict(shapes=[dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                          line=dict(color=style.HIGHLIGHT_CSS, width=3))],
+                          line=dict(color=style.HIGHLIGHT_CSS, width=3, dash="dash"))],
              xaxis=dict(range=(-0.5, g - 0.5), showgrid=False, zeroline=False, constrain="domain", automargin=False),
              yaxis=dict(range=(g - 0.5, -0.5), showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
                         automargin=False),

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, labels, plots, style, ui
+from app import core, describe, labels, plots, style, ui
 from app.i18n import t
 from vit_core import experiments, views
 from vit_core.interventions import FILLS, PRESETS, Intervention, preset
@@ -68,10 +68,10 @@ def controls(c: ui.Current) -> Intervention:
                    "own": t("experiments.preset_own")}
         st.selectbox(t("experiments.preset"), list(presets), format_func=presets.get, key="exp_preset",
                      on_change=on_preset, args=(g, c.analysis.model_view, cfg.patch_size))
-        st.plotly_chart(mask_chart(c.analysis.model_view, cfg.patch_size, ss["exp_mask"],
-                                   t("experiments.mask_hover")),
-                        key="exp_grid", on_select=lambda: on_click(g), selection_mode="points",
-                        config={"displaylogo": False, "displayModeBar": False})
+        ui.chart(mask_chart(c.analysis.model_view, cfg.patch_size, ss["exp_mask"], t("experiments.mask_hover")),
+                 key="exp_grid", title=t("experiments.mask_title"), data=False,
+                 summary=describe.masked(ss["exp_mask"], cfg.grid_size), on_select=lambda: on_click(g),
+                 selection_mode="points", config={"displaylogo": False, "displayModeBar": False})
         st.caption(style.pointer_hint(t("experiments.click_hint"), t("experiments.tap_hint")),
                    unsafe_allow_html=True)
         st.multiselect(t("experiments.mask_list", N=N - 1), list(range(N)), key="exp_mask",
@@ -187,11 +187,15 @@ def side_by_side(c: ui.Current, base: experiments.Run, changed: experiments.Run)
             pictures = st.columns(2)
             S = cfg.image_size
             pictures[0].image(shown(plots.upscale(run.model_input, PICTURE_SIDE), S),
-                              output_format=picture_format(S), caption=t("experiments.input_caption"))
+                              output_format=picture_format(S), caption=t("experiments.input_caption"),
+                              alt=describe.model_input(describe.intervention(
+                                  run.intervention, t(f"experiments.fill_{run.intervention.fill}")), S))
             heat = experiments.cls_map(run, layer - 1, which)
             pictures[1].image(shown(plots.map_over(run.model_input, heat, PICTURE_SIDE), S),
                               output_format=picture_format(S),
-                              caption=t(f"experiments.map_caption_{what}", layer=layer, head=head))
+                              caption=t(f"experiments.map_caption_{what}", layer=layer, head=head),
+                              alt=describe.heat(t("alt.experiment_map", view=t(f"experiments.map_caption_{what}",
+                                                                               layer=layer, head=head)), heat))
             ranked = experiments.top(run, TOP)
             if ranked:
                 st.markdown("  \n".join(t("experiments.top_line", n=n + 1, name=class_name(cfg, i), p=p)
@@ -271,7 +275,7 @@ def head_importance(c: ui.Current) -> None:
                              textfont=dict(size=13, color=["black" if x else "white" for x in light.reshape(-1)])))
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(fig, key="exp_importance", config={"displaylogo": False})
+        ui.chart(fig, key="exp_importance", title=t("experiments.importance_title"), config={"displaylogo": False})
     with right:
         worst = np.unravel_index(np.argmin(table), table.shape)
         harmless = int((np.abs(drop) < 0.5).sum())
@@ -320,7 +324,8 @@ def training(c: ui.Current) -> None:
             one_model(c, core.snapshot_run(c.image_bytes, c.model_id, epoch), layer, head, accuracy(snaps, epoch),
                       "after")
     if history:
-        st.plotly_chart(accuracy_chart(history, epochs, epoch), key="exp_accuracy", config={"displaylogo": False})
+        ui.chart(accuracy_chart(history, epochs, epoch), key="exp_accuracy", title=t("alt.t_accuracy"),
+                 config={"displaylogo": False})
         st.caption(t("experiments.accuracy_caption"))
 
 
@@ -344,12 +349,15 @@ def one_model(c: ui.Current, run_and_sim, layer: int, head: int, acc: float | No
     heat = experiments.cls_map(run, layer - 1, head - 1)
     S = cfg.image_size
     pictures[0].image(shown(plots.map_over(run.model_input, heat, PICTURE_SIDE), S), output_format=picture_format(S),
-                      caption=t("experiments.map_caption_head", layer=layer, head=head))
+                      caption=t("experiments.map_caption_head", layer=layer, head=head),
+                      alt=describe.heat(t("alt.experiment_map", view=t("experiments.map_caption_head", layer=layer,
+                                                                       head=head)), heat))
     g = cfg.grid_size
     centre = (g // 2) * g + g // 2
     pictures[1].image(style.png(plots.upscale(plots.coloured(sim.reshape(g * g, g, g)[centre], -1, 1),
                                               PICTURE_SIDE)), output_format="PNG",
-                      caption=t("experiments.sim_caption", k=centre))
+                      caption=t("experiments.sim_caption", k=centre),
+                      alt=describe.similarity_row(sim.reshape(g * g, g, g)[centre], centre))
 
 
 def accuracy_chart(history: list[tuple[int, float]], marked: list[int], epoch: int | None) -> go.Figure:

@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, labels, plots, style, ui
+from app import core, describe, labels, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.analysis import layer_predictions
@@ -49,7 +49,7 @@ def no_head(c: ui.Current) -> None:
                                hovertemplate=t("prediction.norm_hover")))
     fig.update_layout(height=320, title=t("prediction.cls_norm_title"), xaxis_title=t("prediction.layer_axis"),
                       yaxis_title="‖z⁰‖", margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(dtick=1))
-    st.plotly_chart(fig, key="prediction_cls_norm")
+    ui.chart(fig, key="prediction_cls_norm")
     st.caption(t("prediction.cls_norm_caption"))
     ui.shape(t("prediction.shape_hidden"), a.trace.hidden_states.shape, t("prediction.shape_hidden_meaning"))
 
@@ -63,7 +63,8 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
     left, right = st.columns([1, 2])
     with left:
         st.metric(t("prediction.top1"), names[0], f"{p.top_probs[0]:.1%}", delta_color="off", delta_arrow="off")
-        st.image(plots.upscale(a.model_view, 224), caption=t("prediction.view_caption", S=cfg.image_size))
+        st.image(plots.upscale(a.model_view, 224), caption=t("prediction.view_caption", S=cfg.image_size),
+                 alt=describe.model_view(a.model_view))
     with right:
         fig = go.Figure(go.Bar(x=p.top_probs.astype(np.float32), y=names, orientation="h", marker_color=style.BLUE,
                                text=[f"{q:.1%}" for q in p.top_probs], textposition="auto",
@@ -71,7 +72,7 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
         fig.update_layout(height=90 + 45 * k, margin=dict(l=10, r=10, t=10, b=10),
                           xaxis=dict(range=[0, 1], tickformat=".0%", title=t("prediction.prob_axis")),
                           yaxis=dict(autorange="reversed", type="category"))
-        st.plotly_chart(fig, key="prediction_top")
+        ui.chart(fig, key="prediction_top", title=t("prediction.top_title", k=k))
         st.caption(t("prediction.top_caption", k=k, n=n, rest=f"{p.rest:.1%}"))
     ui.shape("logits", a.trace.logits.shape, t("prediction.shape_logits", n=n))
     ui.shape("probs", a.probs.shape, t("prediction.shape_probs"))
@@ -94,12 +95,12 @@ def layer_by_layer(c: ui.Current, p: views.Predictions) -> None:
                           xaxis=dict(title=t("prediction.layer_axis"), dtick=1),
                           yaxis=dict(title=t("prediction.prob_axis"), range=[0, 1], tickformat=".0%"),
                           legend=dict(orientation="h", y=-0.25))
-        st.plotly_chart(fig, key="prediction_lines")
+        ui.chart(fig, key="prediction_lines")
     with right:
-        st.plotly_chart(plots.heatmap(p.layer_top, x=names, y=[str(layer) for layer in layers],
-                                      hovertemplate=t("prediction.heat_hover"), zmin=0, zmax=1, height=380,
-                                      title=t("prediction.heat_title", k=k), yaxis=t("prediction.layer_axis")),
-                        key="prediction_heat")
+        ui.chart(plots.heatmap(p.layer_top, x=names, y=[str(layer) for layer in layers],
+                               hovertemplate=t("prediction.heat_hover"), zmin=0, zmax=1, height=380,
+                               title=t("prediction.heat_title", k=k), yaxis=t("prediction.layer_axis")),
+                 key="prediction_heat")
     st.caption(t("prediction.layers_caption"))
 
 

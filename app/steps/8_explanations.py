@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, labels, plots, style, ui
+from app import core, describe, labels, plots, style, ui
 from app.i18n import t
 from vit_core.explain import METHODS, curves, qk_geometry, relevance
 
@@ -73,7 +73,9 @@ def method_maps(c: ui.Current, e) -> None:
     columns = st.columns(len(METHODS))
     for column, method in zip(columns, METHODS):
         with column:
-            st.image(picture(c, e.maps[method]), output_format=fmt(c), caption=t(f"explanations.m_{method}"))
+            st.image(picture(c, e.maps[method]), output_format=fmt(c), caption=t(f"explanations.m_{method}"),
+                     alt=describe.heat(t("alt.explanation", method=t(f"explanations.m_{method}"),
+                                         name=class_name(c.config, e.target)), e.maps[method]))
     st.caption(t("explanations.maps_caption"))
     with st.expander(t("explanations.methods_title")):
         st.markdown(t("explanations.methods_body"))
@@ -90,10 +92,13 @@ def two_classes(c: ui.Current, a, b) -> None:
         name = t(f"explanations.m_{method}")
         for col, side in ((cols[0], a), (cols[1], b)):
             col.image(picture(c, side.maps[method]), output_format=fmt(c),
-                      caption=t("explanations.for_class", name=class_name(cfg, side.target), method=name))
+                      caption=t("explanations.for_class", name=class_name(cfg, side.target), method=name),
+                      alt=describe.heat(t("alt.explanation", method=name, name=class_name(cfg, side.target)),
+                                        side.maps[method]))
         cols[2].image(style.png(plots.upscale(plots.coloured(diff, -m, m, "coolwarm"), PICTURE_SIDE)),
                       output_format="PNG",
-                      caption=t("explanations.difference", a=class_name(cfg, a.target), b=class_name(cfg, b.target)))
+                      caption=t("explanations.difference", a=class_name(cfg, a.target), b=class_name(cfg, b.target)),
+                      alt=describe.difference(diff, name, class_name(cfg, a.target), class_name(cfg, b.target)))
 
 
 # ---- faithfulness ------------------------------------------------------------------------------------------------
@@ -118,7 +123,7 @@ def this_picture(c: ui.Current, e) -> None:
              xaxis=dict(title=t("explanations.curve_x"), tickformat=".0%"),
              yaxis=dict(title=t("explanations.curve_y", name=class_name(c.config, e.target)), range=[0, 1]),
              template=style.NO_TEMPLATE))
-    st.plotly_chart(fig, key="expl_curves", config={"displaylogo": False})
+    ui.chart(fig, key="expl_curves", title=t("explanations.curves_title"), config={"displaylogo": False})
     better = (pc.areas["deletion"] < pc.areas["random_deletion"], pc.areas["insertion"] > pc.areas["random_insertion"])
     readings = {(True, True): t("explanations.curves_reading_both", method=names[method]),
                 (False, False): t("explanations.curves_reading_neither", method=names[method])}
@@ -173,12 +178,18 @@ def geometry(c: ui.Current) -> None:
     head = cols[1].slider(t("explanations.qk_head", H=H), 1, H, 1, key="expl_head") if H > 1 else 1
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
     geo = qk_geometry(block.q[head - 1], block.k[head - 1])
-    token = st.session_state.get("expl_token")
-    token = token if isinstance(token, int) and 0 <= token < T else None
+    ss = st.session_state
+    if ss.get("expl_token") is not None and not (isinstance(ss["expl_token"], int) and 0 <= ss["expl_token"] < T):
+        ss["expl_token"] = None  # another model, or a token a link cannot give
     left, right = st.columns([3, 2], gap="large")
+    with right:  # a click on the chart picks a token; this picks one without a pointer, and shows the pick
+        token = st.selectbox(t("explanations.qk_pick"), [None, *range(T)], key="expl_token",
+                             format_func=lambda i: t("explanations.qk_pick_none") if i is None else
+                             labels.token_in_words(i, g))
     with left:
-        st.plotly_chart(qk_chart(geo, g, token), key="expl_qk", on_select=lambda: on_point(T),
-                        selection_mode="points", config={"displaylogo": False})
+        ui.chart(qk_chart(geo, g, token), key="expl_qk", title=t("explanations.qk_title"), data=False,
+                 summary=describe.qk(geo, token, g), on_select=lambda: on_point(T),
+                 selection_mode="points", config={"displaylogo": False})
         st.caption(style.pointer_hint(t("explanations.qk_hint_click"), t("explanations.qk_hint_tap")) + " "
                    + t("explanations.qk_caption", a=float(geo.explained[0]), b=float(geo.explained[1])),
                    unsafe_allow_html=True)
@@ -188,7 +199,7 @@ def geometry(c: ui.Current) -> None:
         st.image(style.encoded(shown, fmt(c)), output_format=fmt(c),
                  caption=t("explanations.qk_picked_cls") if token == 0 else
                  t("explanations.qk_picked", k=patch, r=patch // g, c=patch % g) if patch is not None else
-                 t("explanations.qk_picked_none"))
+                 t("explanations.qk_picked_none"), alt=describe.picked_token(token, g))
         st.markdown(t("explanations.qk_nearness"))
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, style
+from app import core, style, ui
 from app.i18n import t
 from vit_core import ModelError, views
 
@@ -162,7 +162,7 @@ def table5(t5: dict, t6: dict) -> None:
     fig.update_yaxes(title=t("paper.t5_yaxis"))
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="v"),
                       title=DATASETS[target])
-    st.plotly_chart(fig, key="paper_t5_chart")
+    ui.chart(fig, key="paper_t5_chart")
     st.caption(source(t5) + " " + t("paper.t5_missing") + " " + h14_disagreement(t5, t6, DATASETS))
     imnet = {s: t5["values"][s]["imagenet"] for s in ("imagenet", "imagenet21k", "jft300m")}
     st.markdown(t("paper.t5_message",
@@ -197,7 +197,7 @@ def table6(t6: dict, t5: dict) -> None:
     fig.update_xaxes(type="log", title=t("paper.t6_xaxis"), tickvals=ticks, ticktext=[f"{v:,}" for v in ticks])
     fig.update_yaxes(title=t("paper.t6_yaxis"))
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), title=DATASETS[metric])
-    st.plotly_chart(fig, key="paper_t6_chart")
+    ui.chart(fig, key="paper_t6_chart")
     st.caption(source(t6) + " " + h14_disagreement(t5, t6, DATASETS))
     st.markdown(t("paper.t6_message"))
 

@@ -1,0 +1,277 @@
+"""What each picture shows, in words and with its numbers, in the page's language: the text a screen reader reads for
+it (st.image's `alt`, issue 17), written here, in one place, from the same records the picture is drawn from.
+
+"attention map" says nothing; "Attention of layer 3, head 2, query patch 17: the strongest patch is 24 (row 3, column
+3), 0.214 …" says what a sighted learner sees. Patches are named as everywhere in the app (app/labels.py): patch k,
+0-based, at row k // g and column k % g. Catalog: locales/*/alt.toml. Tested on hand-made records in
+tests/test_describe.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from app import labels
+from app.i18n import t
+
+
+def _patch(k: int, g: int) -> str:
+    return labels.patch_in_words(int(k), g)
+
+
+def strongest(heat: np.ndarray, n: int = 3) -> list[tuple[int, float]]:
+    """The `n` largest cells of a (g, g) map, largest first, as (patch number, value); ties by patch number."""
+    flat = np.asarray(heat, dtype=np.float64).reshape(-1)
+    order = np.lexsort((np.arange(flat.size), -flat))[:n]
+    return [(int(k), float(flat[k])) for k in order]
+
+
+def number(v: float) -> str:
+    """A map's value as the lesson writes it, and as a screen reader can say it (never "6.89e-06"): three decimals;
+    two significant digits for tiny ones (0.0000069); whole numbers with thousands separators for huge ones."""
+    if 1e-3 <= abs(v) < 1e3 or v == 0:
+        return f"{v:.3f}"
+    if abs(v) < 1e-3:
+        return np.format_float_positional(v, precision=2, unique=False, fractional=False, trim="-")
+    return f"{v:,.0f}"
+
+
+def heat(what: str, heat: np.ndarray, outlined: int | None = None) -> str:
+    """A (g, g) map over the picture: `what` it is (a sentence, translated by the caller), then where it is strongest
+    and weakest, and the patch outlined on it, if any."""
+    g = heat.shape[0]
+    (k1, v1), *rest = strongest(heat, 2)
+    low = int(np.asarray(heat).reshape(-1).argmin())
+    text = t("alt.heat", what=what, top=_patch(k1, g), v=number(v1), low=_patch(low, g),
+             vlow=number(float(np.asarray(heat).reshape(-1)[low])))
+    if rest:
+        text += " " + t("alt.heat_second", second=_patch(rest[0][0], g), v=number(rest[0][1]))
+    if outlined is not None:
+        text += " " + t("alt.outlined", patch=_patch(outlined, g))
+    return text
+
+
+# ---- step 1: the picture and the patches --------------------------------------------------------------------------
+def original(name: str, size: tuple[int, int], crop: tuple[float, float, float, float]) -> str:
+    w, h = size
+    cw, ch = round(crop[2] - crop[0]), round(crop[3] - crop[1])
+    return t("alt.original", name=name, w=w, h=h, cw=cw, ch=ch)
+
+
+def model_view(view: np.ndarray) -> str:
+    """The model's input, S×S pixels: grey or in colour, and how bright."""
+    S = view.shape[0]
+    grey = view.ndim == 2 or view.shape[-1] == 1 or bool(np.all(view[..., 0] == view[..., -1]))
+    return t("alt.model_view", S=S, colour=t("alt.grey" if grey else "alt.colour"),
+             mean=round(float(np.asarray(view, dtype=np.float64).mean()) / 255 * 100))
+
+
+def patch_grid(S: int, P: int, numbered: bool) -> str:
+    g = S // P
+    return t("alt.patch_grid_numbered" if numbered else "alt.patch_grid", S=S, P=P, g=g, N=g * g, last=g * g - 1)
+
+
+def patches_apart(N: int, g: int) -> str:
+    return t("alt.patches_apart", N=N, g=g)
+
+
+# ---- step 2: one patch flattened ----------------------------------------------------------------------------------
+def patch_place(k: int, g: int) -> str:
+    return t("alt.patch_place", patch=_patch(k, g), g=g)
+
+
+def patch_pixels(k: int, g: int, pixels: np.ndarray) -> str:
+    """A patch's pixels (P, P, C) uint8 enlarged: its size and how dark and bright it is."""
+    values = np.asarray(pixels, dtype=np.int64)
+    return t("alt.patch_pixels", patch=_patch(k, g), P=values.shape[0], lo=int(values.min()), hi=int(values.max()),
+             mean=round(float(values.mean())))
+
+
+def patch_line(k: int, P: int, C: int) -> str:
+    return t("alt.patch_line", k=k, PP=P * P, P=P, PPC=P * P * C)
+
+
+# ---- step 3: embedding --------------------------------------------------------------------------------------------
+def cls_copies(cls: np.ndarray, B: int) -> str:
+    return t("alt.cls_copies", B=B, D=cls.shape[0], lo=number(float(cls.min())), hi=number(float(cls.max())))
+
+
+def position_similarity(sim: np.ndarray) -> str:
+    """Paper Fig. 7 (centre): (g, g, g, g) cosine similarities; how much more alike neighbours are than the rest."""
+    g = sim.shape[0]
+    r, c = np.divmod(np.arange(g * g), g)
+    d = np.abs(r[:, None] - r[None]) + np.abs(c[:, None] - c[None])  # (N, N): steps between two patches
+    flat = np.asarray(sim, dtype=np.float64).reshape(g * g, g * g)
+    near, far = flat[d == 1], flat[d > 1]
+    return t("alt.position_similarity", g=g, N=g * g, near=number(float(np.mean(near))),
+             far=number(float(np.mean(far))))
+
+
+def filters_pca(k: int, P: int, explained: np.ndarray) -> str:
+    return t("alt.filters_pca", k=k, P=P, share=round(float(np.sum(explained)) * 100),
+             first=round(float(explained[0]) * 100))
+
+
+# ---- step 4: the encoder ------------------------------------------------------------------------------------------
+def block_diagram(kind: str) -> str:
+    """The pre-norm or post-norm block drawn as boxes and arrows (a diagram that depends on nothing else)."""
+    return t(f"alt.block_{kind}")
+
+
+def flow(layer: int, points) -> str:
+    """The data flow through one block (views.FlowPoint records): how long the patch tokens are where it enters and
+    where it leaves."""
+    first, last = points[0], points[-1]
+    return t("alt.flow", layer=layer, n=len(points), a=number(float(first.patch_norms.mean())),
+             b=number(float(last.patch_norms.mean())), lo=number(last.shortest), hi=number(last.longest))
+
+
+def qkv(layer: int, head: int, query: str, key: str, T: int, d: int) -> str:
+    return t("alt.qkv", layer=layer, head=head, q=query, k=key, T=T, d=d)
+
+
+# ---- step 5: attention --------------------------------------------------------------------------------------------
+def cls_map(layer: int, head: int, heat_: np.ndarray, cls_self: float) -> str:
+    return heat(t("alt.cls_map", layer=layer, head=head, self=number(cls_self)), heat_)
+
+
+def query_map(layer: int, head: int, query: int, heat_: np.ndarray) -> str:
+    g = heat_.shape[0]
+    return heat(t("alt.query_map", layer=layer, head=head, patch=_patch(query, g)), heat_, outlined=query)
+
+
+def heads_grid(maps: np.ndarray, layer: int, head: int, query: int | None) -> str:
+    """Every head of every layer as small maps, (L, H, g, g); the one in view framed. Says which head looks most
+    narrowly (the largest single weight) and which most broadly."""
+    L, H = maps.shape[:2]
+    peaks = maps.reshape(L, H, -1).max(-1)
+    narrow, broad = np.unravel_index(peaks.argmax(), peaks.shape), np.unravel_index(peaks.argmin(), peaks.shape)
+    row = t("alt.row_cls") if query is None else t("alt.row_query", k=query)
+    return t("alt.heads_grid", L=L, H=H, row=row, layer=layer, head=head, nl=int(narrow[0]) + 1,
+             nh=int(narrow[1]) + 1, nv=number(float(peaks[narrow])), bl=int(broad[0]) + 1, bh=int(broad[1]) + 1,
+             bv=number(float(peaks[broad])))
+
+
+def head_average(layer: int, H: int, heat_: np.ndarray, query: int | None) -> str:
+    return heat(t("alt.average", layer=layer, H=H), heat_, outlined=query)
+
+
+def rollout(layer: int, heat_: np.ndarray, query: int | None) -> str:
+    return heat(t("alt.rollout", layer=layer), heat_, outlined=query)
+
+
+# ---- steps 6 to 8 ---------------------------------------------------------------------------------------------------
+def model_input(change: str, S: int) -> str:
+    """The picture as the model gets it in an experiment; `change` says in words what was done to it."""
+    return t("alt.model_input", S=S, change=change)
+
+
+def qr(url: str) -> str:
+    return t("alt.qr", url=url)
+
+
+def intervention(iv, fill_name: str) -> str:
+    """An experiments.Intervention in words (`fill_name`: its fill, as the page names it)."""
+    parts = []
+    if iv.mask:
+        parts.append(t("alt.masked", n=len(iv.mask), fill=fill_name))
+    if iv.shuffle_seed is not None:
+        parts.append(t("alt.shuffled", seed=iv.shuffle_seed))
+    if iv.no_pos_embed:
+        parts.append(t("alt.no_pos"))
+    if iv.ablate:
+        parts.append(t("alt.ablated", n=len(iv.ablate)))
+    if parts and not iv.mask and iv.shuffle_seed is None:  # only the model changed
+        parts.append(t("alt.picture_same"))
+    return "; ".join(parts) or t("alt.unchanged")
+
+
+def similarity_row(sim_row: np.ndarray, k: int) -> str:
+    """One patch's (g, g) map of position similarity: its nearest neighbours against the rest."""
+    g = sim_row.shape[0]
+    r, c = divmod(k, g)
+    rr, cc = np.divmod(np.arange(g * g), g)
+    d = np.abs(rr - r) + np.abs(cc - c)
+    flat = np.asarray(sim_row, dtype=np.float64).reshape(-1)
+    return t("alt.experiment_sim", k=k, near=number(float(flat[d == 1].mean())), far=number(float(flat[d > 1].mean())))
+
+
+def difference(diff: np.ndarray, method: str, a: str, b: str) -> str:
+    g = diff.shape[0]
+    k = int(np.abs(diff).reshape(-1).argmax())
+    return t("alt.difference", method=method, a=a, b=b, m=number(float(diff.reshape(-1)[k])), top=_patch(k, g))
+
+
+def picked_token(token: int | None, g: int) -> str:
+    what = t("alt.qk_none") if token is None else t("alt.qk_cls") if token == 0 else _patch(token - 1, g)
+    return t("alt.qk_picked", what=what)
+
+
+# ---- charts: a text alternative from the figure's own data ----------------------------------------------------------
+ROWS = 12  # the most rows a chart's table shows
+
+
+def _names(values, n: int) -> list[str]:
+    return [str(i) for i in range(n)] if values is None else [str(v) for v in values]
+
+
+def _axis_title(fig, axis: str) -> str:
+    title = getattr(getattr(fig.layout, axis), "title", None)
+    return (getattr(title, "text", None) or "") if title is not None else ""
+
+
+def chart(fig) -> tuple[str, list[dict[str, str]]]:
+    """A Plotly figure in words and as a short table, from the data it draws: for a heat map its largest cells, for
+    bars their values, for lines and points a sample along x with the highest and lowest. Returns (a sentence for
+    each trace, table rows)."""
+    sentences, rows = [], []
+    col_series, col_x, col_y, col_v = (t("alt.col_series"), _axis_title(fig, "xaxis") or t("alt.col_x"),
+                                       _axis_title(fig, "yaxis") or t("alt.col_y"), t("alt.col_value"))
+    drawn = [tr for tr in fig.data if tr.type in ("heatmap", "bar", "scatter") and tr.visible is not False]
+    for tr in drawn:
+        name = tr.name or ""
+        if tr.type == "heatmap":
+            z = np.asarray(tr.z, dtype=np.float64)
+            z = z[None] if z.ndim == 1 else z
+            xs, ys = _names(tr.x, z.shape[1]), _names(tr.y, z.shape[0])
+            finite = np.where(np.isfinite(z), z, -np.inf)
+            order = np.argsort(-finite, axis=None, kind="stable")[:ROWS]
+            hi, lo = np.unravel_index(order[0], z.shape), np.unravel_index(np.nanargmin(z), z.shape)
+            sentences.append(t("alt.chart_heatmap", rows=z.shape[0], cols=z.shape[1], hi=number(z[hi]),
+                               hix=xs[hi[1]], hiy=ys[hi[0]], lo=number(z[lo]), lox=xs[lo[1]], loy=ys[lo[0]]))
+            rows += [{col_y: ys[i], col_x: xs[j], col_v: number(z[i, j])}
+                     for i, j in zip(*np.unravel_index(order, z.shape)) if np.isfinite(z[i, j])]
+            continue
+        horizontal = tr.type == "bar" and tr.orientation == "h"
+        values = np.asarray(tr.x if horizontal else tr.y, dtype=np.float64)
+        if values.size == 0:
+            continue
+        places = _names(tr.y if horizontal else tr.x, values.size)
+        hi, lo = int(np.nanargmax(values)), int(np.nanargmin(values))
+        sentences.append(t("alt.chart_series", name=name or t("alt.col_value"), n=values.size, hi=number(values[hi]),
+                           hiat=places[hi], lo=number(values[lo]), loat=places[lo]))
+        keep = sorted({hi, lo, *np.linspace(0, values.size - 1, min(values.size, ROWS)).round().astype(int)})
+        place_col = col_y if horizontal else col_x
+        value_col = col_x if horizontal else col_y
+        rows += [{**({col_series: name} if len(drawn) > 1 else {}), place_col: places[i], value_col: number(values[i])}
+                 for i in keep]
+    return " ".join(sentences), rows
+
+
+def masked(patches, g: int) -> str:
+    """The experiments' mask chart: which patches are masked."""
+    if not patches:
+        return t("alt.mask_none")
+    return t("alt.mask_some", n=len(patches), patches=", ".join(str(int(k)) for k in sorted(patches)))
+
+
+def qk(geo, token: int | None, g: int) -> str:
+    """explain.QKGeometry: queries and keys on two principal components, and the token picked on it (None: none;
+    0: cls; k: patch k − 1), with the key nearest to its query there."""
+    T = geo.tokens
+    picked = t("alt.qk_none") if token is None else t("alt.row_cls") if token == 0 else _patch(token - 1, g)
+    if token is not None:
+        keys = np.asarray(geo.points[T:], dtype=np.float64)  # (T, 2)
+        j = int(np.linalg.norm(keys - geo.points[token], axis=1).argmin())
+        picked = t("alt.qk_nearest", picked=picked, nearest=t("alt.row_cls") if j == 0 else _patch(j - 1, g))
+    return t("alt.qk", N=T - 1, a=round(float(geo.explained[0]) * 100), b=round(float(geo.explained[1]) * 100),
+             picked=picked)
