@@ -169,10 +169,10 @@ COLLECT = r"""(rootSelector) => {
         for (const c of df.querySelectorAll('th, td'))
             if (c.textContent.trim()) out.push({kind: 'table', where: where(df), text: c.textContent});
     // what assistive technology reads, and what shows on hovering or on the keyboard's first Tab
-    for (const e of root.querySelectorAll('[title], [aria-label], [placeholder], [data-title]')) {
+    for (const e of root.querySelectorAll('[title], [aria-label], [placeholder], [data-title], img[alt]')) {
         // hidden from assistive technology too: display none, visibility hidden, aria-hidden (opacity 0 is read)
         if (e.closest('[aria-hidden="true"]') || !e.checkVisibility({checkVisibilityCSS: true})) continue;
-        for (const a of ['title', 'aria-label', 'placeholder', 'data-title']) {
+        for (const a of ['title', 'aria-label', 'placeholder', 'data-title', 'alt']) {
             const v = e.getAttribute(a);
             if (v && v.trim()) out.push({kind: 'attribute', where: where(e) + ' [' + a + ']', text: v});
         }
