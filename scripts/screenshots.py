@@ -33,12 +33,12 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.browser
-from tests.browser import settle_fully  # noqa: E402
+from tests.browser import PATHS, settle_fully  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update", "--hide-scrollbars"]
-PAGES = ["patches", "flatten", "embedding", "encoder", "attention", "prediction", "paper", "about"]  # URL paths
+PAGES = PATHS  # URL paths, in the order of the sidebar (the browser tests' list: one list to keep)
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 HEIGHT, MAX_HEIGHT, TOLERANCE = 900, 30_000, 8
 FREEZE_CSS = "*,*::before,*::after{animation:none!important;transition:none!important;caret-color:transparent!important}"
