@@ -339,7 +339,8 @@ class Session:
         while True:
             size, m = await self._next(deadline)
             self.total_bytes += size
-            if m.WhichOneof("type") == "file_urls_response" and m.file_urls_response.response_id == req.file_urls_request.request_id:
+            answer = m.file_urls_response
+            if m.WhichOneof("type") == "file_urls_response" and answer.response_id == req.file_urls_request.request_id:
                 break
         resp = m.file_urls_response
         if resp.error_msg:
