@@ -114,7 +114,7 @@ def bind_problem(address: str, port: int) -> str | None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m deploy.serve_class",
+    p = argparse.ArgumentParser(prog="python -m deploy.serve_class", allow_abbrev=False,
                                 description="N replicas of the ViT Explainer behind HAProxy (docs/DEPLOY.md).")
     p.add_argument("--replicas", type=whole_number(1, MAX_REPLICAS, "--replicas"), default=2,
                    help=f"how many app processes (1 to {MAX_REPLICAS}; about one per core, docs/DEPLOY.md)")
