@@ -217,6 +217,15 @@ def replica_command(port: int, browser_address: str | None, browser_port: int) -
             "--server.headless", "true", "--logger.hideWelcomeMessage", "true", *join]
 
 
+def join_address(address: str, lan: str | None) -> str | None:
+    """The address students open, for the replicas' join panel: this computer's network address when HAProxy listens
+    on every interface, the address it listens on otherwise; None when students cannot reach it (loopback, or no
+    network: the panel then says why)."""
+    if address in serve.WILDCARDS:
+        return lan
+    return None if serve.is_loopback(address) else address
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + HEALTH, timeout=2) as r:
@@ -254,11 +263,13 @@ class ClassServer:
     def start(self) -> bool:
         a = self.args
         lan = serve.network_address() if a.address in serve.WILDCARDS else None
-        browser = lan if a.address in serve.WILDCARDS else None if serve.is_loopback(a.address) else a.address
+        browser = join_address(a.address, lan)
         for i, q in enumerate(a.replica_ports, start=1):
             self.replicas.append(Child(f"replica {i}", replica_command(q, browser, a.port), f"http://127.0.0.1:{q}"))
+        ports = f"ports {a.replica_ports[0]}–{a.replica_ports[-1]}" if len(a.replica_ports) > 1 \
+            else f"port {a.replica_ports[0]}"
         say(f"Starting {len(self.replicas)} replica{'s' if len(self.replicas) > 1 else ''} of the app on 127.0.0.1, "
-            f"ports {a.replica_ports[0]}–{a.replica_ports[-1]}…")
+            f"{ports}…")
         for r in self.replicas:
             r.start()
         if not all(self.wait_healthy(r, r.url) for r in self.replicas):

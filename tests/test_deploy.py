@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app import serve
 from deploy import serve_class
 
 from .browser import assert_no_exception, settle, settle_fully
@@ -66,6 +67,20 @@ def test_haproxy_accepts_the_rendered_config(tmp_path, address, log_requests):
     check = subprocess.run([HAPROXY, "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "WARNING" not in check.stdout + check.stderr and "ALERT" not in check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("address, lan, expected", [
+    ("0.0.0.0", "10.0.0.7", "http://10.0.0.7:8501/"), ("::", "10.0.0.7", "http://10.0.0.7:8501/"),
+    ("192.168.1.5", None, "http://192.168.1.5:8501/"), ("0.0.0.0", None, None), ("127.0.0.1", "10.0.0.7", None)])
+def test_the_replicas_join_panel_shows_the_address_students_open(address, lan, expected):
+    """A replica listens on 127.0.0.1:<its port>; its "Join from a phone" must show HAProxy's address instead."""
+    command = serve_class.replica_command(8502, serve_class.join_address(address, lan), 8501)
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    told = {k: command[command.index(k) + 1] for k in ("--browser.serverAddress", "--browser.serverPort")
+            if k in command}
+    seen = serve.addresses("127.0.0.1", 8502, server_address=told.get("--browser.serverAddress"),
+                           server_port=int(told["--browser.serverPort"]) if told else None)
+    assert seen.network == expected
 
 
 # ---- the command line ----------------------------------------------------------------------------------------------
