@@ -13,7 +13,7 @@ a phone" panel shows the address students open, not the replica's own.
 Every line a replica or HAProxy prints comes out here, after its name ("replica 2 | …"). A replica that stops is
 reported in plain words and not restarted: HAProxy sends its learners, and every new one, to the replicas left.
 Ctrl-C, SIGTERM or SIGHUP stops HAProxy, then every replica (SIGTERM, SIGKILL after 15 s), and removes the temporary
-folder; the children also get SIGTERM from the kernel if this process is killed outright (Linux). docs/DEPLOY.md.
+folder; if this process is killed outright, the kernel kills the children (Linux). docs/DEPLOY.md.
 """
 from __future__ import annotations
 
@@ -156,8 +156,9 @@ LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 def _die_with_parent() -> None:
-    """In the child between fork and exec: SIGTERM when this process ends, however it ends (PR_SET_PDEATHSIG)."""
-    LIBC.prctl(1, signal.SIGTERM)
+    """In the child between fork and exec: SIGKILL when this process ends, however it ends (PR_SET_PDEATHSIG). Not
+    SIGTERM: a replica that stops gracefully prints "Stopping..." into a pipe nobody reads any more, and may hang."""
+    LIBC.prctl(1, signal.SIGKILL)
 
 
 OUTPUT = threading.RLock()  # RLock: a signal handler may print while the main thread prints

@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -404,11 +405,17 @@ def test_a_replica_that_dies_is_reported_and_new_learners_go_to_the_others(class
     assert class_server.proc.poll() is None  # the class goes on
 
 
+def config_folder(children: set[int]) -> Path:
+    """The temporary folder of HAProxy's configuration, from its command line (haproxy -f <folder>/haproxy.cfg)."""
+    cmdlines = [Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0") for p in children]
+    folders = [Path(args[args.index(b"-f") + 1].decode()).parent for args in cmdlines if b"-f" in args]
+    assert len(folders) == 1 and folders[0].exists()
+    return folders[0]
+
+
 def test_sigterm_stops_haproxy_and_every_replica(class_server):
     children = descendants(class_server.proc.pid)
-    cfg = [Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0") for p in children]
-    folders = [Path(args[args.index(b"-f") + 1].decode()).parent for args in cfg if b"-f" in args]
-    assert len(folders) == 1 and folders[0].exists()  # HAProxy's configuration
+    folders = [config_folder(children)]
     assert len(children) >= 2
     class_server.proc.send_signal(signal.SIGTERM)
     assert class_server.proc.wait(60) == 0
@@ -421,10 +428,11 @@ def test_sigterm_stops_haproxy_and_every_replica(class_server):
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
 def test_ctrl_c_or_a_killed_serve_class_leaves_no_process_behind(tmp_path, how):
     """Ctrl-C in the terminal is SIGINT to serve_class alone (its children run in their own session); killed outright,
-    it cannot stop them itself: the kernel sends them SIGTERM (PR_SET_PDEATHSIG)."""
+    it cannot stop them itself: the kernel kills them (PR_SET_PDEATHSIG)."""
     server = start_class(tmp_path / "out", 1)
     children = descendants(server.proc.pid)
     assert len(children) == 2  # the replica and HAProxy
+    folder = config_folder(children)
     try:
         server.proc.send_signal(getattr(signal, how))
         code = server.proc.wait(60)
@@ -434,7 +442,9 @@ def test_ctrl_c_or_a_killed_serve_class_leaves_no_process_behind(tmp_path, how):
         assert not [p for p in children if alive(p)], f"left behind after {how}"
         if how == "SIGINT":
             assert code == 0 and "SIGINT: stopping HAProxy and the replicas" in server.text()
+            assert not folder.exists()
     finally:
+        shutil.rmtree(folder, ignore_errors=True)  # killed outright, serve_class could not remove it
         for p in children:
             if alive(p):
                 os.kill(p, signal.SIGKILL)
