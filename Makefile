@@ -1,9 +1,12 @@
-# Two commands: `make run` starts the app, `make test` runs every test. Both install what is missing first.
+# `make run` starts the app, `make test` runs every test, `make serve-class` serves a classroom (HAProxy + replicas,
+# docs/DEPLOY.md). Each installs what is missing first (Debian packages: `make system`).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+REPLICAS ?= 2
+ADDRESS ?= 0.0.0.0
 
-.PHONY: run test system clean
+.PHONY: run serve-class test system clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -17,11 +20,14 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-system:  ## Debian packages the tests need: Fashion-MNIST and Chromium
+system:  ## Debian packages the tests and the classroom server need: Fashion-MNIST, Chromium, HAProxy
 	scripts/install_system_packages.sh
 
 run: $(VENV)/.runtime
 	$(PY) -m app --server.port $(PORT)  # streamlit run app/main.py, with TCP_NODELAY (app/serve.py)
+
+serve-class: $(VENV)/.runtime  ## REPLICAS app processes on 127.0.0.1 behind HAProxy on ADDRESS:PORT
+	$(PY) -m deploy.serve_class --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS)
 
 test: system $(VENV)/.dev
 	$(PY) -m pytest -q

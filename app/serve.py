@@ -137,21 +137,26 @@ def current_addresses() -> Addresses:
                      bool(config.get_option("server.sslCertFile")))
 
 
-def print_urls(is_running_hello: bool = False) -> None:
-    """In place of Streamlit's welcome message (which looks up this machine's external address on the Internet)."""
-    from streamlit import config
-
-    if config.get_option("logger.hideWelcomeMessage"):
-        return
-    a = current_addresses()
-    lines = ["", "  The ViT Explainer is running.", "", f"  On this computer:  {a.local}"]
+def welcome_lines(a: Addresses, title: str = "The ViT Explainer is running.") -> list[str]:
+    """What the terminal says when the app is ready: where to open it, or why students cannot (also used by
+    deploy/serve_class.py, for the classroom server behind HAProxy)."""
+    lines = ["", f"  {title}", "", f"  On this computer:  {a.local}"]
     if a.network:
         lines.append(f"  On the network:    {a.network}   (students: this address, or the QR code in the sidebar)")
     elif a.why_not == "localhost_only":
         lines.append(f"  Only this computer can open it. To let students join: {a.command}")
     else:
         lines.append("  This computer is on no network now: students cannot join until it is.")
-    print("\n".join([*lines, ""]), flush=True)
+    return [*lines, ""]
+
+
+def print_urls(is_running_hello: bool = False) -> None:
+    """In place of Streamlit's welcome message (which looks up this machine's external address on the Internet)."""
+    from streamlit import config
+
+    if config.get_option("logger.hideWelcomeMessage"):
+        return
+    print("\n".join(welcome_lines(current_addresses())), flush=True)
 
 
 def keep_streamlit_offline() -> bool:

@@ -1,19 +1,23 @@
 """A classroom on one server: N learners at once, each uploading a picture and stepping through attention heads.
 
     python benchmarks/classroom.py [--sessions 1,10,30,60] [--steps 20] [--think 2] [--model teaching|b16]
-                                   [--option=--runner.postScriptGC=false …] [--validate]
+                                   [--option=--runner.postScriptGC=false …] [--validate] [--media]
+    python benchmarks/classroom.py --url http://localhost:8501 [--pid PID[,PID...]] [--sessions …] …
 
 For each N this starts a fresh app server (`python -m app`, as `make run` starts it) on a free port and N
 lightweight clients that speak the browser's protocol over the websocket (benchmarks/stclient.py), all in this one
-process. Each learner arrives within the first `--ramp` seconds, loads the app, opens "1 · Image → patches", uploads
-its own generated 1024×768 JPEG (through the same HTTP upload endpoint the browser uses; the page must then say
-"1024×768 pixels as uploaded"), opens "5 · Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶
-is disabled at the last head — waiting a random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the
-page would.
+process. With `--url` it starts none and drives the server already running there, e.g. HAProxy and its replicas
+(`make serve-class`, docs/DEPLOY.md), the same server for every N; `--pid` names the processes whose memory and CPU
+to report (each with its children: serve_class prints its own pid for this). Each learner arrives within the first
+`--ramp` seconds, loads the app, opens "1 · Image → patches", uploads its own generated 1024×768 JPEG (through the
+same HTTP upload endpoint the browser uses; the page must then say "1024×768 pixels as uploaded"), opens "5 ·
+Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶ is disabled at the last head — waiting a
+random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the page would. With `--media` each learner
+also fetches the pictures every run draws, as the browser does (not in the step time; a failed fetch is an error).
 
 Step time: from sending the rerun to receiving script_finished (a click in the explorer reruns only its fragment).
 Errors: an exception or error box in the page, a run that did not finish, a failed upload, a closed websocket.
-Memory: RSS of the streamlit process and its children, sampled every 0.5 s.
+Memory: RSS of the streamlit process (or the --pid processes) and its children, sampled every 0.5 s.
 The clients share the 2 cores with the server; their own CPU time is printed, so you can see what they took.
 
 --validate first drives one real Chromium session (Playwright) and this client through the same actions against one
@@ -25,12 +29,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -57,22 +63,30 @@ class Learner:
         self.errors += [f"learner {self.i}, {what}: {e}" for e in run.errors]
         return run
 
+    async def seen(self, s: stclient.Session, run: stclient.Run, what: str) -> stclient.Run:
+        """check(), and with --media fetch the run's pictures as the browser would."""
+        self.check(run, what)
+        if self.args.media:
+            self.errors += [f"learner {self.i}, {what}: {e}" for e in await s.fetch_media(run)]
+        return run
+
     async def lesson(self) -> None:
         rng = random.Random(self.i)
         await asyncio.sleep(rng.uniform(0, self.args.ramp))
         s = stclient.Session(self.url, timeout=self.args.timeout)
         try:
-            self.check(await s.open(), "load")
+            await self.seen(s, await s.open(), "load")
             if self.folder:  # the sidebar picker: "A checkpoint folder on this computer…", then the folder
                 self.check(await s.select("model_choice", server.LOCAL_FOLDER), "choose local model")
-                self.check(await s.set_text("model_folder", self.folder), "type the model folder")
-            self.check(await s.run(page=server.PATCHES), "open page 1")
+                await self.seen(s, await s.set_text("model_folder", self.folder), "type the model folder")
+            await self.seen(s, await s.run(page=server.PATCHES), "open page 1")
             start = time.perf_counter()
             run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", server.picture(self.i)), "upload")
             self.upload_ms = (time.perf_counter() - start) * 1000
+            await self.seen(s, run, "upload")
             if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
                 self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
-            run = self.check(await s.run(page=server.ATTENTION), "open the attention explorer")
+            run = await self.seen(s, await s.run(page=server.ATTENTION), "open the attention explorer")
             self.explorer_open = time.perf_counter()
             tokens = "197×197" if self.folder else "50×50"  # the attention matrix this model draws
             if not any(tokens in t for t in run.texts()):
@@ -85,9 +99,10 @@ class Learner:
                     forward = not forward
                     key = "att_next" if forward else "att_prev"
                 self.step_starts.append(time.perf_counter())
-                run = self.check(await s.click(key), f"step {k + 1}")
+                run = await s.click(key)
                 self.steps.append(run.ms)  # a step that failed took its time too
                 self.failed_steps += bool(run.errors)
+                await self.seen(s, run, f"step {k + 1}")
             self.done = True
         except Exception as e:  # noqa: BLE001 - any failure of a learner is a figure, not a crash
             self.errors.append(f"learner {self.i}: {type(e).__name__}: {e}")
@@ -95,18 +110,30 @@ class Learner:
             await s.close()
 
 
-async def sample_rss(srv: server.Server, series: list[float], stop: asyncio.Event) -> None:
+def processes(pids: list[int]) -> set[int]:
+    """The given processes and all their descendants, each once."""
+    return {p for pid in pids for p in server.children(pid)}
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of the processes and their children, in MB, each counted once (a pid that descends from
+    another given pid is already in that one's figure)."""
+    below = {c for pid in pids for c in server.children(pid)[1:]}
+    return sum(server.rss_mb(pid) for pid in dict.fromkeys(pids) if pid not in below)
+
+
+async def sample_rss(pids: list[int], series: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        series.append(srv.rss_mb())
+        series.append(rss_mb(pids))
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
         except asyncio.TimeoutError:
             pass
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pids: list[int]) -> float:
     total = 0
-    for p in server.children(pid):
+    for p in processes(pids):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
@@ -116,16 +143,26 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+@contextlib.contextmanager
+def serving(args, log: Path | None = None):
+    """(URL, pids to measure): the server at --url and the --pid processes, or a fresh server of our own."""
+    if args.url:
+        yield args.url, args.pids
+        return
+    with server.running(log=log, options=tuple(args.option)) as srv:
+        yield srv.url, [srv.pid]
+
+
 async def classroom(n: int, args, folder: str | None) -> dict:
     log = Path(args.log) / f"classroom_{n}.log" if args.log else None
-    with server.running(log=log, options=tuple(args.option)) as srv:
+    with serving(args, log) as (url, pids):
         rss: list[float] = []
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_rss(srv, rss, stop))
-        learners = [Learner(i, srv.url, args, folder) for i in range(n)]
-        t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(srv.pid)
+        sampler = asyncio.create_task(sample_rss(pids, rss, stop))
+        learners = [Learner(i, url, args, folder) for i in range(n)]
+        t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(pids)
         await asyncio.gather(*(learner.lesson() for learner in learners))
-        wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(srv.pid)
+        wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(pids)
         stop.set()
         await sampler
     steps = [ms for learner in learners for ms in learner.steps]
@@ -142,14 +179,20 @@ async def classroom(n: int, args, folder: str | None) -> dict:
               "finished": sum(learner.done for learner in learners), "rss_start": rss[0] if rss else 0,
               "rss_peak": max(rss, default=0), "rss_end": rss[-1] if rss else 0, "wall": wall,
               "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system)}
-    print(f"  N = {n:3d}: {result['finished']}/{n} learners finished, {len(steps)} steps: step p50 {result['p50']:6.0f} ms, "
-          f"p95 {result['p95']:6.0f} ms, max {result['max']:6.0f} ms; upload+analysis p50 {result['upload_p50']:6.0f} ms, "
-          f"p95 {result['upload_p95']:6.0f} ms; errors {len(errors)} ({failed} of the steps)", flush=True)
+    print(f"  N = {n:3d}: {result['finished']}/{n} learners finished, {len(steps)} steps: "
+          f"step p50 {result['p50']:6.0f} ms, p95 {result['p95']:6.0f} ms, max {result['max']:6.0f} ms; "
+          f"upload+analysis p50 {result['upload_p50']:6.0f} ms, p95 {result['upload_p95']:6.0f} ms; "
+          f"errors {len(errors)} ({failed} of the steps)", flush=True)
     print(f"           steady state (the {len(steady)} steps after the last learner had uploaded and opened the "
           f"explorer): p50 {result['steady_p50']:.0f} ms, p95 {result['steady_p95']:.0f} ms", flush=True)
-    print(f"           server RSS {result['rss_start']:.0f} MB at start, peak {result['rss_peak']:.0f} MB, "
-          f"{result['rss_end']:.0f} MB at the end; {wall:.0f} s wall; CPU: server {result['server_cpu']:.0f} s, "
-          f"these clients {result['client_cpu']:.0f} s", flush=True)
+    if pids:
+        whose = f" (pids {','.join(map(str, pids))} and their children)" if args.url else ""
+        print(f"           server RSS{whose} {result['rss_start']:.0f} MB at start, peak {result['rss_peak']:.0f} MB, "
+              f"{result['rss_end']:.0f} MB at the end; {wall:.0f} s wall; CPU: server {result['server_cpu']:.0f} s, "
+              f"these clients {result['client_cpu']:.0f} s", flush=True)
+    else:
+        print(f"           server RSS and CPU not measured (a server started elsewhere: --pid PID[,PID...] measures "
+              f"it); {wall:.0f} s wall; CPU: these clients {result['client_cpu']:.0f} s", flush=True)
     for e in errors[:5]:
         print(f"           {e}")
     return result
@@ -171,7 +214,8 @@ def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]
                 m = ForwardMsg()
                 m.ParseFromString(payload)
                 frames.append((len(payload), m))
-                if m.WhichOneof("type") == "script_finished" and m.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                early = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+                if m.WhichOneof("type") == "script_finished" and m.script_finished != early:
                     finished.append(len(frames))
         ws.on("framereceived", received)
 
@@ -221,13 +265,14 @@ async def client_runs(url: str, data: bytes, clicks: int) -> list[stclient.Run]:
 
 
 def validate(args) -> None:
-    print("\nvalidation: one Chromium session and one protocol client, the same actions, one server")
+    print(f"\nvalidation: one Chromium session and one protocol client, the same actions, "
+          f"{args.url or 'one server'}")
     clicks = 3
-    with tempfile.TemporaryDirectory() as tmp, server.running(options=tuple(args.option)) as srv:
+    with tempfile.TemporaryDirectory() as tmp, serving(args) as (url, _):
         picture = Path(tmp) / "learner_0.jpg"
         picture.write_bytes(server.picture(0))
-        theirs = browser_runs(srv.url, picture, clicks)
-        ours = asyncio.run(client_runs(srv.url, picture.read_bytes(), clicks))
+        theirs = browser_runs(url, picture, clicks)
+        ours = asyncio.run(client_runs(url, picture.read_bytes(), clicks))
     names = ["load", "page 1", "upload", "attention"] + [f"▶ {k + 1}" for k in range(clicks)]
     if len(theirs) != len(ours):
         print(f"  the browser made {len(theirs)} runs, the client {len(ours)}: {names}")
@@ -235,9 +280,41 @@ def validate(args) -> None:
         b_layout = stclient.Run(messages=msgs).layout()
         same = b_layout == run.layout()
         b_texts = stclient.Run(messages=msgs).texts()
-        print(f"  {name:10s}: browser {size / 1000:6.1f} KB in {len(msgs):3d} messages, client {run.bytes / 1000:6.1f} KB "
-              f"in {run.frames:3d}; same page layout: {'yes' if same else 'NO'}; same texts: "
-              f"{'yes' if b_texts == run.texts() else 'NO'}")
+        print(f"  {name:10s}: browser {size / 1000:6.1f} KB in {len(msgs):3d} messages, "
+              f"client {run.bytes / 1000:6.1f} KB in {run.frames:3d}; same page layout: {'yes' if same else 'NO'}; "
+              f"same texts: {'yes' if b_texts == run.texts() else 'NO'}")
+
+
+def check_target(parser: argparse.ArgumentParser, args) -> None:
+    """--url, --pid and --sessions, checked before anything starts (parser.error: a message and exit code 2)."""
+    try:
+        sessions = [int(v) for v in args.sessions.split(",")]
+    except ValueError:
+        parser.error(f"--sessions takes whole numbers separated by commas, e.g. 1,10,30, not {args.sessions!r}")
+    if not sessions or min(sessions) < 1:
+        parser.error(f"--sessions: every number of learners must be at least 1, not {args.sessions!r}")
+    args.pids = []
+    if args.pid is not None and not args.url:
+        parser.error("--pid is for a server started elsewhere (--url); without --url this script measures the "
+                     "server it starts")
+    if not args.url:
+        return
+    if args.option or args.log:
+        parser.error("--option and --log are for the server this script starts; with --url the server is running")
+    url = urlsplit(args.url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        parser.error(f"--url must be an address such as http://localhost:8501, not {args.url!r}")
+    args.url = args.url.rstrip("/")
+    for text in filter(None, (v.strip() for v in (args.pid or "").split(","))):
+        if not text.isdigit():
+            parser.error(f"--pid takes process ids separated by commas, e.g. 1234,1240, not {args.pid!r}")
+        if not Path(f"/proc/{text}").exists():
+            parser.error(f"--pid: no process {text} is running on this machine")
+        args.pids.append(int(text))
+    try:
+        server.wait_healthy(args.url, timeout=10)
+    except RuntimeError:
+        parser.error(f"nothing answers at {args.url}/_stcore/health: is the server running there?")
 
 
 def main() -> None:
@@ -252,8 +329,16 @@ def main() -> None:
                         help="an extra streamlit flag for the server, e.g. --option=--runner.postScriptGC=false")
     parser.add_argument("--log", help="a folder for the server logs (classroom_<N>.log)")
     parser.add_argument("--validate", action="store_true", help="compare with a real Chromium session first")
+    parser.add_argument("--media", action="store_true",
+                        help="each learner fetches the pictures of every run over HTTP, as the browser does")
+    parser.add_argument("--url", help="drive the server already running there (e.g. http://localhost:8501, "
+                                      "HAProxy of make serve-class) instead of starting one for each N")
+    parser.add_argument("--pid", help="with --url: PID[,PID...] of the server's processes (with their children) "
+                                      "whose memory and CPU to report")
     args = parser.parse_args()
-    started = machine.header(f"classroom: N concurrent learners on one server ({args.model} model, "
+    check_target(parser, args)
+    where = args.url or "one server"
+    started = machine.header(f"classroom: N concurrent learners on {where} ({args.model} model, "
                              f"{args.steps} steps each, think {args.think} s, options {args.option or 'none'})")
     if args.validate:
         validate(args)
@@ -263,7 +348,8 @@ def main() -> None:
         for n in (int(v) for v in args.sessions.split(",")):
             results.append(asyncio.run(classroom(n, args, folder)))
     broken = [r["n"] for r in results if r["errors"] or r["p95"] > TARGET_P95_MS or r["finished"] < r["n"]]
-    print(f"\nfirst N over p95 {TARGET_P95_MS} ms or with errors: {broken[0] if broken else 'none of ' + args.sessions}")
+    first = broken[0] if broken else "none of " + args.sessions
+    print(f"\nfirst N over p95 {TARGET_P95_MS} ms or with errors: {first}")
     machine.footer(started)
 
 

@@ -14,6 +14,12 @@ BackMsgs Chromium sends, see classroom.py --validate):
    with the file_uploader's WidgetState(file_uploader_state_value=[UploadedFileInfo]).
 5. Messages of at least 10 KB are cacheable: the client remembers their hashes and sends them back
    (cached_message_hashes); the server then sends only a reference for an unchanged one.
+6. Pictures travel over HTTP: an image element names /media/<hash>.<ext>, which the browser fetches (once: it
+   caches them). `fetch_media` does the same.
+
+Cookies are kept as a browser keeps them for one site: every Set-Cookie answer is remembered and sent back on every
+request and on the websocket. Behind HAProxy (deploy/, docs/DEPLOY.md) that includes its SERVERID cookie, so the
+websocket, the uploads and the media of one Session reach the one replica that holds them.
 
 Widgets are addressed by their key (the suffix of the widget id, "$$ID-<hash>-<key>"); the id used is the one the
 latest run sent, as the frontend does. Pages are addressed by their sidebar title or url path.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -61,6 +68,16 @@ class Run:
                     out += [img.caption for img in el.imgs.imgs]
         return out
 
+    def media(self) -> list[str]:
+        """The /media/… addresses of the pictures this run drew (what the browser then fetches over HTTP)."""
+        out = []
+        for m in self.messages:
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                if el.WhichOneof("type") == "imgs":
+                    out += [img.url for img in el.imgs.imgs if img.url.startswith("/media/")]
+        return out
+
     def layout(self) -> list[tuple]:
         """(delta path, element type, widget key) of every delta: the shape of the page, to compare two clients."""
         out = []
@@ -88,8 +105,8 @@ class Session:
     """One learner's browser tab, as far as the server can tell."""
 
     def __init__(self, url: str, locale: str = "en-US", timeout: float = 300):
-        self.url = url
-        self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.url = url.rstrip("/")
+        self.ws_url = "ws" + self.url[len("http"):] + "/_stcore/stream"  # http → ws, https → wss
         self.locale = locale
         self.timeout = timeout
         self.session_id = ""
@@ -100,6 +117,8 @@ class Session:
         self.values: dict[str, object] = {}  # key → WidgetState (without id) that this learner has set
         self.cache: dict[str, int] = {}  # hash of a cacheable message → the run it was last seen in
         self.uploaded: dict[str, str] = {}  # file_uploader key → delete URL of the file it holds now
+        self.cookies: dict[str, str] = {}  # name → value, as a browser keeps them for this site (SERVERID included)
+        self.fetched: set[str] = set()  # media addresses already fetched (the browser caches them)
         self.runs = 0
         self.total_bytes = 0
         self._ws = None
@@ -107,19 +126,41 @@ class Session:
         self._reader = None
 
     # ---- connection -------------------------------------------------------------------------------------------
-    async def connect(self) -> None:
-        def health():
-            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=self.timeout) as r:
-                cookie = r.headers.get("Set-Cookie", "")
-            return cookie.split("_streamlit_xsrf=", 1)[1].split(";", 1)[0] if "_streamlit_xsrf=" in cookie else ""
+    def remember(self, headers) -> None:
+        """Keep the cookies an answer sets (all of its Set-Cookie headers)."""
+        for cookie in headers.get_all("Set-Cookie") or []:
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            if name.strip():
+                self.cookies[name.strip()] = value.strip()
 
-        self.xsrf = await asyncio.to_thread(health)
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def http(self, method: str, path: str, payload: bytes | None = None, **headers: str) -> tuple[int, bytes]:
+        """One HTTP request to the server with this session's cookies (blocking: call it in a thread). Returns the
+        status and the body; an error status is returned, not raised."""
+        headers = {"Origin": self.url, **({"Cookie": self.cookie_header()} if self.cookies else {}), **headers}
+        request = urllib.request.Request(self.url + path, data=payload, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                self.remember(answer.headers)
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as e:
+            self.remember(e.headers)
+            return e.code, e.read()
+
+    async def connect(self) -> None:
+        status, _ = await asyncio.to_thread(self.http, "GET", "/_stcore/health")
+        if status != 200:
+            raise ProtocolError(f"/_stcore/health answered {status}")
+        self.xsrf = self.cookies.get("_streamlit_xsrf", "")
         headers = {"Origin": self.url}
-        if self.xsrf:
-            headers["Cookie"] = f"_streamlit_xsrf={self.xsrf}"
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header()
         self._ws = await websockets.connect(
             self.ws_url, subprotocols=["streamlit", self.xsrf] if self.xsrf else ["streamlit"],
             additional_headers=headers, max_size=None, open_timeout=self.timeout, ping_interval=None)
+        self.remember(self._ws.response.headers)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -298,7 +339,8 @@ class Session:
         while True:
             size, m = await self._next(deadline)
             self.total_bytes += size
-            if m.WhichOneof("type") == "file_urls_response" and m.file_urls_response.response_id == req.file_urls_request.request_id:
+            answer = m.file_urls_response
+            if m.WhichOneof("type") == "file_urls_response" and answer.response_id == req.file_urls_request.request_id:
                 break
         resp = m.file_urls_response
         if resp.error_msg:
@@ -307,12 +349,9 @@ class Session:
         boundary = uuid.uuid4().hex
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
                 f"Content-Type: {mime}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-        headers = {"X-Xsrftoken": self.xsrf, "Cookie": f"_streamlit_xsrf={self.xsrf}", "Origin": self.url}
 
         def send(method: str, path: str, payload: bytes | None = None, **extra: str) -> int:
-            r = urllib.request.Request(self.url + path, data=payload, method=method, headers={**headers, **extra})
-            with urllib.request.urlopen(r, timeout=self.timeout) as answer:
-                return answer.status
+            return self.http(method, path, payload, **{"X-Xsrftoken": self.xsrf, **extra})[0]
 
         # A single-file uploader in the browser deletes the file it held once the new one's URLs arrive
         # (frontend FileUploader: fetchFileURLs(...).then → deleteFile(deleteUrl)); the server keeps it until then.
@@ -331,3 +370,17 @@ class Session:
         info.file_urls.CopyFrom(urls)
         self.values[key] = state
         return await self.run()
+
+    async def fetch_media(self, run: Run) -> list[str]:
+        """Fetch the pictures of `run` as the browser does (each address once, with this session's cookies); returns
+        what went wrong, e.g. a picture asked of a replica that does not hold it (404)."""
+        errors = []
+        for path in dict.fromkeys(run.media()):
+            if path in self.fetched:
+                continue
+            status, body = await asyncio.to_thread(self.http, "GET", path)
+            if status == 200 and body:
+                self.fetched.add(path)
+            else:
+                errors.append(f"GET {path} answered {status}")
+        return errors

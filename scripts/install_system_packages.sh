@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the app and tests use, if missing: Fashion-MNIST, Chromium, a Hangul font.
+# Installs the Debian packages the app and tests use, if missing: Fashion-MNIST, Chromium, a Hangul font, and HAProxy
+# (the classroom server, deploy/serve_class.py, and tests/test_deploy.py).
 set -euo pipefail
-packages=(dataset-fashion-mnist chromium fonts-nanum)
+packages=(dataset-fashion-mnist chromium fonts-nanum haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
