@@ -4,6 +4,8 @@ How things look (fonts, colours, encodings) comes from app/style.py; what is dra
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib import colormaps
@@ -195,3 +197,31 @@ def framed(picture: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
     x0, y0, x1, y1 = box
     mark(im, (x0 - 3, y0 - 3, x1 + 2, y1 + 2), style.HIGHLIGHT, 3)
     return np.asarray(im)
+
+
+def animation(view: np.ndarray, maps: np.ndarray, labels: list[str], side: int, ms: int,
+              patch: int | None = None) -> bytes:
+    """Play mode as an animated GIF, for slides: one frame per head of every layer, in play mode's order (the heads of
+    layer 1, then of layer 2, …), each the (g, g) map of `maps` (L, H, g, g) over the model's view, `side` pixels wide,
+    with its label (`labels`, L × H of them, in that order) in a white band above it and the query patch, if any,
+    outlined. `ms` milliseconds a frame; loops forever. Each frame gets its own 256-colour palette (fast octree: 144
+    frames of ViT-B/16 in ~0.6 s, ~3 MB, where median cut took 2.5 s)."""
+    L, H = maps.shape[:2]
+    if len(labels) != L * H:
+        raise ValueError(f"{len(labels)} labels for {L * H} frames")
+    size, longest = max(12, side // 20), max(labels, key=len)
+    font = style.pil_font(size, "".join(labels))
+    while size > 9 and font.getlength(longest) > side - 16:  # the longest label fits the frame's width
+        size -= 1
+        font = style.pil_font(size, "".join(labels))
+    band = font.size + 14
+    frames = []
+    for k, label in enumerate(labels):
+        picture = map_over(view, maps[k // H, k % H], side, patch)
+        im = Image.new("RGB", (picture.shape[1], picture.shape[0] + band), "white")
+        im.paste(Image.fromarray(picture), (0, band))
+        ImageDraw.Draw(im).text((8, band // 2), label, font=font, fill="black", anchor="lm")
+        frames.append(im.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE))
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms, loop=0)
+    return buf.getvalue()

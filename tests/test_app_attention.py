@@ -325,3 +325,19 @@ def test_query_from_selection_reads_a_click():
     assert page.query_from_selection({"selection": {"points": []}}, 7) is None
     assert page.query_from_selection(None, 7) is None
     assert page.query_from_selection({"selection": {"points": [{"x": 9, "y": 0}]}}, 7) is None
+
+
+def test_play_downloads_as_a_gif_of_every_head_labelled_in_the_pages_language():
+    import io
+
+    from PIL import Image
+
+    from app import core
+
+    at = attention_page()
+    assert not problems(at)
+    assert len(at.get("download_button")) >= 2  # the grid as a PNG, and Play as a GIF (made only when clicked)
+    picture = (ROOT / "assets" / "images" / "fubao_28.png").read_bytes()
+    labels = tuple(f"{i + 1}/6층, {j + 1}/4번 헤드: cls 토큰의 어텐션" for i in range(6) for j in range(4))
+    gif = Image.open(io.BytesIO(page.play_gif(picture, core.TEACHING_ID, None, labels, 500)))
+    assert gif.n_frames == 24 and gif.size[0] == page.GIF_SIDE and gif.info["duration"] == 500

@@ -70,3 +70,37 @@ def test_figure_png_is_capped_in_width_and_keeps_small_figures_at_150_dpi():
     assert round(wide_im.info["dpi"][0]) == 70
     assert round(small_im.info["dpi"][0]) == 150
     assert 250 <= small_im.size[0] <= 400  # 2 in at 150 dpi, margins trimmed, tick labels added
+
+
+def test_play_as_an_animated_gif_one_labelled_frame_per_head():
+    from PIL import Image
+
+    view = np.random.default_rng(1).integers(0, 255, (28, 28, 3), dtype=np.uint8)
+    maps = np.zeros((2, 3, 7, 7))
+    for k in range(6):  # frame k lights patch k, so every frame differs from the others
+        maps[k // 3, k % 3].flat[k] = 1.0
+    labels = [f"Layer {i + 1}/2, head {j + 1}/3: the cls token's attention" for i in range(2) for j in range(3)]
+    gif = Image.open(io.BytesIO(plots.animation(view, maps, labels, 280, 750, patch=24)))
+    assert gif.format == "GIF" and gif.n_frames == 6 and gif.info["loop"] == 0
+    frames = []
+    for k in range(6):
+        gif.seek(k)
+        assert gif.info["duration"] == 750
+        frames.append(np.asarray(gif.convert("RGB")))
+    band = frames[0].shape[0] - 280
+    assert frames[0].shape[1] == 280 and 20 < band < 40  # the picture, and a white band with the label above it
+    assert all((f[:band] < 128).any() for f in frames)  # a label is written in every band
+    assert all(not np.array_equal(frames[k][band:], frames[k + 1][band:]) for k in range(5))
+    gif.seek(0)
+    first = np.asarray(gif.convert("RGB"))[band:]
+    cell = 280 // 7  # patch 24 is outlined: the cyan of style.HIGHLIGHT appears on its border, not elsewhere
+    r, c = divmod(24, 7)
+    border = first[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell]
+    assert (np.abs(border.astype(int) - style.HIGHLIGHT).sum(-1) < 60).any()
+
+
+def test_a_gif_with_a_label_short_or_over_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="5 labels for 6 frames"):
+        plots.animation(np.zeros((28, 28, 3), np.uint8), np.zeros((2, 3, 7, 7)), ["x"] * 5, 280, 500)

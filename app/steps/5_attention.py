@@ -20,6 +20,7 @@ from vit_core.analysis import attention_rollout, head_average, mean_attention_di
 from vit_core.model import attention
 
 SPEEDS = [0.5, 1.0, 2.0]  # seconds per step in play mode
+GIF_SIDE = 320  # px: a frame of the play-mode GIF (ViT-B/16: 144 frames, ~3 MB)
 # The two heat maps keep square cells at every width, with a colour bar as tall as the map (len=1 of the plot area):
 # each chart's box is as tall as its column is wide (100cqw, up to a cap), less the difference of its margins and a few
 # pixels, so that its plot area is square or a little wider than tall. Plotly then narrows the map to square cells
@@ -188,6 +189,13 @@ def every_head(c: ui.Current, hv: views.HeadView) -> None:
                  caption=t("attention.grid_caption", layer=layer, head=head, L=L, H=H), alt=alt(layer, head))
         st.download_button(t("common.download_png"), png, file_name=f"attention_grid_{what}.png", mime="image/png",
                            key="att_dl_grid", on_click="ignore")
+        labels = tuple(t("attention.gif_frame", layer=i + 1, L=L, head=j + 1, H=H, row=names[what])
+                       for i in range(L) for j in range(H))
+        ms = round(1000 * float(st.session_state.get("att_speed", 1.0)))
+        st.download_button(t("attention.gif_download"), functools.partial(play_gif, c.image_bytes, c.model_id, q,
+                                                                          labels, ms),
+                           file_name=f"attention_play_{what}.gif", mime="image/gif", key="att_dl_gif",
+                           on_click="ignore", help=t("attention.gif_help", n=L * H))
     with right:
         maps = views.layer_maps(c.analysis, layer, q)
         st.markdown(t("attention.average_title", layer=layer, H=H))
@@ -244,6 +252,13 @@ def heads_grid(image_bytes: bytes, model_id: str, query: int | None, names: tupl
     picture, boxes = plots.heads_grid(views.all_heads_maps(a, query), names)
     return picture, boxes, style.png(picture), functools.partial(describe.heads_grid, views.all_heads_rows(a, query),
                                                                   query=query)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def play_gif(image_bytes: bytes, model_id: str, query: int | None, labels: tuple[str, ...], ms: int) -> bytes:
+    """Play mode as an animated GIF (plots.animation), made only when a teacher clicks its download button."""
+    a = core.analyse(image_bytes, model_id)
+    return plots.animation(a.model_view, views.all_heads_maps(a, query), list(labels), GIF_SIDE, ms, query)
 
 
 # ---- charts -------------------------------------------------------------------------------------------------------
