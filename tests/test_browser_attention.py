@@ -36,7 +36,9 @@ MEASURE = """() => {
   return {cut: cut.concat(cutButtons), pageWidth: document.documentElement.scrollWidth,
           mainWidth: main.scrollWidth, screen: window.innerWidth,
           matrix: chart("att_matrix"), query: chart("att_click"),
-          hint: document.querySelector(".st-key-att_matrix").closest("[data-testid='stVerticalBlock']").innerText};
+          // the column the matrix is in (the matrix and its text alternative are a container of their own: ui.chart)
+          hint: document.querySelector(".st-key-astext_att_matrix").parentElement
+                        .closest("[data-testid='stVerticalBlock']").innerText};
 }"""
 
 
@@ -77,7 +79,7 @@ def test_a_link_opens_its_view_steps_replace_the_address_and_back_leaves_the_app
     open_explorer(page, f"{app_server}/attention?lang=ko&layer=3&head=2&query=17")
     assert_no_exception(page, "a link to layer 3, head 2, query 17")
     assert view(page) == (3, 2, 17)
-    assert page.get_by_text("3층, 2번 헤드: 어텐션 행렬").is_visible()  # in Korean, as the link asked
+    assert page.get_by_text("3층, 2번 헤드: 어텐션 행렬", exact=True).is_visible()  # in Korean, as linked
     notes = page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']")
     assert notes.count() == 0  # nothing was out of range
     tools = page.locator(".st-key-att_matrix .modebar-btn").evaluate_all("bs => bs.map(b => b.dataset.title)")
@@ -96,7 +98,7 @@ def test_a_link_opens_its_view_steps_replace_the_address_and_back_leaves_the_app
     page.reload()
     open_explorer(page, page.url)
     assert view(page) == (4, 1, 17), "a reload did not keep the view"
-    assert page.get_by_text("4층, 1번 헤드: 어텐션 행렬").is_visible()
+    assert page.get_by_text("4층, 1번 헤드: 어텐션 행렬", exact=True).is_visible()
     assert address(page)["lang"] == "ko"
 
     page.go_back()
@@ -167,3 +169,26 @@ def check_layout(m: dict, where: str) -> None:
         assert abs(plot["w"] - plot["h"]) <= 3, f"{where}: the {name} map's cells are not square: {plot}"
         assert abs(bar["h"] - plot["h"]) <= 3 and abs(bar["y"] - plot["y"]) <= 3, \
             f"{where}: the {name} map's colour bar {bar} is not as tall as the map {plot}"
+
+
+def test_play_downloads_as_a_gif_labelled_in_korean(app_server, chromium, tmp_path):
+    """The GIF is made by the server only on the click (a callable download), in the page's language."""
+    from PIL import Image
+
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ko-KR", accept_downloads=True)
+    page = context.new_page()
+    try:
+        open_explorer(page, f"{app_server}/attention?lang=ko&layer=2&head=3&query=17")
+        button = page.locator(".st-key-att_dl_gif button:visible")  # (Streamlit adds a 0 × 0 twin for a deferred file)
+        assert button.inner_text().strip() == "재생을 GIF로 내려받기"
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        assert path.name == "attention_play_cls.gif"
+        gif = Image.open(path)
+        assert gif.format == "GIF" and gif.n_frames == 24 and gif.info["duration"] == 1000  # 6 × 4 heads, 1 s each
+        assert_no_exception(page, "after the GIF download")
+        assert view(page) == (2, 3, 17)  # the download did not move the explorer
+    finally:
+        context.close()
