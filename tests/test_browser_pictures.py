@@ -196,7 +196,10 @@ def test_the_28x28_preview_is_crisp_and_framed_outside_its_pixels(app_server, ch
     demo = np.asarray(Image.open(ROOT / "assets" / "images" / "fubao_28.png").convert("RGB"))
     inside = pixels[3:-3, 3:-3]  # the frame is the outer 3 px: the 28×28 pixels are all there, 12 × 12 each
     assert np.array_equal(inside, demo.repeat(12, 0).repeat(12, 1))
-    assert (pixels[:3] == (230, 40, 40)).all() and (pixels[:, :3] == (230, 40, 40)).all()
+    # the frame: red dashed with black (plots.mark: not told by colour alone), nothing else in it
+    for frame in (pixels[:3], pixels[-3:], pixels[:, :3], pixels[:, -3:]):
+        red, black = (frame == (230, 40, 40)).all(-1), (frame == 0).all(-1)
+        assert (red | black).all() and red.mean() > 0.4 and black.mean() > 0.3, (red.mean(), black.mean())
     page.context.close()
 
 
