@@ -8,6 +8,8 @@ tests/test_describe.py.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from app import labels
@@ -255,6 +257,14 @@ def chart(fig) -> tuple[str, list[dict[str, str]]]:
         rows += [{**({col_series: name} if len(drawn) > 1 else {}), place_col: places[i], value_col: number(values[i])}
                  for i in keep]
     return " ".join(sentences), rows
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """describe.chart's rows as a Markdown table (the columns of the first row), its cells escaped for Markdown."""
+    cols = list(rows[0])
+    cell = lambda v: re.sub(r"([\\|*_`\[\]<>#~$])", r"\\\1", str(v))  # noqa: E731 — text, never markup
+    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    return "\n".join(lines + ["| " + " | ".join(cell(r.get(c, "")) for c in cols) + " |" for r in rows])
 
 
 def masked(patches, g: int) -> str:

@@ -92,9 +92,10 @@ def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = Tru
         words, rows = describe.chart(fig) if data else ("", [])
         title = title or re.sub(r"<[^>]+>", " ", fig.layout.title.text or "").strip()
         with st.expander(t("alt.as_text", title=title)):
-            st.markdown(" ".join(filter(None, (summary, words))))
-            if rows:
-                st.table(rows, hide_index=True)
+            # one Markdown element, its table a real HTML table: st.table (pandas, Arrow) cost 2 ms a chart on every
+            # step of the attention explorer, which a classroom of 30 felt (docs/PERFORMANCE.md)
+            table = "\n\n" + describe.markdown_table(rows) if rows else ""
+            st.markdown(" ".join(filter(None, (summary, words))) + table)
     return event
 
 

@@ -131,3 +131,10 @@ def test_every_chart_goes_through_ui_chart():
     direct = [f"{path}:{line}" for path, line, _ in calls("plotly_chart") if str(path) != "app/ui.py"]
     assert not direct, f"st.plotly_chart outside ui.chart, so without a text alternative: {direct}"
     assert len(list(calls("chart"))) > 20
+
+
+def test_the_table_is_markdown_whose_cells_are_text_never_markup():
+    rows = [{"query": "cls", "key": "patch 4 (1, 1)", "value": "0.400"}, {"query": "a|b", "key": "*x* $y$", "value": "1"}]
+    assert describe.markdown_table(rows).splitlines() == [
+        "| query | key | value |", "|---|---|---|", "| cls | patch 4 (1, 1) | 0.400 |",
+        "| a\\|b | \\*x\\* \\$y\\$ | 1 |"]
