@@ -1,0 +1,165 @@
+"""How long a step of the attention explorer takes as a learner feels it: from the click to the last visual change.
+
+    python benchmarks/felt_latency.py [--steps 30] [--model teaching|b16|both] [--url URL] [--quiet-ms 400]
+
+In Chromium (the system one, headless) at 1366 × 900 px, on the attention page (page 5), "Next head ▶" is clicked
+`--steps` times, a pause between clicks. For each click the page records, in the browser's own clock
+(performance.now()):
+
+- the click, by a capture-phase listener on the document (before React or Streamlit see it);
+- every DOM change after it (a MutationObserver on the whole document: nodes, attributes, text), except Streamlit's
+  "Running…" status widget, which is chrome, not the view;
+- every canvas draw (CanvasRenderingContext2D drawImage, putImageData, fill, stroke, fillRect, fillText and WebGL
+  drawArrays / drawElements, wrapped before the page's scripts run);
+- every picture that finishes loading (an <img> swapped by the step is a change only once it is decoded).
+
+A step is over when nothing has changed for `--quiet-ms` and the heading names the next head. Its felt time is the
+last change minus the click. The quiet wait is not counted; it only has to be longer than any gap inside one step
+(Streamlit's fragment rerun sends its deltas within a few ms of each other; 400 ms leaves room).
+
+Models: the teaching model (28 × 28, 6 × 4 heads, 50 tokens) and a random ViT-B/16-shaped checkpoint (224 × 224,
+12 × 12 heads, 197 tokens; benchmarks/server.b16_checkpoint) chosen in the sidebar as "A checkpoint folder on this
+computer…". Without --url the script starts `python -m app` on a free port, and stops it.
+
+A script, not a test: it prints p50 / p95 / max and asserts nothing about time. The figures are in
+docs/PERFORMANCE.md.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from contextlib import nullcontext
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from app.i18n import catalog  # noqa: E402
+from benchmarks import server  # noqa: E402
+from tests.browser import open_page, settle_fully  # noqa: E402
+
+# Installed before any of the page's scripts: the click, the DOM and the canvas, in one clock.
+INSTRUMENT = r"""
+(() => {
+  const w = window;
+  w.__felt = {click: null, last: null, changes: 0};
+  const seen = () => { if (w.__felt.click !== null) { w.__felt.last = performance.now(); w.__felt.changes++; } };
+  document.addEventListener("click", () => { w.__felt.click = performance.now(); w.__felt.last = null;
+                                             w.__felt.changes = 0; }, true);
+  const status = "[data-testid='stStatusWidget'], [data-testid='stToolbar'], [data-testid='stDecoration']";
+  const start = () => new MutationObserver((ms) => {
+      for (const m of ms) {
+        const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+        if (el && el.closest && el.closest(status)) continue;
+        seen(); return;
+      }
+    }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+  document.addEventListener("load", (e) => { if (e.target.tagName === "IMG") seen(); }, true);
+  const wrap = (proto, names) => { if (!proto) return;
+    for (const n of names) { const f = proto[n]; if (typeof f !== "function") continue;
+      proto[n] = function (...a) { seen(); return f.apply(this, a); }; } };
+  wrap(w.CanvasRenderingContext2D && CanvasRenderingContext2D.prototype,
+       ["drawImage", "putImageData", "fill", "stroke", "fillRect", "fillText", "strokeRect", "clearRect"]);
+  for (const gl of [w.WebGLRenderingContext, w.WebGL2RenderingContext])
+    wrap(gl && gl.prototype, ["drawArrays", "drawElements"]);
+})();
+"""
+
+HEADING = "[data-testid='stMain'] h3"
+NEXT = "[class*='st-key-att_next'] button"
+
+
+def heading(page) -> str:
+    return page.evaluate(f"""() => ([...document.querySelectorAll("{HEADING}")]
+                                     .map(h => h.innerText).find(t => /^(Layer|\\d+층)/.test(t)) || '')""")
+
+
+def one_step(page, quiet_ms: int, timeout_ms: int = 60_000) -> tuple[float, int]:
+    """Click "Next head", wait until the heading changed and nothing changed for quiet_ms; (felt ms, changes)."""
+    before = heading(page)
+    page.locator(NEXT).click()
+    page.wait_for_function("(b) => { const h = [...document.querySelectorAll(\"" + HEADING + "\")]"
+                           ".map(h => h.innerText).find(t => /^(Layer|\\d+층)/.test(t)); return h && h !== b; }",
+                           arg=before, timeout=timeout_ms)
+    page.wait_for_function("""(q) => { const f = window.__felt;
+        return f.last !== null && performance.now() - f.last >= q
+               && document.querySelector("[data-testid='stApp']")?.dataset.testScriptState !== "running"; }""",
+                           arg=quiet_ms, timeout=timeout_ms, polling=50)
+    felt = page.evaluate("() => [window.__felt.last - window.__felt.click, window.__felt.changes]")
+    return float(felt[0]), int(felt[1])
+
+
+def measure(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -> list[float]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.add_init_script(INSTRUMENT)
+    page = context.new_page()
+    try:
+        open_page(page, base, "patches")
+        if folder:  # the sidebar's model picker, as a teacher would do it
+            option = page.get_by_role("option", name=catalog("en")["models.local"])
+            for _ in range(5):  # a rerun that lands while the list opens closes it again
+                page.locator(".st-key-model_choice [role='combobox']").click()
+                try:
+                    option.wait_for(timeout=5_000)
+                    break
+                except PlaywrightTimeout:
+                    settle_fully(page)
+            option.click()
+            settle_fully(page)
+            box = page.locator(".st-key-model_folder input")
+            box.fill(folder)
+            box.press("Enter")
+            settle_fully(page, timeout=300_000)
+        page.locator("[data-testid='stSidebarNav'] a").filter(has_text=server.ATTENTION).click()
+        settle_fully(page, timeout=300_000)
+        one_step(page, quiet_ms)  # the first step warms what a step uses (not counted)
+        felt = []
+        for _ in range(steps):
+            if page.locator(NEXT).is_disabled():  # the last head: start over from the first page load
+                open_page(page, base, "attention")
+            ms, _changes = one_step(page, quiet_ms)
+            felt.append(ms)
+            page.wait_for_timeout(200)
+        return felt
+    finally:
+        context.close()
+
+
+def report(name: str, felt: list[float]) -> str:
+    q = statistics.quantiles(felt, n=20, method="inclusive")
+    return (f"felt step ({name}, Chromium 1366 px, n = {len(felt)}): p50 {statistics.median(felt):.0f} ms, "
+            f"p95 {q[18]:.0f} ms, max {max(felt):.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30, help="clicks on Next head that are timed (after one warm-up)")
+    parser.add_argument("--model", choices=["teaching", "b16", "both"], default="both")
+    parser.add_argument("--url", help="a running app to measure (default: start `python -m app` here)")
+    parser.add_argument("--quiet-ms", type=int, default=400, help="no change for this long ends a step")
+    args = parser.parse_args()
+    if args.steps < 2:
+        parser.error("--steps must be at least 2")
+    if args.quiet_ms < 50:
+        parser.error("--quiet-ms must be at least 50")
+
+    models = ["teaching", "b16"] if args.model == "both" else [args.model]
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, \
+            (nullcontext(None) if args.url else server.running()) as srv:
+        base = args.url or srv.url
+        browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        try:
+            for name in models:
+                folder = str(server.b16_checkpoint(Path(tmp))) if name == "b16" else None
+                print(report("ViT-B/16-shaped, random" if folder else "teaching model",
+                             measure(base, args.steps, args.quiet_ms, folder, browser)), flush=True)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
