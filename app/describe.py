@@ -259,6 +259,12 @@ def chart(fig) -> tuple[str, list[dict[str, str]]]:
     return " ".join(sentences), rows
 
 
+def map_rows(heat: np.ndarray, n: int = ROWS) -> list[dict[str, str]]:
+    """A (g, g) map's `n` largest cells as table rows: the patch, in words, and its value."""
+    g = heat.shape[0]
+    return [{t("alt.col_patch"): _patch(k, g), t("alt.col_value"): number(v)} for k, v in strongest(heat, n)]
+
+
 def markdown_table(rows: list[dict[str, str]]) -> str:
     """describe.chart's rows as a Markdown table (the columns of the first row), its cells escaped for Markdown."""
     cols = list(rows[0])

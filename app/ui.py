@@ -91,12 +91,16 @@ def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = Tru
         event = st.plotly_chart(fig, key=key, **kwargs)
         words, rows = describe.chart(fig) if data else ("", [])
         title = title or re.sub(r"<[^>]+>", " ", fig.layout.title.text or "").strip()
-        with st.expander(t("alt.as_text", title=title)):
-            # one Markdown element, its table a real HTML table: st.table (pandas, Arrow) cost 2 ms a chart on every
-            # step of the attention explorer, which a classroom of 30 felt (docs/PERFORMANCE.md)
-            table = "\n\n" + describe.markdown_table(rows) if rows else ""
-            st.markdown(" ".join(filter(None, (summary, words))) + table)
+        as_text(title, " ".join(filter(None, (summary, words))), rows)
     return event
+
+
+def as_text(title: str, sentences: str, rows: list[dict[str, str]]) -> None:
+    """An expander "`title`: as text" with what a picture or chart shows in words and a short table of its values.
+    One Markdown element, its table a real HTML table: st.table (pandas, Arrow) cost 2 ms a chart on every step of
+    the attention explorer, which a classroom of 30 felt (docs/PERFORMANCE.md)."""
+    with st.expander(t("alt.as_text", title=title)):
+        st.markdown(sentences + ("\n\n" + describe.markdown_table(rows) if rows else ""))
 
 
 def figure(png: bytes, name: str, key: str, alt: str) -> None:

@@ -138,3 +138,9 @@ def test_the_table_is_markdown_whose_cells_are_text_never_markup():
     assert describe.markdown_table(rows).splitlines() == [
         "| query | key | value |", "|---|---|---|", "| cls | patch 4 (1, 1) | 0.400 |",
         "| a\\|b | \\*x\\* \\$y\\$ | 1 |"]
+
+
+def test_a_maps_largest_cells_as_table_rows(lang):
+    rows = describe.map_rows(MAP, 2)
+    assert rows == [{"patch": "patch 4 (row 1, column 1)", "value": "0.400"},
+                    {"patch": "patch 1 (row 0, column 1)", "value": "0.200"}]

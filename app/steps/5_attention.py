@@ -137,10 +137,11 @@ def matrix_and_cls(c: ui.Current, layer: int, head: int, query: int) -> views.He
                          how=t(f"attention.pool_{how}")))
     with right:
         st.markdown(t("attention.cls_title"))
+        said = describe.cls_map(hv.layer, hv.head, hv.cls_map, hv.cls_self)
         st.image(overlay(c, hv.cls_map), output_format=picture_format(cfg),
                  caption=t("attention.cls_caption", self=hv.cls_self, top=float(hv.cls_map.max()),
-                           at=int(hv.cls_map.argmax())),
-                 alt=describe.cls_map(hv.layer, hv.head, hv.cls_map, hv.cls_self))
+                           at=int(hv.cls_map.argmax())), alt=said)
+        ui.as_text(t("alt.t_cls_map", layer=hv.layer, head=hv.head), said, describe.map_rows(hv.cls_map))
     return hv
 
 
