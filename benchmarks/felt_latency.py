@@ -34,12 +34,10 @@ from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from app.i18n import catalog  # noqa: E402
 from benchmarks import server  # noqa: E402
-from tests.browser import open_page, settle_fully  # noqa: E402
+from tests.browser import choose_model, open_page, settle_fully  # noqa: E402
 
 # Installed before any of the page's scripts: the click, the DOM and the canvas, in one clock.
 INSTRUMENT = r"""
@@ -100,16 +98,7 @@ def measure(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -
     try:
         open_page(page, base, "patches")
         if folder:  # the sidebar's model picker, as a teacher would do it
-            option = page.get_by_role("option", name=catalog("en")["models.local"])
-            for _ in range(5):  # a rerun that lands while the list opens closes it again
-                page.locator(".st-key-model_choice [role='combobox']").click()
-                try:
-                    option.wait_for(timeout=5_000)
-                    break
-                except PlaywrightTimeout:
-                    settle_fully(page)
-            option.click()
-            settle_fully(page)
+            choose_model(page, server.LOCAL_FOLDER)
             box = page.locator(".st-key-model_folder input")
             box.fill(folder)
             box.press("Enter")

@@ -110,3 +110,17 @@ def open_page(page, base: str, name: str, timeout=90_000):
     page.wait_for_selector(NAV_LINKS, state="attached", timeout=timeout)
     settle_fully(page, timeout=timeout)
     assert_no_exception(page, name)
+
+
+def choose_model(page, label: str) -> None:
+    """Pick `label` in the sidebar's model picker, as a person would."""
+    option = page.get_by_role("option", name=label)
+    for _ in range(3):  # a rerun that lands while the list opens closes it again
+        page.locator(".st-key-model_choice [role='combobox']").click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:
+            settle(page)
+    option.click()
+    settle(page)

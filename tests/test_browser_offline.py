@@ -25,8 +25,8 @@ import pytest
 from app import serve
 from vit_core import hub
 
-from .browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PATHS, assert_no_exception, free_port, open_page,
-                      running_app, settle)
+from .browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PATHS, assert_no_exception, choose_model, free_port,
+                      open_page, running_app, settle)
 
 pytestmark = pytest.mark.browser
 
@@ -180,19 +180,6 @@ def classroom(tmp_path_factory):
 
 def sidebar_alert(page, text: str):
     return page.locator("[data-testid='stSidebar'] [data-testid='stAlert']", has_text=text)
-
-
-def choose_model(page, label: str) -> None:
-    option = page.get_by_role("option", name=label)
-    for _ in range(3):  # a rerun that lands while the list opens closes it again
-        page.locator(".st-key-model_choice [role='combobox']").click()
-        try:
-            option.wait_for(timeout=5_000)
-            break
-        except Exception:
-            settle(page)
-    option.click()
-    settle(page)
 
 
 def open_sidebar(page) -> None:

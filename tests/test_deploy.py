@@ -28,6 +28,7 @@ import pytest
 from PIL import Image
 
 from app import serve
+from benchmarks.server import children as process_tree
 from deploy import serve_class
 
 from .browser import assert_no_exception, settle, settle_fully
@@ -192,20 +193,8 @@ class ClassServer:
 
 
 def descendants(pid: int) -> set[int]:
-    parents = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        children = [c for c, p in parents.items() if p == parent]
-        found |= set(children)
-        todo += children
-    return found
+    """Every process under pid (not pid itself), from /proc, as the benchmarks sum a server's memory."""
+    return set(process_tree(pid)) - {pid}
 
 
 def alive(pid: int) -> bool:
