@@ -8,7 +8,10 @@ In Chromium (the system one, headless) at 1366 × 900 px, on the attention page 
 
 - the click, by a capture-phase listener on the document (before React or Streamlit see it);
 - every DOM change after it (a MutationObserver on the whole document: nodes, attributes, text), except Streamlit's
-  "Running…" status widget, which is chrome, not the view;
+  "Running…" status widget, which is chrome, not the view, and the marks a rerun sets and clears on the elements it
+  may redraw (`data-stale` and its class on an element container, `data-test-script-state` on the app): Streamlit
+  fades a stale element only after 0.5 s (`transition: opacity 1s ease-in 0.5s`), so a mark cleared sooner changes
+  no pixel, and a rerun that redraws something is counted by what it redraws;
 - every canvas draw (CanvasRenderingContext2D drawImage, putImageData, fill, stroke, fillRect, fillText and WebGL
   drawArrays / drawElements, wrapped before the page's scripts run);
 - every picture that finishes loading (an <img> swapped by the step is a change only once it is decoded).
@@ -52,6 +55,9 @@ INSTRUMENT = r"""
       for (const m of ms) {
         const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
         if (el && el.closest && el.closest(status)) continue;
+        if (m.type === "attributes" && el && (m.attributeName === "data-test-script-state" ||
+            (["class", "data-stale"].includes(m.attributeName) && el.dataset.testid === "stElementContainer")))
+          continue;  // a rerun marks elements stale: faded only after 0.5 s (opacity 1s ease-in 0.5s), not drawn
         seen(); return;
       }
     }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -68,7 +74,8 @@ INSTRUMENT = r"""
 """
 
 HEADING = "[data-testid='stMain'] h3"
-NEXT = "[class*='st-key-att_next'] button"
+# the explorer's "Next head" button: in the browser's explorer (app/explorer.js), or the Streamlit button of before
+NEXT = ".vx button[data-act='next-head'], [class*='st-key-att_next'] button"
 
 
 def heading(page) -> str:

@@ -124,3 +124,16 @@ def choose_model(page, label: str) -> None:
             settle(page)
     option.click()
     settle(page)
+
+
+def open_explorer(page, url: str, timeout=120_000) -> None:
+    """Open `url` (the attention page) and wait until the explorer (app/explorer.js) has drawn its matrix."""
+    page.goto(url)
+    page.locator(".vx canvas.vx-matrix").wait_for(state="attached", timeout=timeout)
+    settle(page)
+    page.wait_for_function("() => document.querySelector('.vx canvas.vx-matrix').width > 0", timeout=timeout)
+
+
+def explorer_view(page) -> tuple[int, int, int]:
+    """(layer, head, query patch) as the explorer shows them: its two sliders and its patch number."""
+    return tuple(int(page.locator(f".vx [data-key='{k}']").input_value()) for k in ("layer", "head", "query"))

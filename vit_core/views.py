@@ -324,6 +324,16 @@ def pool_block(n_patches: int, max_side: int) -> int:
     return max(1, -(-n_patches // (max_side - 1)))
 
 
+def quantised(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights ≥ 0 (attention rows) in 8 bits for the browser's explorer, each row (the last axis) on its own scale:
+    q = round(255 · w / max(row)), so w ≈ q · max(row) / 255, within max(row) / 510. Returns (q as uint8, the rows'
+    maxima as float32): (…, T) → (…, T), (…)."""
+    w = np.asarray(weights, dtype=np.float32)
+    top = w.max(axis=-1)  # (…,)
+    q = np.rint(w / np.maximum(top, 1e-30)[..., None] * 255)  # (…, T)
+    return np.clip(q, 0, 255).astype(np.uint8), top.astype(np.float32)
+
+
 @dataclass(frozen=True)
 class HeadView:
     """One head of one layer (both 1-based, as the explorer shows them) for one picture and one query patch."""

@@ -1,0 +1,155 @@
+"""Step 5's attention explorer, in the browser: a Streamlit component (st.components.v2, inline JS and CSS from
+app/explorer.js and app/explorer.css, no build step, nothing from a CDN) that holds the picture's attentions and draws
+every view of a head on canvas, so that a step needs no round trip to the server (issue 15, docs/PERFORMANCE.md).
+
+What it is sent, once per picture, model and language (`payload`):
+- the attentions quantised to 8 bits, each row on its own scale (vit_core.views.quantised): the teaching model's
+  6 × 4 × 50 × 50 weights are 60 KB. A trace bigger than WHOLE_TRACE_BYTES (ViT-B/16: 12 × 12 × 197 × 197, 5.6 MB)
+  is sent a layer at a time, the one in view and its neighbour on the side the learner is heading;
+- every head's cls row, and the query patch's, and the rollout's: the grid of all heads needs no other layer;
+- the model's view of the picture, the colour scales, the distances, and the catalog's templates it fills in.
+
+It reports what it shows (layer, head, query patch, grid rows, pooling, play speed) back, debounced: `on_view` keeps
+it in session state, for the address bar (app/links.py), the GIF and .npz downloads and a return to the page. The
+page's data carries the view of the page's last full run, not each report's, so that a report (which reruns the
+explorer's fragment) sends the same data again: the browser sees it unchanged and does nothing.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from matplotlib import colormaps
+
+from app import budget, core, labels, style
+from app.i18n import catalog, cited, current_language
+from vit_core import views
+
+HERE = Path(__file__).resolve().parent
+JS = (HERE / "explorer.js").read_text(encoding="utf-8")
+CSS = (HERE / "explorer.css").read_text(encoding="utf-8")
+COMPONENT = st.components.v2.component("vit_explainer.attention_explorer", js=JS, css=CSS, isolate_styles=False)
+KEY = "att_explorer"
+SPEEDS = (0.5, 1.0, 2.0)  # seconds per step in play mode
+WHOLE_TRACE_BYTES = 1 << 20  # a quantised trace up to this size is sent whole; a bigger one a layer at a time
+ROWS = 12  # the strongest patches a map's table lists (as app/describe.ROWS)
+MATRIX_CAP, MAP_CAP, GRID_CAP = 560, 300, 64  # px: the widest the matrix, a map and a cell of the grid are drawn
+CANVAS_FONT = 12  # px: ticks and axis titles drawn on canvas
+# the catalog keys explorer.js fills in: every "namespace.name" string in it, and those it builds from a name
+TEXT_KEYS = tuple(sorted(set(re.findall(r'"((?:attention|alt|labels|common)\.\w+)"', JS))
+                         | {f"attention.pool_{k}" for k in ("mean", "amax")}
+                         | {f"attention.tip_matrix_{k}" for k in ("mean", "amax")}))
+FIELDS = ("layer", "head", "query", "rows", "pool", "speed")
+
+
+def show(c, mount: dict, now: dict) -> None:
+    """The explorer for this picture and model, opening on `mount` (the view of the page's last full run; the keys
+    of FIELDS); `now`, the view of its last report, says which layers a big model needs."""
+    COMPONENT(data=payload(c, mount, now), key=KEY, on_view_change=on_view, height="content")
+
+
+def payload(c, mount: dict, now: dict) -> dict:
+    cfg, lang = c.config, current_language()
+    whole = whole_trace(cfg)
+    layers = range(cfg.num_hidden_layers) if whole else window(now["layer"], now["head"], cfg)
+    data = dict(about(c.image_bytes, c.model_id, lang))
+    data["layers"] = {str(li): layer_block(c.image_bytes, c.model_id, li) for li in layers}
+    data["rows"] = rows(c.image_bytes, c.model_id, (mount if whole else now)["query"])
+    data["complete"] = whole
+    data["state"] = {k: mount[k] for k in FIELDS}
+    return data
+
+
+def whole_trace(cfg) -> bool:
+    L, H, T = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_tokens
+    return L * H * T * T <= WHOLE_TRACE_BYTES
+
+
+def window(layer: int, head: int, cfg) -> list[int]:
+    """The layers (0-based) sent to a big model's explorer: the one in view, and the one before or after it, on the
+    side its head is nearer (where ◀ / ▶ would go next)."""
+    other = layer if head > cfg.num_attention_heads / 2 else layer - 2
+    return sorted({layer - 1} | ({other} if 0 <= other < cfg.num_hidden_layers else set()))
+
+
+def b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
+    """What does not change while stepping: sizes, the picture, colours, distances, labels and texts."""
+    a = core.analyse(image_bytes, model_id)
+    cfg = a.config
+    block = views.pool_block(cfg.num_patches, budget.ATTENTION_SIDE)
+    fmt = "PNG" if 2 * cfg.image_size <= budget.OVERLAY_SIDE else "JPEG"
+    picture = style.encoded(a.model_view, fmt)
+    texts = {k: text(lang, k) for k in TEXT_KEYS}
+    return {
+        "base": f"{hashlib.sha1(image_bytes).hexdigest()[:16]}:{model_id}:{lang}",
+        "uid": hashlib.sha1(f"{model_id}:{lang}".encode()).hexdigest()[:8],
+        "L": cfg.num_hidden_layers, "H": cfg.num_attention_heads, "T": cfg.num_tokens, "g": cfg.grid_size,
+        "block": block, "speeds": list(SPEEDS), "rows_n": ROWS, "font": CANVAS_FONT,
+        "matrix_cap": MATRIX_CAP, "map_cap": MAP_CAP, "grid_cap": GRID_CAP, "highlight": style.HIGHLIGHT_CSS,
+        "view": f"data:image/{fmt.lower()};base64,{base64.b64encode(picture).decode('ascii')}",
+        "lut": {"heat": b64(lut(style.HEAT)), "seq": b64(lut("viridis"))},
+        "dist": [round(float(v), 3) for v in a.distances.reshape(-1)], "uniform": round(a.uniform_distance, 3),
+        "labels_cls": text(lang, "labels.cls"),
+        "matrix_labels": labels.matrix_labels(cfg.grid_size, block),  # in `lang`: the session's language
+        "text": texts,
+    }
+
+
+def text(lang: str, key: str, **values) -> str:
+    """t(key, **values) in `lang`, outside a script run too (a download built on click)."""
+    template = catalog(lang).get(key) or catalog("en")[key]
+    return cited(template.format(**values) if values else template)
+
+
+def lut(name: str) -> np.ndarray:
+    """A matplotlib colour scale as 256 RGB triples (uint8, 768 bytes)."""
+    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def layer_block(image_bytes: bytes, model_id: str, layer: int) -> dict:
+    """One layer (0-based): every head's attention matrix and the rollout so far, 8 bits a weight."""
+    a = core.analyse(image_bytes, model_id)
+    att, scale = views.quantised(a.trace.attentions[layer, 0])  # (H, T, T), (H, T)
+    roll, rscale = views.quantised(a.rollout[layer])  # (T, T), (T,)
+    return {"att": b64(att), "scale": b64(scale), "roll": b64(roll), "rscale": b64(rscale)}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def rows(image_bytes: bytes, model_id: str, query: int) -> dict:
+    """The cls token's row and the query patch's, of every head of every layer (8 bits, a scale per head), and of
+    the rollout after every layer (float32): (L, H, T) and (L, T) each."""
+    a = core.analyse(image_bytes, model_id)
+
+    def one(r: int) -> dict:
+        q, s = views.quantised(a.trace.attentions[:, 0, :, r])  # (L, H, T), (L, H)
+        return {"q": b64(q), "s": b64(s), "roll": b64(np.asarray(a.rollout[:, r], dtype=np.float32))}
+
+    return {"cls": one(0), "query": {"k": query, **one(query + 1)}}
+
+
+def on_view() -> None:
+    """The explorer's report (input from the browser: only values in range are kept)."""
+    report = (st.session_state.get(KEY) or {}).get("view")
+    if not isinstance(report, dict):
+        return
+    ss = st.session_state
+    for name in ("layer", "head", "query"):  # the page brings them into the model's range (keep_in_range)
+        value = report.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100_000:
+            ss[f"att_{name}"] = value
+    if report.get("rows") in ("cls", "query"):
+        ss["att_grid_rows"] = report["rows"]
+    if report.get("pool") in ("mean", "amax"):
+        ss["att_pool"] = report["pool"]
+    if report.get("speed") in SPEEDS:
+        ss["att_speed"] = float(report["speed"])
