@@ -206,14 +206,14 @@ class Explorer {
           <button type="button" data-act="play" aria-pressed="false" aria-keyshortcuts="Space"></button>
           <label class="vx-speed">${escape(t("attention.speed"))} <select data-key="speed">${speeds.join("")}</select></label>
         </div>
-        <p class="vx-position" aria-live="polite"></p>
+        <p class="vx-position"><span class="vx-where" aria-live="polite"></span> <span class="vx-ends"></span></p>
         <p class="vx-note">${escape(t("attention.keys"))}</p>
       </div>
       <h3 class="vx-matrix-title"></h3>
       <div class="vx-row">
         <div class="vx-col vx-wide">
           ${pool}
-          <div class="vx-box"><canvas class="vx-matrix" role="img" tabindex="0"></canvas></div>
+          <div class="vx-box"><canvas class="vx-matrix" role="img"></canvas></div>
           <p class="vx-caption vx-matrix-caption"></p>
           <p class="vx-caption vx-pooled"></p>
           <details class="vx-text"><summary></summary><div class="vx-matrix-text"></div></details>
@@ -230,7 +230,7 @@ class Explorer {
                                                                          : "attention.query_intro_click")}))}</p>
       <div class="vx-row">
         <div class="vx-col">
-          <div class="vx-box vx-map-box"><canvas class="vx-query" role="img" tabindex="0"></canvas></div>
+          <div class="vx-box vx-map-box"><canvas class="vx-query" role="img"></canvas></div>
           <p class="vx-caption vx-query-caption"></p>
           <label class="vx-number">${escape(t("attention.query_input", {N: d.T - 2}))}
             <input type="number" inputmode="numeric" min="0" max="${d.T - 2}" step="1" data-key="query"></label>
@@ -280,7 +280,7 @@ class Explorer {
     this.root = root;
     const $ = (sel) => root.querySelector(sel);
     this.el = {
-      position: $(".vx-position"), layer: $("[data-key=layer]"), head: $("[data-key=head]"),
+      layer: $("[data-key=layer]"), head: $("[data-key=head]"),
       speed: $("[data-key=speed]"), query: $("[data-key=query]"), warning: $(".vx-warning"),
       matrix: $(".vx-matrix"), cls: $(".vx-cls"), queryMap: $(".vx-query"), grid: $(".vx-grid"),
       average: $(".vx-average"), rollout: $(".vx-rollout"), dist: $(".vx-dist"), tip: $(".vx-tip"),
@@ -441,8 +441,10 @@ class Explorer {
     const play = button("play");
     play.textContent = st.playing ? t("attention.pause") : t("attention.play");
     play.setAttribute("aria-pressed", String(st.playing));
-    el.position.innerHTML = markdown(t("attention.position", {layer, L, head, H, l0: layer - 1, h0: head - 1, T: d.T})
-                                     + " " + (st.playing ? t("attention.playing") : t("attention.ends")));
+    // said by a screen reader on every step: where the explorer is, not the sentence about the buttons after it
+    this.root.querySelector(".vx-where").innerHTML = markdown(t("attention.position",
+      {layer, L, head, H, l0: layer - 1, h0: head - 1, T: d.T}));
+    this.root.querySelector(".vx-ends").textContent = st.playing ? t("attention.playing") : t("attention.ends");
     this.root.querySelector(".vx-matrix-title").textContent = t("attention.matrix_title", {layer, head});
     this.root.querySelector(".vx-rows-query").textContent = t("attention.grid_rows_query", {q: query});
     const loaded = this.s.has(layer);

@@ -11,11 +11,14 @@ process. With `--url` it starts none and drives the server already running there
 to report (each with its children: serve_class prints its own pid for this). Each learner arrives within the first
 `--ramp` seconds, loads the app, opens "1 · Image → patches", uploads its own generated 1024×768 JPEG (through the
 same HTTP upload endpoint the browser uses; the page must then say "1024×768 pixels as uploaded"), opens "5 ·
-Attention explorer" and clicks ▶ (next head) `--steps` times — ◀ when ▶ is disabled at the last head — waiting a
+Attention explorer" and steps ▶ (next head) `--steps` times — ◀ once past the last head — waiting a
 random 0.5–1.5 × `--think` seconds between clicks, as a learner reading the page would. With `--media` each learner
 also fetches the pictures every run draws, as the browser does (not in the step time; a failed fetch is an error).
 
-Step time: from sending the rerun to receiving script_finished (a click in the explorer reruns only its fragment).
+A step of the explorer is drawn by the browser (app/explorer.js) and reaches the server only as the explorer's
+debounced report of the new view, which reruns the explorer's fragment: the client sends that report, as the browser
+does (the component's state as JSON), one per step, since a learner thinks longer than the debounce.
+Step time: from sending the report to receiving script_finished.
 Errors: an exception or error box in the page, a run that did not finish, a failed upload, a closed websocket.
 Memory: RSS of the streamlit process (or the --pid processes) and its children, sampled every 0.5 s.
 The clients share the 2 cores with the server; their own CPU time is printed, so you can see what they took.
@@ -46,6 +49,7 @@ import server  # noqa: E402
 import stclient  # noqa: E402
 
 TARGET_P95_MS = 500
+EXPLORER = "att_explorer"  # the attention explorer's component (app/explorer.py)
 
 
 class Learner:
@@ -88,18 +92,23 @@ class Learner:
                 self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
             run = await self.seen(s, await s.run(page=server.ATTENTION), "open the attention explorer")
             self.explorer_open = time.perf_counter()
-            tokens = "197×197" if self.folder else "50×50"  # the attention matrix this model draws
-            if not any(tokens in t for t in run.texts()):
-                self.errors.append(f"learner {self.i}: the explorer does not show {tokens} attention matrices")
+            data = s.component_data(EXPLORER)
+            tokens = 197 if self.folder else 50  # the attention matrices this model draws
+            if data["T"] != tokens:
+                self.errors.append(f"learner {self.i}: the explorer has {data['T']} tokens, not {tokens}")
+            view, L, H = dict(data["state"]), data["L"], data["H"]
             forward = True
             for k in range(self.args.steps):
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * self.args.think)
-                key = "att_next" if forward else "att_prev"
-                if s.disabled(key):
+                # ▶ (◀ at the last head) is drawn by the browser; what reaches the server is the explorer's
+                # report of the new view, once the learner has stopped for REPORT_MS (app/explorer.js)
+                pos = (view["layer"] - 1) * H + view["head"] - 1
+                if not 0 <= pos + (1 if forward else -1) < L * H:
                     forward = not forward
-                    key = "att_next" if forward else "att_prev"
+                pos += 1 if forward else -1
+                view["layer"], view["head"] = pos // H + 1, pos % H + 1
                 self.step_starts.append(time.perf_counter())
-                run = await s.click(key)
+                run = await s.report(EXPLORER, "view", dict(view))
                 self.steps.append(run.ms)  # a step that failed took its time too
                 self.failed_steps += bool(run.errors)
                 await self.seen(s, run, f"step {k + 1}")
@@ -244,7 +253,7 @@ def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]
         wait_run(page, n)
         for _ in range(clicks):
             n = len(finished)
-            page.locator(".st-key-att_next button").click()
+            page.locator(".vx button[data-act='next-head']").click()  # drawn at once; its report follows
             wait_run(page, n)
         b.close()
     runs, start = [], 0
@@ -258,8 +267,11 @@ async def client_runs(url: str, data: bytes, clicks: int) -> list[stclient.Run]:
     s = stclient.Session(url)
     runs = [await s.open(), await s.run(page=server.PATCHES), await s.upload("upload", "learner_0.jpg", data),
             await s.run(page=server.ATTENTION)]
-    for _ in range(clicks):
-        runs.append(await s.click("att_next"))
+    view, H = dict(s.component_data(EXPLORER)["state"]), s.component_data(EXPLORER)["H"]
+    for _ in range(clicks):  # ▶ as the browser reports it (the teaching model: no layer ends within `clicks`)
+        pos = (view["layer"] - 1) * H + view["head"]
+        view["layer"], view["head"] = pos // H + 1, pos % H + 1
+        runs.append(await s.report(EXPLORER, "view", dict(view)))
     await s.close()
     return runs
 

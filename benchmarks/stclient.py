@@ -27,6 +27,7 @@ latest run sent, as the frontend does. Pages are addressed by their sidebar titl
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.error
 import urllib.request
@@ -295,6 +296,20 @@ class Session:
         """Click the button `key`; inside a fragment only the fragment reruns, as in the browser."""
         frag = self.widgets[key][1]
         return await self.run(trigger=key, fragment_of=key if frag else None)
+
+    def component_data(self, key: str):
+        """The data the app sent the st.components.v2 component `key` on its last run (JSON)."""
+        proto = self.widgets[key][2]
+        return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+    async def report(self, key: str, name: str, value) -> Run:
+        """What a components.v2 component's setStateValue(name, value) sends: its whole state as JSON; inside a
+        fragment only the fragment reruns, as in the browser."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        before = json.loads(self.values[key].json_value) if key in self.values else {}
+        self.values[key] = WidgetState(id=self.widgets[key][0], json_value=json.dumps({**before, name: value}))
+        return await self.run(fragment_of=key if self.widgets[key][1] else None)
 
     def disabled(self, key: str) -> bool:
         return bool(getattr(self.widgets[key][2], "disabled", False))

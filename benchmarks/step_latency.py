@@ -141,16 +141,17 @@ def page_path(at: AppTest, url_path: str) -> str:
 
 
 def step(at: AppTest, i: int, L: int, H: int) -> None:
-    """One step as a learner takes it: mostly ▶, sometimes the layer slider, and back to the start at the end."""
-    layer, head = at.slider(key="att_layer").value, at.slider(key="att_head").value
+    """One step as the explorer reports it (app/explorer.py, on_view): mostly ▶, sometimes the next layer, and back to
+    the start at the end."""
+    ss = at.session_state
+    layer, head = ss["att_layer"], ss["att_head"]
     if (layer, head) == (L, H):
-        at.slider(key="att_layer").set_value(1)
-        at.slider(key="att_head").set_value(1)
-        at.run()
+        ss["att_layer"], ss["att_head"] = 1, 1
     elif i % 5 == 4:
-        at.slider(key="att_layer").set_value(layer % L + 1).run()
+        ss["att_layer"] = layer % L + 1
     else:
-        at.button(key="att_next").click().run()
+        ss["att_layer"], ss["att_head"] = ((layer - 1) * H + head) // H + 1, ((layer - 1) * H + head) % H + 1
+    at.run()
 
 
 def bench(name: str, model_id: str, steps: int) -> None:
@@ -165,7 +166,8 @@ def bench(name: str, model_id: str, steps: int) -> None:
     warm_s = time.perf_counter() - start
     assert not at.exception, [e.message for e in at.exception]
     at.run()  # a second warm-up: caches of the page's own pictures filled
-    L, H = at.slider(key="att_layer").max, at.slider(key="att_head").max
+    data = json.loads(next(el for el in at.get("bidi_component") if el.proto.id.endswith("att_explorer")).proto.mixed.json)
+    L, H = data["L"], data["H"]
     T = tokens(model_id)
     fragment_ms.clear()
     run_msgs.clear()
@@ -201,16 +203,19 @@ async def server_steps(url: str, folder: str | None, steps: int) -> tuple[list[f
         await s.select("model_choice", server.LOCAL_FOLDER)
         await s.set_text("model_folder", folder)
     await s.run(page=server.ATTENTION)
-    await s.click("att_next")  # warm-up: the pictures of a step, cached per image
+    data = s.component_data("att_explorer")
+    L, H, view = data["L"], data["H"], dict(data["state"])
+    await s.report("att_explorer", "view", dict(view))  # warm-up
     clicks, slides, sizes = [], [], []
-    for i in range(steps):
-        L = s.widgets["att_layer"][2].max
-        layer = s.widgets["att_layer"][2].value[0]
-        if i % 5 == 4 or s.disabled("att_next"):
-            run = await s.slide("att_layer", layer % L + 1)
+    for i in range(steps):  # what reaches the server: the explorer's report of each step (app/explorer.js)
+        pos = (view["layer"] - 1) * H + view["head"]
+        if i % 5 == 4 or pos == L * H:
+            view["layer"], view["head"] = view["layer"] % L + 1, 1
+            run = await s.report("att_explorer", "view", dict(view))
             slides.append(run.ms)
         else:
-            run = await s.click("att_next")
+            view["layer"], view["head"] = pos // H + 1, pos % H + 1
+            run = await s.report("att_explorer", "view", dict(view))
             clicks.append(run.ms)
         sizes.append(run.bytes)
         if run.errors:

@@ -42,11 +42,12 @@ def test_walkthrough_in_a_real_browser(app_server, chromium, tmp_path):
 
     page.get_by_role("link", name=PAGES[4]).click()
     settle(page)
-    head = page.locator(".st-key-att_head")
-    before = head.inner_text()
-    page.locator(".st-key-att_next button").click()
+    head = page.locator(".vx [data-key='head']")
+    before = head.input_value()
+    page.locator(".vx button[data-act='next-head']").click()
+    assert head.input_value() != before, "the head slider did not move"
+    page.wait_for_function("() => new URLSearchParams(location.search).get('head') === '2'", timeout=30_000)
     settle(page)
-    assert head.inner_text() != before, "the head slider did not move"
     assert_no_exception(page, "after stepping a head")
     page.screenshot(path=str(ARTIFACTS / "attention_after_step.png"), full_page=True)
 

@@ -85,8 +85,9 @@ def test_axe_on_every_page_after_an_upload(app_server, chromium, tmp_path):
 FOCUSED = """() => {
     const e = document.activeElement;
     const s = getComputedStyle(e);
-    const box = e.closest('[class*="st-key-"]');
-    return {key: box ? [...box.classList].find(c => c.startsWith('st-key-')).slice(7) : '',
+    const box = e.closest('[class*="st-key-"]'), explorer = e.closest('.vx');  // the explorer's own controls
+    return {key: explorer ? 'vx:' + (e.dataset.act || e.dataset.key || e.tagName.toLowerCase())
+                 : box ? [...box.classList].find(c => c.startsWith('st-key-')).slice(7) : '',
             role: e.getAttribute('role') || e.tagName.toLowerCase(), text: (e.innerText || '').trim(),
             ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1};
 }"""
@@ -106,18 +107,20 @@ def test_the_attention_explorer_by_keyboard_alone(app_server, chromium):
             page.keyboard.press("Tab")
             focused = page.evaluate(FOCUSED)
             visited.append(focused)
-            if focused["key"] == "att_next":
+            if focused["key"] == "vx:next-head":
                 break
         keys = [f["key"] for f in visited]
-        assert "att_next" in keys, f"Tab never reached {en['attention.next']!r}: {keys}"
+        assert "vx:next-head" in keys, f"Tab never reached {en['attention.next']!r}: {keys}"
         # ◀ is disabled at layer 1, head 1
-        assert keys.index("att_layer") < keys.index("att_head") < keys.index("att_next"), keys
-        unringed = [f for f in visited if f["key"] in ("att_layer", "att_head", "att_next") and not f["ring"]]
+        assert keys.index("vx:layer") < keys.index("vx:head") < keys.index("vx:next-head"), keys
+        assert visited[keys.index("vx:next-head")]["text"] == en["attention.next"]  # a real button, named
+        unringed = [f for f in visited if f["key"] in ("vx:layer", "vx:head", "vx:next-head") and not f["ring"]]
         assert not unringed, f"focused without a visible ring: {unringed}"
         page.keyboard.press("Enter")
         page.wait_for_function("(before) => ![...document.querySelectorAll('[data-testid=\"stMain\"] h3')]"
                                ".some(h => h.innerText === before)", arg=before, timeout=30_000)
-        settle_fully(page)
         assert heading.first.inner_text().startswith("Layer 1, head 2:"), heading.first.inner_text()
+        page.keyboard.press("ArrowRight")  # the presenter's keys work from the focused button too
+        assert heading.first.inner_text().startswith("Layer 1, head 3:"), heading.first.inner_text()
     finally:
         context.close()

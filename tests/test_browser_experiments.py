@@ -69,12 +69,12 @@ def test_a_tap_on_the_attention_explorers_query_map_picks_the_patch(app_server, 
     page = context.new_page()
     try:
         open_page(page, app_server, "attention")
-        query = page.locator(".st-key-att_query input")
+        query = page.locator(".vx [data-key='query']")
         before = query.input_value()
-        page.locator(".st-key-att_click").scroll_into_view_if_needed()
-        box = page.locator(".st-key-att_click .nsewdrag").first.bounding_box()
+        page.locator(".vx canvas.vx-query").scroll_into_view_if_needed()
+        box = page.locator(".vx canvas.vx-query").bounding_box()
         page.touchscreen.tap(box["x"] + 1.5 * box["width"] / 7, box["y"] + 5.5 * box["height"] / 7)  # patch 36
-        page.wait_for_function("() => document.querySelector('.st-key-att_query input').value === '36'",
+        page.wait_for_function("() => document.querySelector(\".vx [data-key='query']\").value === '36'",
                                timeout=30_000)
         assert before != "36"
         assert_no_exception(page, "after tapping the query map")

@@ -244,8 +244,9 @@ def test_the_trace_download_is_named_and_says_what_was_traced(app_server, chromi
     page = new_page(chromium, app_server)
     page.get_by_role("link", name="5 · Attention explorer").click()
     settle(page, 90_000)
-    page.locator(".st-key-att_next button").click()  # layer 1, head 2
-    settle(page)
+    page.locator(".vx button[data-act='next-head']").click()  # layer 1, head 2
+    page.wait_for_function("() => new URLSearchParams(location.search).get('head') === '2'", timeout=30_000)
+    settle(page)  # the explorer's report has reached the server
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download the whole trace (.npz)").click()
     download = info.value

@@ -319,11 +319,12 @@ def test_a_lesson_through_the_proxy_upload_attention_step_and_download(class_ser
     assert_no_exception(page, "after the upload")
     page.get_by_role("link", name="5 · Attention explorer").click()
     settle_fully(page, 90_000)
-    head = page.locator(".st-key-att_head")
-    before = head.inner_text()
-    page.locator(".st-key-att_next button").click()  # ▶: layer 1, head 2
-    settle(page, 90_000)
-    assert head.inner_text() != before, "the head did not move"
+    head = page.locator(".vx [data-key='head']")
+    before = head.input_value()
+    page.locator(".vx button[data-act='next-head']").click()  # ▶: layer 1, head 2, drawn in the browser
+    assert head.input_value() != before, "the head did not move"
+    page.wait_for_function("() => new URLSearchParams(location.search).get('head') === '2'", timeout=90_000)
+    settle(page, 90_000)  # its report went through the proxy
     assert_no_exception(page, "after stepping a head")
     broken = page.evaluate("[...document.querySelectorAll('[data-testid=stMain] img')]"
                            ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
