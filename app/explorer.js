@@ -168,7 +168,8 @@ class Explorer {
       this.reported = JSON.stringify(this.wanted());
       this.build();
     } else {
-      this.s.add(d);
+      this.s.add(d);  // layers and rows for a big model: drawn again only if the view was waiting for them
+      if (!this.waiting) return;
     }
     this.draw();
   }
@@ -193,9 +194,9 @@ class Explorer {
     root.innerHTML = `
       <div class="vx-controls">
         <div class="vx-sliders">
-          <label class="vx-slider">${escape(t("attention.layer_slider", {L}))}
+          <label class="vx-slider"><span>${escape(t("attention.layer_slider", {L}))}: <b class="vx-value-layer"></b></span>
             <input type="range" min="1" max="${L}" step="1" data-key="layer" ${L > 1 ? "" : "disabled"}></label>
-          <label class="vx-slider">${escape(t("attention.head_slider", {H}))}
+          <label class="vx-slider"><span>${escape(t("attention.head_slider", {H}))}: <b class="vx-value-head"></b></span>
             <input type="range" min="1" max="${H}" step="1" data-key="head" ${H > 1 ? "" : "disabled"}></label>
         </div>
         <div class="vx-buttons">
@@ -399,11 +400,22 @@ class Explorer {
 
   schedule(ms = REPORT_MS) {
     clearTimeout(this.reportTimer);
-    if (!this.s.complete && !this.s.has(this.state.layer)) ms = Math.min(ms, LOADING_MS);
-    this.reportTimer = setTimeout(() => {
+    const report = () => {
       const now = JSON.stringify(this.wanted());
       if (now !== this.reported && this.root.isConnected) { this.reported = now; this.send("view", this.wanted()); }
-    }, ms);
+    };
+    if (!this.s.complete && this.lacks()) {
+      // a big model lacks a layer the learner is heading for: ask now (at most every LOADING_MS), not after a pause,
+      // so that the layer has come by the time ◀ / ▶ crosses into it
+      const since = performance.now() - (this.asked || 0);
+      if (since >= LOADING_MS) { this.asked = performance.now(); report(); } else ms = LOADING_MS - since;
+    }
+    this.reportTimer = setTimeout(report, ms);
+  }
+
+  lacks() {  // the layers the server sends a big model (app/explorer.py, window): this one and the next one ahead
+    const {layer, head} = this.state, ahead = head > this.d.H / 2 ? layer + 1 : layer - 1;
+    return !this.s.has(layer) || (ahead >= 1 && ahead <= this.d.L && !this.s.has(ahead));
   }
 
   key(e) {  // ←/→ heads, ↑/↓ layers, space play: from the page or from inside the explorer, not from another field
@@ -426,6 +438,8 @@ class Explorer {
     const {layer, head, query} = st;
     el.layer.value = String(layer);
     el.head.value = String(head);
+    this.root.querySelector(".vx-value-layer").textContent = String(layer);
+    this.root.querySelector(".vx-value-head").textContent = String(head);
     if (document.activeElement !== el.query) el.query.value = String(query);
     for (const r of this.root.querySelectorAll("input[type=radio]")) {
       r.checked = r.value === (r.name.startsWith("vx-pool") ? st.pool : st.rows);
@@ -448,6 +462,7 @@ class Explorer {
     this.root.querySelector(".vx-matrix-title").textContent = t("attention.matrix_title", {layer, head});
     this.root.querySelector(".vx-rows-query").textContent = t("attention.grid_rows_query", {q: query});
     const loaded = this.s.has(layer);
+    this.waiting = !loaded;  // set again by the grid and the maps, where a row is not here yet
     this.root.classList.toggle("vx-loading", !loaded);
     this.drawMatrix(loaded);
     this.drawMaps(loaded);
@@ -630,6 +645,7 @@ class Explorer {
     this.root.querySelector(".vx-distance").textContent = `${d.dist[(layer - 1) * d.H + head - 1].toFixed(1)} px`;
     const r = st.rows === "cls" ? 0 : query + 1, outlined = st.rows === "cls" ? null : query;
     const average = this.s.average(layer, r), roll = this.s.rollout(layer, r);
+    if (!average || !roll) this.waiting = true;
     this.root.querySelector(".vx-average-title").innerHTML = markdown(t("attention.average_title", {layer, H: d.H}));
     this.root.querySelector(".vx-rollout-title").innerHTML = markdown(t("attention.rollout_title", {layer}));
     this.root.querySelector(".vx-rollout-caption").innerHTML = markdown(
@@ -661,6 +677,7 @@ class Explorer {
     const cell = Math.min(d.grid_cap, Math.floor((Math.min(w, 560) - label) / H) - gap);
     this.boxes.grid = [label, label, cell + gap];
     const maps = this.gridRows();
+    if (maps.some((m) => !m)) this.waiting = true;
     ctx.textAlign = "center"; ctx.textBaseline = "middle";
     ctx.fillText(t("attention.grid_head"), label + (H * (cell + gap)) / 2, 7);
     for (let h = 0; h < H; h++) ctx.fillText(String(h + 1), label + h * (cell + gap) + cell / 2, 20);
