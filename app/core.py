@@ -49,9 +49,27 @@ def get_model(model_id: str) -> LoadedModel:
     return load_model(model_path(model_id))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+# An analysis is kept for every picture a class is looking at, within a memory bound: a small model's (the teaching
+# model's: 0.5 MB) in a cache of 256, a big one's (ViT-B/16: 36 MB) in a cache of 32. With one cache of 32, a class of
+# 60, each learner with a picture of their own, pushed each other's analyses out and had them computed again on every
+# page they opened (docs/PERFORMANCE.md).
+SMALL_ATTENTIONS = 4 << 20  # bytes of float32 attention weights (L·H·T·T·4) up to which an analysis is small
+
+
 def analyse(image_bytes: bytes, model_id: str) -> views.Analysis:
     """Raises vit_core.ImageError for a bad picture (not cached: it is cheap to find again)."""
+    cfg = get_model(model_id).model.config
+    small = cfg.num_hidden_layers * cfg.num_attention_heads * cfg.num_tokens ** 2 * 4 <= SMALL_ATTENTIONS
+    return (_analyse_small if small else _analyse_big)(image_bytes, model_id)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _analyse_small(image_bytes: bytes, model_id: str) -> views.Analysis:
+    return views.analyse(get_model(model_id), image_bytes, lock=FORWARD_LOCK)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _analyse_big(image_bytes: bytes, model_id: str) -> views.Analysis:
     return views.analyse(get_model(model_id), image_bytes, lock=FORWARD_LOCK)
 
 

@@ -49,7 +49,20 @@ FIELDS = ("layer", "head", "query", "rows", "pool", "speed")
 def show(c, mount: dict, now: dict) -> None:
     """The explorer for this picture and model, opening on `mount` (the view of the page's last full run; the keys
     of FIELDS); `now`, the view of its last report, says which layers a big model needs."""
-    COMPONENT(data=payload(c, mount, now), key=KEY, on_view_change=on_view, height="content")
+    COMPONENT(data=session_payload(c, mount, now), key=KEY, on_view_change=on_view, height="content")
+
+
+def session_payload(c, mount: dict, now: dict) -> dict:
+    """payload(), kept in the session for as long as it is the same: a report (every step, for every learner) then
+    costs no cache lookup, which hashes the picture's bytes, and no copy out of st.cache_data."""
+    cfg, ss = c.config, st.session_state
+    whole = whole_trace(cfg)
+    key = (c.image_bytes, c.model_id, current_language(), tuple(sorted(mount.items())),
+           None if whole else (tuple(window(now["layer"], now["head"], cfg)), now["query"]))
+    kept = ss.get("_att_payload")
+    if kept is None or kept[0] != key:
+        kept = ss["_att_payload"] = (key, payload(c, mount, now))
+    return kept[1]
 
 
 def payload(c, mount: dict, now: dict) -> dict:
@@ -80,7 +93,7 @@ def b64(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=128, show_spinner=False)
 def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
     """What does not change while stepping: sizes, the picture, colours, distances, labels and texts."""
     a = core.analyse(image_bytes, model_id)
@@ -115,7 +128,7 @@ def lut(name: str) -> np.ndarray:
     return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False)  # the teaching model: 16 KB a layer; ViT-B/16 620 KB
 def layer_block(image_bytes: bytes, model_id: str, layer: int) -> dict:
     """One layer (0-based): every head's attention matrix and the rollout so far, 8 bits a weight."""
     a = core.analyse(image_bytes, model_id)
@@ -124,7 +137,7 @@ def layer_block(image_bytes: bytes, model_id: str, layer: int) -> dict:
     return {"att": b64(att), "scale": b64(scale), "roll": b64(roll), "rscale": b64(rscale)}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=128, show_spinner=False)
 def rows(image_bytes: bytes, model_id: str, query: int) -> dict:
     """The cls token's row and the query patch's, of every head of every layer (8 bits, a scale per head), and of
     the rollout after every layer (float32): (L, H, T) and (L, T) each."""

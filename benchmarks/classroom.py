@@ -38,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,6 +56,9 @@ EXPLORER = "att_explorer"  # the attention explorer's component (app/explorer.py
 class Learner:
     def __init__(self, i: int, url: str, args, folder: str | None):
         self.i, self.url, self.args, self.folder = i, url, args, folder
+        # made before the class starts: making a 1024×768 JPEG takes ~40 ms of this one event loop, which would hold
+        # up every other learner's client (and its clock) in the middle of the run
+        self.picture = server.picture(i)
         self.steps: list[float] = []
         self.step_starts: list[float] = []  # time.perf_counter() at each click
         self.explorer_open: float | None = None  # when this learner's explorer was on screen
@@ -85,7 +89,7 @@ class Learner:
                 await self.seen(s, await s.set_text("model_folder", self.folder), "type the model folder")
             await self.seen(s, await s.run(page=server.PATCHES), "open page 1")
             start = time.perf_counter()
-            run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", server.picture(self.i)), "upload")
+            run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", self.picture), "upload")
             self.upload_ms = (time.perf_counter() - start) * 1000
             await self.seen(s, run, "upload")
             if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
@@ -169,6 +173,9 @@ async def classroom(n: int, args, folder: str | None) -> dict:
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_rss(pids, rss, stop))
         learners = [Learner(i, url, args, folder) for i in range(n)]
+        # each learner's HTTP requests (the upload's PUT, --media's pictures) run in a thread, as each browser sends its
+        # own: asyncio's default pool (min(32, cores + 4) = 6 threads here) queued a class's uploads in this client
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=n + 4))
         t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(pids)
         await asyncio.gather(*(learner.lesson() for learner in learners))
         wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(pids)
