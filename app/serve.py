@@ -178,9 +178,25 @@ def keep_streamlit_offline() -> bool:
     return True
 
 
+def warm() -> None:
+    """Import what every page run needs before the server answers: torch and the model code, Pillow, matplotlib,
+    Plotly, and what Streamlit imports the first time a component is given a dict (pandas, pyarrow): about 2.5 s on a
+    2-core machine. Otherwise the first run pays for them, and a class that joins at once waits behind it (the first
+    learner's page took 2.5 s, and everyone arriving meanwhile queued; docs/PERFORMANCE.md)."""
+    import matplotlib.pyplot  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+    from PIL import Image  # noqa: F401
+    from streamlit.dataframe_util import determine_data_format
+
+    import vit_core  # noqa: F401  (torch, einops, safetensors)
+
+    determine_data_format({"warm": 1})
+
+
 def main(argv: list[str] | None = None) -> None:
     patch_streamlit_bind()
     keep_streamlit_offline()
+    warm()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(MAIN), *(sys.argv[1:] if argv is None else argv)]

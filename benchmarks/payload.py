@@ -3,7 +3,9 @@
     python benchmarks/payload.py [--clicks 20] [--models teaching,b16]
 
 Loads the app, opens "5 · Attention explorer" by its sidebar link, and clicks ▶ (next head) `--clicks` times,
-waiting after each click for the run to finish (its script_finished message) and the page to settle. For the
+waiting after each click for the run it causes to finish (its script_finished message) and the page to settle: the
+explorer draws the step itself (app/explorer.js), and the run is its debounced report of the new view, which reruns
+the explorer's fragment and sends the explorer's data again (unchanged: the browser ignores it). For the
 ViT-B/16-shaped model (random weights, saved with vit_core.save_model to a temporary folder) the model is chosen
 through the sidebar first: the model selectbox → "A checkpoint folder on this computer…" → the folder typed into the
 text input.
@@ -119,13 +121,13 @@ def measure(browser, url: str, name: str, folder: str | None, clicks: int) -> di
         page.get_by_text("197×197").first.wait_for(timeout=300_000)  # the page now shows the B/16 shapes
     opened = counter.take()
     steps = []
-    head = page.locator(".st-key-att_head")
+    head = page.locator(".vx [data-key='head']")
     for _ in range(clicks):
-        shown = head.inner_text()
+        shown = head.input_value()
         before = counter.finished
-        page.locator(".st-key-att_next button").click()
+        page.locator(".vx button[data-act='next-head']").click()  # drawn by the browser; the run is its report
         until_run_ends(page, counter, before)
-        if head.inner_text() == shown:
+        if head.input_value() == shown:
             raise RuntimeError("the head slider did not move")
         steps.append(counter.take())
     errors = page.locator("[data-testid='stException']").count()

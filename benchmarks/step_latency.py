@@ -5,9 +5,10 @@
 Two measurements, for the teaching model and a random ViT-B/16-shaped checkpoint:
 
 1. server (the figure to quote): the real app server (`python -m app`) and one protocol client (benchmarks/stclient.py,
-   checked against Chromium by classroom.py --validate) on the explorer; a step is ▶ (next head), and every 5th the
-   layer slider; the time is from sending the rerun to receiving script_finished, i.e. everything the server does
-   for the step, Streamlit's own work included (nothing else runs; the client's CPU is negligible).
+   checked against Chromium by classroom.py --validate) on the explorer. The explorer draws a step in the browser
+   (app/explorer.js); what reaches the server is its debounced report of the new view, which reruns the explorer's
+   fragment. A step here is that report: ▶ (next head), and every 5th the next layer; the time is from sending it to
+   receiving script_finished, i.e. everything the server does for it, Streamlit's own work included.
 2. apptest (where the time goes): for the teaching model and for a random ViT-B/16-shaped model (224×224, P=16,
    D=768, 12 layers × 12 heads, 1000 classes; random weights, saved to a temporary folder), this starts the app with
    AppTest from its entry point, opens the attention page (the warm-up run computes and caches the trace), then steps through layers and heads with the
