@@ -513,10 +513,11 @@ class Explorer {
 
   drawMatrix(loaded) {
     const d = this.d, el = this.el, st = this.state, T = d.T, t = (k, v) => this.t(k, v);
-    const {ctx, w} = this.canvas(el.matrix, (w) => Math.min(w, d.matrix_cap));
+    const left = 64, top = 8, bar = 44, bottom = 46;  // px: the ticks and title, the colour bar, the key axis
+    const sideOf = (w) => Math.max(40, Math.min(w, d.matrix_cap) - left - bar);  // square cells, as wide as fits
+    const {ctx, w} = this.canvas(el.matrix, (w) => top + sideOf(w) + bottom);
     const m = loaded ? this.s.matrix(st.layer, st.head) : null;
-    const size = Math.min(w, d.matrix_cap), left = 64, top = 8, bar = 44, bottom = 46;
-    const side = Math.max(40, Math.min(size - left - bar, size - top - bottom));
+    const side = sideOf(w);
     this.boxes.matrix = [left, top, side, 0];
     if (!m) {
       ctx.fillText(t("attention.loading"), left, top + 20);

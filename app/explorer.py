@@ -37,7 +37,7 @@ KEY = "att_explorer"
 SPEEDS = (0.5, 1.0, 2.0)  # seconds per step in play mode
 WHOLE_TRACE_BYTES = 1 << 20  # a quantised trace up to this size is sent whole; a bigger one a layer at a time
 ROWS = 12  # the strongest patches a map's table lists (as app/describe.ROWS)
-MATRIX_CAP, MAP_CAP, GRID_CAP = 560, 300, 64  # px: the widest the matrix, a map and a cell of the grid are drawn
+MATRIX_CAP, MAP_CAP, GRID_CAP = 560, 300, 96  # px: the widest the matrix, a map and a cell of the grid are drawn
 CANVAS_FONT = 12  # px: ticks and axis titles drawn on canvas
 # the catalog keys explorer.js fills in: every "namespace.name" string in it, and those it builds from a name
 TEXT_KEYS = tuple(sorted(set(re.findall(r'"((?:attention|alt|labels|common)\.\w+)"', JS))

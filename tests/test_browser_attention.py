@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from app import explorer
+
 from .browser import ARTIFACTS, assert_no_exception, explorer_view, open_explorer
 
 pytestmark = pytest.mark.browser
@@ -128,7 +130,7 @@ def test_keys_pointer_and_clicks_drive_the_explorer(app_server, chromium):
     grid = page.locator("canvas.vx-grid")
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    cell = min(64, (min(560, box["width"]) - 28) // 4 - 2) + 2  # as explorer.js lays it out: 28 px of labels
+    cell = min(explorer.GRID_CAP, (min(560, box["width"]) - 28) // 4 - 2) + 2  # as explorer.js lays it out
     page.mouse.click(box["x"] + 28 + 2.5 * cell, box["y"] + 28 + 4.5 * cell)  # layer 5, head 3
     assert explorer_view(page) == (5, 3, 36)
     wait_for_address(page, layer=5, head=3, query=36)

@@ -23,12 +23,13 @@ def main() -> None:
 
 # Every picture on this page depends only on the picture and the model, so each is drawn once and its encoded
 # bytes are cached: a class that uploads at once shares two cores, and re-encoding a 1024-pixel photo on every run
-# of this page cost more than everything else on it. Each st.image names its format: given bytes and no format,
+# of this page cost more than everything else on it. Their PNGs use zlib's quickest level: a class uploads at once, and
+# level 6 took 3 ms more a picture for 10-15 % fewer bytes. Each st.image names its format: given bytes and no format,
 # Streamlit takes a picture without alpha for a photo and re-encodes it as JPEG on every run.
 @st.cache_data(max_entries=64, show_spinner=False)
 def patch_grid_png(view: np.ndarray, patch: int, numbers: bool = True) -> bytes:
     """The model's view cut at patch size `patch` and numbered, as the PNG that is shown and downloaded."""
-    return style.png(plots.patch_grid_picture(view, patch, numbers))
+    return style.png(plots.patch_grid_picture(view, patch, numbers), compress_level=1)  # made on every upload
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -41,8 +42,8 @@ def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, str, bytes, byte
     fmt = "PNG" if w * h <= 128 * 128 else "JPEG"
     S = a.config.image_size
     return (style.encoded(plots.crop_overlay(a.original, a.crop), fmt), fmt,
-            style.png(plots.upscale(a.model_view, S * max(1, VIEW_SIDE // S))),
-            style.png(views.patches_apart(a, zoom=max(1, 320 // S))))
+            style.png(plots.upscale(a.model_view, S * max(1, VIEW_SIDE // S)), compress_level=1),
+            style.png(views.patches_apart(a, zoom=max(1, 320 // S)), compress_level=1))
 
 
 VIEW_SIDE = 336  # about how wide the model's view is shown: the largest whole multiple of its size up to this
