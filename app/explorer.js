@@ -38,7 +38,7 @@ function number(v) {  // as app/describe.number: three decimals; two significant
   return Math.round(v).toLocaleString("en-US");
 }
 
-// ---- colours ---------------------------------------------------------------------------------------------------------
+// ---- colours --------------------------------------------------------------------------------------------------------
 function lut(b64) {
   const b = bytes(b64), out = [];
   for (let i = 0; i < 256; i++) out.push([b[3 * i], b[3 * i + 1], b[3 * i + 2]]);
@@ -46,7 +46,7 @@ function lut(b64) {
 }
 const css = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
 
-// ---- the data ----------------------------------------------------------------------------------------------------------
+// ---- the data -------------------------------------------------------------------------------------------------------
 class Store {
   constructor(d) {
     this.L = d.L; this.H = d.H; this.T = d.T; this.g = d.g; this.N = d.T - 1;
@@ -136,7 +136,7 @@ function strongest(values, n) {  // the n largest, largest first, ties by index:
   return order.slice(0, n).map((k) => [k, values[k]]);
 }
 
-// ---- the explorer -------------------------------------------------------------------------------------------------------
+// ---- the explorer ---------------------------------------------------------------------------------------------------
 class Explorer {
   constructor(parent) {
     this.parent = parent;
@@ -188,24 +188,29 @@ class Explorer {
     root.setAttribute("role", "group");
     root.setAttribute("aria-label", t("attention.title"));
     const speeds = d.speeds.map((s) => `<option value="${s}">${escape(t("attention.seconds", {s}))}</option>`);
+    const button = (act, key, text) =>
+      `<button type="button" data-act="${act}" aria-keyshortcuts="${key}">${escape(t(text))}</button>`;
     const pool = d.block > 1 ? `<fieldset class="vx-radios"><legend>${escape(t("attention.pool_label"))}</legend>
         ${["mean", "amax"].map((k) => `<label><input type="radio" name="vx-pool-${d.uid}" value="${k}">
         ${escape(t(`attention.pool_${k}`))}</label>`).join("")}</fieldset>` : "";
     root.innerHTML = `
       <div class="vx-controls">
         <div class="vx-sliders">
-          <label class="vx-slider"><span>${escape(t("attention.layer_slider", {L}))}: <b class="vx-value-layer"></b></span>
+          <label class="vx-slider">
+            <span>${escape(t("attention.layer_slider", {L}))}: <b class="vx-value-layer"></b></span>
             <input type="range" min="1" max="${L}" step="1" data-key="layer" ${L > 1 ? "" : "disabled"}></label>
-          <label class="vx-slider"><span>${escape(t("attention.head_slider", {H}))}: <b class="vx-value-head"></b></span>
+          <label class="vx-slider">
+            <span>${escape(t("attention.head_slider", {H}))}: <b class="vx-value-head"></b></span>
             <input type="range" min="1" max="${H}" step="1" data-key="head" ${H > 1 ? "" : "disabled"}></label>
         </div>
         <div class="vx-buttons">
-          <button type="button" data-act="prev-head" aria-keyshortcuts="ArrowLeft">${escape(t("attention.prev"))}</button>
-          <button type="button" data-act="next-head" aria-keyshortcuts="ArrowRight">${escape(t("attention.next"))}</button>
-          <button type="button" data-act="prev-layer" aria-keyshortcuts="ArrowUp">${escape(t("attention.prev_layer"))}</button>
-          <button type="button" data-act="next-layer" aria-keyshortcuts="ArrowDown">${escape(t("attention.next_layer"))}</button>
+          ${button("prev-head", "ArrowLeft", "attention.prev")}
+          ${button("next-head", "ArrowRight", "attention.next")}
+          ${button("prev-layer", "ArrowUp", "attention.prev_layer")}
+          ${button("next-layer", "ArrowDown", "attention.next_layer")}
           <button type="button" data-act="play" aria-pressed="false" aria-keyshortcuts="Space"></button>
-          <label class="vx-speed">${escape(t("attention.speed"))} <select data-key="speed">${speeds.join("")}</select></label>
+          <label class="vx-speed">${escape(t("attention.speed"))}
+            <select data-key="speed">${speeds.join("")}</select></label>
         </div>
         <p class="vx-position"><span class="vx-where" aria-live="polite"></span> <span class="vx-ends"></span></p>
         <p class="vx-note">${escape(t("attention.keys"))}</p>
@@ -299,7 +304,10 @@ class Explorer {
     });
     el.layer.addEventListener("input", () => this.go({layer: Number(el.layer.value)}));
     el.head.addEventListener("input", () => this.go({head: Number(el.head.value)}));
-    el.speed.addEventListener("change", () => { this.state.speed = Number(el.speed.value); this.play(this.state.playing); });
+    el.speed.addEventListener("change", () => {
+      this.state.speed = Number(el.speed.value);
+      this.play(this.state.playing);
+    });
     el.query.addEventListener("change", () => this.typed(el.query.value));
     el.query.addEventListener("keydown", (e) => { if (e.key === "Enter") this.typed(el.query.value); });
     for (const radio of root.querySelectorAll("input[type=radio]")) {
@@ -332,7 +340,10 @@ class Explorer {
     tip(el.matrix, (e) => this.matrixTip(e));
     tip(el.cls, (e) => this.mapTip(e, el.cls, "cls"));
     tip(el.queryMap, (e) => this.mapTip(e, el.queryMap, "query"));
-    tip(el.grid, (e) => { const h = this.gridHit(e); return h && this.t("attention.tip_head", {layer: h[0], head: h[1]}); });
+    tip(el.grid, (e) => {
+      const h = this.gridHit(e);
+      return h && this.t("attention.tip_head", {layer: h[0], head: h[1]});
+    });
     tip(el.dist, (e) => {
       const h = this.distHit(e);
       return h && this.t("attention.tip_distance", {layer: h[0], head: h[1],
@@ -351,7 +362,7 @@ class Explorer {
     tip.style.top = `${e.clientY - r.top + 16}px`;
   }
 
-  // ---- state ----------------------------------------------------------------------------------------------------------
+  // ---- state --------------------------------------------------------------------------------------------------------
   act(act) {
     const {layer, head} = this.state, L = this.d.L, H = this.d.H;
     if (act === "play") return this.play(!this.state.playing);
@@ -421,7 +432,8 @@ class Explorer {
   key(e) {  // ←/→ heads, ↑/↓ layers, space play: from the page or from inside the explorer, not from another field
     if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || !this.root.isConnected) return;
     const target = e.target, inside = this.root.contains(target);
-    const field = target.closest?.("input, select, textarea, [contenteditable=''], [contenteditable=true], [role=slider]");
+    const field = target.closest?.("input, select, textarea, [contenteditable=''], [contenteditable=true], "
+                                    + "[role=slider]");
     if (field || (!inside && target !== document.body && target !== document.documentElement)) return;
     if (e.key === " " && target.closest?.("button, summary, a")) return;  // space presses what has the focus
     const act = {ArrowRight: "next-head", ArrowLeft: "prev-head", ArrowDown: "next-layer", ArrowUp: "prev-layer",
@@ -431,7 +443,7 @@ class Explorer {
     this.act(act);
   }
 
-  // ---- drawing --------------------------------------------------------------------------------------------------------
+  // ---- drawing ------------------------------------------------------------------------------------------------------
   draw() {
     if (!this.root || !this.root.isConnected) return;
     const d = this.d, st = this.state, t = (k, v) => this.t(k, v), el = this.el, L = d.L, H = d.H, g = d.g;
@@ -591,7 +603,8 @@ class Explorer {
     ctx.globalAlpha = 1;
     if (outlined !== null) {
       const cell = side / g;
-      this.outline(ctx, (outlined % g) * cell, Math.floor(outlined / g) * cell, cell, Math.max(2, Math.round(cell / 8)));
+      const width = Math.max(2, Math.round(cell / 8));
+      this.outline(ctx, (outlined % g) * cell, Math.floor(outlined / g) * cell, cell, width);
     }
     return true;
   }
@@ -628,7 +641,8 @@ class Explorer {
         t("attention.cls_caption", {self: cls[0], top: at[1], at: at[0]});
       const said = this.described(t("alt.cls_map", {layer, head, self: number(cls[0])}), map, null);
       el.cls.setAttribute("aria-label", said);
-      this.textTable(col(el.cls).querySelector(".vx-text"), t("alt.as_text", {title: t("alt.t_cls_map", {layer, head})}),
+      this.textTable(col(el.cls).querySelector(".vx-text"),
+                     t("alt.as_text", {title: t("alt.t_cls_map", {layer, head})}),
                      said, [t("alt.col_patch"), t("alt.col_value")], this.mapRows(map));
     }
     if (this.overlay(el.queryMap, row && patches(row), query, "query")) {
@@ -638,7 +652,8 @@ class Explorer {
         + t(touch() ? "attention.tap_hint" : "attention.click_hint");
       const said = this.described(t("alt.query_map", {layer, head, patch: this.patch(query)}), map, query);
       el.queryMap.setAttribute("aria-label", said);
-      this.textTable(col(el.queryMap).querySelector(".vx-text"), t("alt.as_text", {title: t("alt.t_query_map", {k: query})}),
+      this.textTable(col(el.queryMap).querySelector(".vx-text"),
+                     t("alt.as_text", {title: t("alt.t_query_map", {k: query})}),
                      said, [t("alt.col_patch"), t("alt.col_value")], this.mapRows(map));
       this.root.querySelector(".vx-on-cls").textContent = row[0].toFixed(3);
       this.root.querySelector(".vx-on-self").textContent = row[query + 1].toFixed(3);
@@ -652,7 +667,8 @@ class Explorer {
     this.root.querySelector(".vx-rollout-caption").innerHTML = markdown(
       layer === 1 ? t("attention.rollout_caption_first") : t("attention.rollout_caption", {layer}));
     if (this.overlay(el.average, average && patches(average), outlined, "average")) {
-      el.average.setAttribute("aria-label", this.described(t("alt.average", {layer, H: d.H}), patches(average), outlined));
+      el.average.setAttribute("aria-label",
+                              this.described(t("alt.average", {layer, H: d.H}), patches(average), outlined));
     }
     if (this.overlay(el.rollout, roll && patches(roll), outlined, "rollout")) {
       el.rollout.setAttribute("aria-label", this.described(t("alt.rollout", {layer}), patches(roll), outlined));
@@ -703,8 +719,8 @@ class Explorer {
       const row = st.rows === "cls" ? t("alt.row_cls") : t("alt.row_query", {k: st.query});
       const at = (k) => [Math.floor(k / H) + 1, (k % H) + 1];
       const [nl, nh] = at(narrow[0]), [bl, bh] = at(broad[0]);
-      this.el.grid.setAttribute("aria-label", t("alt.heads_grid", {L, H, row, layer: st.layer, head: st.head, nl, nh,
-                                                                   nv: number(narrow[1]), bl, bh, bv: number(broad[1])}));
+      this.el.grid.setAttribute("aria-label", t("alt.heads_grid", {
+        L, H, row, layer: st.layer, head: st.head, nl, nh, nv: number(narrow[1]), bl, bh, bv: number(broad[1])}));
     }
   }
 
@@ -755,7 +771,9 @@ class Explorer {
                                                                 px: v.toFixed(1), u: d.uniform.toFixed(1)}));
     if (!this.distTable) {
       const rows = [];
-      for (let i = 0; i < L * H; i++) rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), d.dist[i].toFixed(1)]);
+      for (let i = 0; i < L * H; i++) {
+        rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), d.dist[i].toFixed(1)]);
+      }
       this.textTable(this.root.querySelector(".vx-dist-text").parentElement,
                      t("alt.as_text", {title: t("attention.distance_title")}), t("alt.distances_all", {L, H}),
                      [t("attention.grid_layer"), t("attention.grid_head"), t("alt.col_px")], rows);
