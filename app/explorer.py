@@ -26,7 +26,7 @@ import streamlit as st
 from matplotlib import colormaps
 
 from app import budget, core, labels, style
-from app.i18n import catalog, cited, current_language
+from app.i18n import current_language, t_in
 from vit_core import views
 
 HERE = Path(__file__).resolve().parent
@@ -101,7 +101,7 @@ def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
     block = views.pool_block(cfg.num_patches, budget.ATTENTION_SIDE)
     fmt = "PNG" if 2 * cfg.image_size <= budget.OVERLAY_SIDE else "JPEG"
     picture = style.encoded(a.model_view, fmt)
-    texts = {k: text(lang, k) for k in TEXT_KEYS}
+    texts = {k: t_in(lang, k) for k in TEXT_KEYS}
     return {
         "base": f"{hashlib.sha1(image_bytes).hexdigest()[:16]}:{model_id}:{lang}",
         "uid": hashlib.sha1(f"{model_id}:{lang}".encode()).hexdigest()[:8],
@@ -111,16 +111,10 @@ def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
         "view": f"data:image/{fmt.lower()};base64,{base64.b64encode(picture).decode('ascii')}",
         "lut": {"heat": b64(lut(style.HEAT)), "seq": b64(lut("viridis"))},
         "dist": [round(float(v), 3) for v in a.distances.reshape(-1)], "uniform": round(a.uniform_distance, 3),
-        "labels_cls": text(lang, "labels.cls"),
+        "labels_cls": t_in(lang, "labels.cls"),
         "matrix_labels": labels.matrix_labels(cfg.grid_size, block),  # in `lang`: the session's language
         "text": texts,
     }
-
-
-def text(lang: str, key: str, **values) -> str:
-    """t(key, **values) in `lang`, outside a script run too (a download built on click)."""
-    template = catalog(lang).get(key) or catalog("en")[key]
-    return cited(template.format(**values) if values else template)
 
 
 def lut(name: str) -> np.ndarray:

@@ -44,7 +44,12 @@ def current_language() -> str:
 
 def t(key: str, **values) -> str:
     """The text of `key` in the current language, with {placeholders} filled in."""
-    text = catalog(current_language()).get(key) or catalog(DEFAULT)[key]
+    return t_in(current_language(), key, **values)
+
+
+def t_in(lang: str, key: str, **values) -> str:
+    """t() in `lang`: for what is made outside a script run (a download built on click) or cached per language."""
+    text = catalog(lang).get(key) or catalog(DEFAULT)[key]
     return cited(text.format(**values) if values else text)
 
 

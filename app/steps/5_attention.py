@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import core, explorer, links, plots, style, ui
-from app.i18n import current_language, t
+from app.i18n import current_language, t, t_in
 from vit_core import views
 from vit_core.analysis import attention_rollout, head_average, mean_attention_distance, pool_attention
 from vit_core.model import attention
@@ -85,9 +85,9 @@ def gif_download(c: ui.Current) -> None:
     def gif() -> bytes:
         view = {k: state[f"att_{k}"] for k in ("query", "grid_rows", "speed") if f"att_{k}" in state}
         query = int(view.get("query", 0)) if view.get("grid_rows") == "query" else None
-        row = (explorer.text(lang, "attention.grid_rows_cls") if query is None else
-               explorer.text(lang, "attention.grid_rows_query", q=query))
-        frames = tuple(explorer.text(lang, "attention.gif_frame", layer=i + 1, L=L, head=j + 1, H=H, row=row)
+        row = (t_in(lang, "attention.grid_rows_cls") if query is None else
+               t_in(lang, "attention.grid_rows_query", q=query))
+        frames = tuple(t_in(lang, "attention.gif_frame", layer=i + 1, L=L, head=j + 1, H=H, row=row)
                        for i in range(L) for j in range(H))
         return play_gif(c.image_bytes, c.model_id, query, frames, round(1000 * float(view.get("speed", 1.0))))
 
