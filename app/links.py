@@ -13,30 +13,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app.components import url_state
 from app.i18n import LANGUAGES, t
 
 KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
 _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
 
-# history.replaceState from the page itself: the component's JavaScript runs in the app's window (not an iframe)
-# A page that writes its own values (a fragment) has a writer of its own beside the app's: the two run in no set order,
-# so the app's writer keeps what the page's last wrote for the same path (`page`: the page's own values, or null).
-_REPLACE = st.components.v2.component("url_state", js="""
-export default function(component) {
-    const path = window.location.pathname;
-    let query = component.data.query;
-    if (component.data.page != null) {
-        window.__vitPageState = {path: path, query: component.data.page};
-    } else if (window.__vitPageState && window.__vitPageState.path === path && window.__vitPageState.query) {
-        query = (query ? query + "&" : "") + window.__vitPageState.query;
-    }
-    const url = path + (query ? "?" + query : "") + window.location.hash;
-    if (url !== path + window.location.search + window.location.hash) {
-        window.history.replaceState(window.history.state, "", url);
-    }
-}
-""")
+# history.replaceState from the page itself (app/components/url_state/index.js, in the app's window, not an iframe).
+# `page`: a page's own values, written from its fragment by a writer of its own beside the app's (or None)
+_REPLACE = url_state.MOUNT
 
 
 def start(demo_ids: list[str], model_ids: list[str]) -> None:

@@ -2,8 +2,8 @@
 the finger.
 
 Streamlit leaves the sidebar open after a tap on one of its page links, so on a 390 px screen the page the learner
-asked for stays hidden behind it. A few lines of JavaScript, run in the app's own window once per page load, close it
-after a tap on a page link when the sidebar overlays the page (a narrow screen).
+asked for stays hidden behind it. A few lines of JavaScript (app/components/phone/index.js), run in the app's own
+window once per page load, close it after a tap on a page link when the sidebar overlays the page (a narrow screen).
 
 Plotly finds the point under the pointer when the pointer moves, and selects it on the click that follows; a finger
 sends no move before its tap, so a tap on a clickable chart (the attention explorer's query patch, the experiments'
@@ -13,28 +13,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-_CLOSE_AFTER_NAVIGATION = st.components.v2.component("phone_sidebar", js="""
-export default function() {
-    if (window.__vitSidebarCloses) return;
-    window.__vitSidebarCloses = true;
-    document.addEventListener("click", (event) => {
-        const link = event.target.closest("[data-testid='stSidebarNavLink'], [data-testid='stSidebar'] a[href]");
-        if (!link || !window.matchMedia("(max-width: 767px)").matches) return;
-        setTimeout(() => {
-            const sidebar = document.querySelector("[data-testid='stSidebar']");
-            const close = document.querySelector("[data-testid='stSidebarCollapseButton'] button");
-            if (sidebar && close && sidebar.dataset.collapsed === "false") close.click();
-        }, 0);
-    }, true);
-    document.addEventListener("touchstart", (event) => {
-        const drag = event.target.closest && event.target.closest(".js-plotly-plot .nsewdrag");
-        const touch = event.touches[0];
-        if (!drag || !touch) return;
-        drag.dispatchEvent(new MouseEvent("mousemove", {bubbles: true, clientX: touch.clientX,
-                                                        clientY: touch.clientY}));
-    }, {capture: true, passive: true});
-}
-""")
+from app.components import phone
+
+_CLOSE_AFTER_NAVIGATION = phone.MOUNT
 
 
 def close_sidebar_after_navigation() -> None:
