@@ -40,3 +40,16 @@ def test_trace_reports_bad_inputs_cleanly(checkpoint, tmp_path, capsys):
     assert main(["trace", str(bad), "--model", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.npz")]) == 2
     assert "no checkpoint folder at" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_explain_offers_exactly_the_methods_of_vit_core_explain():
+    """`explain --method` offers vit_core.explain.METHODS, the tuple itself: the CLI holds no copy of it."""
+    import argparse
+
+    from vit_core import explain
+    from vit_core.cli import METHODS, build_parser
+
+    assert METHODS is explain.METHODS
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    method = next(a for a in commands["explain"]._actions if a.dest == "method")
+    assert tuple(method.choices) == explain.METHODS

@@ -5,9 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .explain import METHODS  # torch is loaded already (vit_core/__init__.py): explain adds some 10 ms
 from .interventions import FILLS, parse_heads, parse_patches
-
-METHODS = ("attention", "rollout", "relevance", "gradient", "value")  # vit_core.explain.METHODS, without torch
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit"
 
