@@ -9,6 +9,7 @@ st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
 # what the app draws only for the browser's sake (the address bar's state) takes no room on the page
 st.html("<style>[class*='st-key-url_state'] { display: none; }</style>")
 st.html(style.APP_CSS)  # contrast, focus rings, reduced motion (docs/ACCESSIBILITY.md)
+st.html(style.PAGE_CSS)  # metrics and labels that wrap rather than end in "…", metric grids, pointer hints
 links.start(pictures.demo_ids(),
             [core.TEACHING_ID, *(m.name for m in hub.CURATED)])
 ui.language_picker()

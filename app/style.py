@@ -129,10 +129,10 @@ def symmetric_clipped(z: np.ndarray, percentile: float = 99) -> tuple[float, flo
 
 
 # ---- page CSS --------------------------------------------------------------------------------------------------------
-# Given once per page (st.html(style.PAGE_CSS): a <style> only, it takes no room). Metric labels and values, and the
-# labels of widgets in the page, wrap rather than end in "…" (Streamlit cuts them at their column's width, even by a
-# tenth of a pixel). A container keyed by metric_grid lays its metrics out in equal columns, as many as the width
-# holds: five at 1366 px, three at 1024, two on a phone. A hint shows the wording for the pointer the reader has.
+# Given once for every page, by app/main.py (st.html: a <style> only, it takes no room). Metric labels and values,
+# and the labels of widgets in the page, wrap rather than end in "…" (Streamlit cuts them at their column's width,
+# even by a tenth of a pixel). A container keyed by metric_grid lays its metrics out in equal columns, as many as the
+# width holds: five at 1366 px, three at 1024, two on a phone. A hint shows the wording for the pointer the reader has.
 PAGE_CSS = """<style>
 [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
@@ -172,6 +172,6 @@ def metric_grid(name: str, wide: bool = False) -> str:
 
 
 def pointer_hint(hover: str, tap: str) -> str:
-    """A hint in two wordings for st.markdown(…, unsafe_allow_html=True) on a page that gave PAGE_CSS: `hover` ("hover
+    """A hint in two wordings for st.markdown(…, unsafe_allow_html=True) (PAGE_CSS shows one): `hover` ("hover
     over a cell") where there is a mouse, `tap` ("tap a cell") on a touch screen, which cannot hover."""
     return f'<span class="hint-hover">{hover}</span><span class="hint-tap">{tap}</span>'

@@ -20,7 +20,6 @@ HEADING = re.compile(r"^(#{1,3}) ", re.M)  # a Markdown heading of level 1 to 3
 
 
 def main() -> None:
-    st.html(style.PAGE_CSS)
     st.title(t("about.title"))
     st.markdown(t("about.intro"))
     st.markdown(t("about.steps"))

@@ -12,7 +12,6 @@ from vit_core.patches import patchify
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.html(style.PAGE_CSS)  # metrics that wrap rather than end in "…"
     st.title(t("patches.title", N=cfg.num_patches))
     st.markdown(t("patches.intro", S=cfg.image_size, P=cfg.patch_size, g=cfg.grid_size, N=cfg.num_patches))
     picture_and_model_view(c)

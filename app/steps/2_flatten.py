@@ -17,7 +17,6 @@ METHODS = [("loop", patchify_loop, "c p1 p2"), ("einops", patchify, "p1 p2 c"), 
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.html(style.PAGE_CSS)
     st.title(t("flatten.title"))
     st.markdown(t("flatten.intro", N=cfg.num_patches, P=cfg.patch_size, C=cfg.num_channels, PPC=cfg.patch_dim,
                   g=cfg.grid_size) + " " + style.pointer_hint(t("flatten.matrix_hint_hover"),

@@ -22,7 +22,6 @@ FLOW_SYMBOL = {"x": "$z_{\\ell-1}$", "ln1": "LN$_1(z_{\\ell-1})$", "attn_out": "
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.html(style.PAGE_CSS)
     st.title(t("encoder.title"))
     st.markdown(t("encoder.intro", L=cfg.num_hidden_layers, D=cfg.hidden_size))
     st.latex(r"z'_\ell = \mathrm{MSA}(\mathrm{LN}(z_{\ell-1})) + z_{\ell-1} \qquad (2)")

@@ -26,7 +26,6 @@ KEYS = ("exp_preset", "exp_mask", "exp_fill", "exp_shuffle", "exp_seed", "exp_no
 
 
 def main() -> None:
-    st.html(style.PAGE_CSS)
     c = ui.current()
     st.title(t("experiments.title"))
     st.markdown(t("experiments.intro"))

@@ -16,7 +16,6 @@ TOP = 5  # classes shown in the bar chart and followed through the layers
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.html(style.PAGE_CSS)
     st.title(t("prediction.title"))
     st.markdown(t("prediction.intro"))
     st.latex(r"y = \mathrm{LN}(z_L^0) \qquad (4)")

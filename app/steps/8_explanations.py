@@ -19,7 +19,6 @@ CLASS_SPECIFIC = ("relevance", "gradient")  # the methods whose map depends on t
 
 
 def main() -> None:
-    st.html(style.PAGE_CSS)
     c = ui.current()
     st.title(t("explanations.title"))
     st.markdown(t("explanations.intro"))

@@ -31,7 +31,6 @@ def current_model():
 
 def main() -> None:
     data = paper_data()
-    st.html(style.PAGE_CSS)
     st.title(t("paper.title"))
     st.markdown(t("paper.intro"))
     citation(data["paper"])
