@@ -109,7 +109,18 @@ def jpeg(picture: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+SMALL_PICTURE = 128 * 128  # pixels: a picture this small is a drawing or a Fashion-MNIST image, not a photo
+
+
+def picture_format(width: int, height: int) -> str:
+    """"PNG" or "JPEG" for a picture whose own size (before it is blown up or drawn over) is `width` × `height`: PNG
+    for a small or thin one (at most SMALL_PICTURE pixels), whose hard pixel edges JPEG would blur; JPEG for a photo
+    (a few KB instead of a hundred). What every page and the explorer give st.image, encoded and a data URI."""
+    return "PNG" if width * height <= SMALL_PICTURE else "JPEG"
+
+
 def encoded(picture: np.ndarray, fmt: str) -> bytes:
+    """The picture as `fmt` ("PNG" or "JPEG", picture_format's answer)."""
     return png(picture) if fmt == "PNG" else jpeg(picture)
 
 

@@ -38,7 +38,7 @@ def pictures(image_bytes: bytes, model_id: str) -> tuple[bytes, str, bytes, byte
     (PNG: hard pixel edges)."""
     a = core.analyse(image_bytes, model_id)
     h, w = a.original.shape[:2]
-    fmt = "PNG" if w * h <= 128 * 128 else "JPEG"
+    fmt = style.picture_format(w, h)
     S = a.config.image_size
     return (style.encoded(plots.crop_overlay(a.original, a.crop), fmt), fmt,
             style.png(plots.upscale(a.model_view, S * max(1, VIEW_SIDE // S)), compress_level=1),

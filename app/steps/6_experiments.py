@@ -120,18 +120,13 @@ def mask_chart(view: np.ndarray, patch: int, masked: list[int], hover: str) -> g
              yaxis=dict(visible=False, range=(S - 0.5, -0.5), scaleanchor="x", constrain="domain")))
 
 
-def picture_format(size: int) -> str:
-    """PNG for a tiny picture blown up (hard edges), JPEG for a photo (a few KB instead of a hundred)."""
-    return "PNG" if 2 * size <= PICTURE_SIDE else "JPEG"
-
-
 def data_uri(picture: np.ndarray) -> str:
-    fmt = picture_format(picture.shape[0])
+    fmt = style.picture_format(picture.shape[1], picture.shape[0])
     return f"data:image/{fmt.lower()};base64," + base64.b64encode(style.encoded(picture, fmt)).decode()
 
 
 def shown(picture: np.ndarray, size: int) -> bytes:
-    return style.encoded(picture, picture_format(size))
+    return style.encoded(picture, style.picture_format(size, size))
 
 
 def on_preset(g: int, view: np.ndarray, patch: int) -> None:
@@ -186,12 +181,12 @@ def side_by_side(c: ui.Current, base: experiments.Run, changed: experiments.Run)
             pictures = st.columns(2)
             S = cfg.image_size
             pictures[0].image(shown(plots.upscale(run.model_input, PICTURE_SIDE), S),
-                              output_format=picture_format(S), caption=t("experiments.input_caption"),
+                              output_format=style.picture_format(S, S), caption=t("experiments.input_caption"),
                               alt=describe.model_input(describe.intervention(
                                   run.intervention, t(f"experiments.fill_{run.intervention.fill}")), S))
             heat = experiments.cls_map(run, layer - 1, which)
             pictures[1].image(shown(plots.map_over(run.model_input, heat, PICTURE_SIDE), S),
-                              output_format=picture_format(S),
+                              output_format=style.picture_format(S, S),
                               caption=t(f"experiments.map_caption_{what}", layer=layer, head=head),
                               alt=describe.heat(t("alt.experiment_map", view=t(f"experiments.map_caption_{what}",
                                                                                layer=layer, head=head)), heat))
@@ -347,7 +342,8 @@ def one_model(c: ui.Current, run_and_sim, layer: int, head: int, acc: float | No
     pictures = st.columns(2)
     heat = experiments.cls_map(run, layer - 1, head - 1)
     S = cfg.image_size
-    pictures[0].image(shown(plots.map_over(run.model_input, heat, PICTURE_SIDE), S), output_format=picture_format(S),
+    pictures[0].image(shown(plots.map_over(run.model_input, heat, PICTURE_SIDE), S),
+                      output_format=style.picture_format(S, S),
                       caption=t("experiments.map_caption_head", layer=layer, head=head),
                       alt=describe.heat(t("alt.experiment_map", view=t("experiments.map_caption_head", layer=layer,
                                                                        head=head)), heat))

@@ -41,8 +41,8 @@ def class_name(cfg, i: int) -> str:
 
 
 def fmt(c: ui.Current) -> str:
-    """PNG for a tiny picture blown up (hard edges), JPEG for a photo."""
-    return "PNG" if 2 * c.config.image_size <= PICTURE_SIDE else "JPEG"
+    """PNG or JPEG for a map over the model's view (style.picture_format)."""
+    return style.picture_format(c.config.image_size, c.config.image_size)
 
 
 def picture(c: ui.Current, heat: np.ndarray, patch: int | None = None) -> bytes:
