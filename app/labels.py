@@ -6,6 +6,7 @@ is token k + 1 (token 0 is cls). Catalog: locales/*/labels.toml.
 from __future__ import annotations
 
 from app.i18n import catalog, t
+from vit_core.config import ViTConfig
 from vit_core.patches import value_name
 
 
@@ -72,8 +73,13 @@ def matrix_labels(g: int, block: int) -> list[str]:
                                 else patch_run(first, min(first + block, n) - 1, g) for first in range(0, n, block)]
 
 
-def class_name(name: str) -> str:
-    """A class of the model in the page's language: Fashion-MNIST's ten names are translated (prediction.toml, keys
+def class_name(cfg: ViTConfig, i: int) -> str:
+    """Class i of the checkpoint in the page's language, or "class 7" where the checkpoint names no class i."""
+    return translated_class(cfg.labels[i]) if i < len(cfg.labels) else t("prediction.class_number", i=i)
+
+
+def translated_class(name: str) -> str:
+    """A class name in the page's language: Fashion-MNIST's ten are translated (prediction.toml, keys
     "label:<English name>"); other checkpoints' classes keep their own names."""
     key = f"prediction.label:{name}"
     return t(key) if key in catalog("en") else name

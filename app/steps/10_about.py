@@ -75,7 +75,7 @@ def facts(loaded: LoadedModel) -> None:
             (t("about.m_params"), f"{views.parameter_count(loaded.model):,}")):
         row.metric(label, value)
     if cfg.labels:
-        names = ", ".join(labels.class_name(name) for name in cfg.labels[:8])
+        names = ", ".join(labels.translated_class(name) for name in cfg.labels[:8])
         st.caption(t("about.classes_list", names=names) if cfg.num_labels <= 8
                    else t("about.classes_many", n=cfg.num_labels, names=names))
 
@@ -187,7 +187,7 @@ def training_history(loaded: LoadedModel) -> None:
     per_class = training.get("per_class_accuracy") or {}
     if per_class:
         st.markdown(f"**{t('about.train_per_class')}**")
-        frame = pd.DataFrame({t("about.train_class"): [labels.class_name(name) for name in per_class],
+        frame = pd.DataFrame({t("about.train_class"): [labels.translated_class(name) for name in per_class],
                               t("about.train_accuracy"): [100 * v for v in per_class.values()]})
         st.dataframe(frame, hide_index=True, width="stretch", column_config={
             t("about.train_accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0,

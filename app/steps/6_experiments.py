@@ -13,8 +13,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, labels, plots, style, ui
+from app import core, describe, plots, style, ui
 from app.i18n import t
+from app.labels import class_name
 from vit_core import experiments, views
 from vit_core.interventions import FILLS, PRESETS, Intervention, preset
 from vit_core.model import ViT, apply_to_pixels, head_keep
@@ -208,10 +209,6 @@ def side_by_side(c: ui.Current, base: experiments.Run, changed: experiments.Run)
         st.metric(t("experiments.m_attention"), f"{ch.largest_attention_change:.2e}")
     if changed.permutation is not None:
         st.caption(t("experiments.shuffled_caption"))
-
-
-def class_name(cfg, i: int) -> str:
-    return labels.class_name(cfg.labels[i]) if i < len(cfg.labels) else t("prediction.class_number", i=i)
 
 
 # ---- the permutation test ------------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, labels, plots, style, ui
+from app import core, describe, plots, style, ui
 from app.i18n import t
+from app.labels import class_name
 from vit_core import views
 from vit_core.analysis import layer_predictions
-from vit_core.config import ViTConfig
 from vit_core.model import ViT
 
 TOP = 5  # classes shown in the bar chart and followed through the layers
@@ -31,11 +31,6 @@ def main() -> None:
     layer_by_layer(c, p)
     top_class_per_layer(c, p)
     ui.source(ViT.classify, layer_predictions)
-
-
-def class_name(cfg: ViTConfig, i: int) -> str:
-    """Class i in the current language (labels.class_name), or its number where the checkpoint names no class i."""
-    return labels.class_name(cfg.labels[i]) if i < len(cfg.labels) else t("prediction.class_number", i=i)
 
 
 # ---- a checkpoint without a classifier: there is nothing to rank -------------------------------------------------

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app import core, describe, labels, plots, style, ui
 from app.i18n import t
+from app.labels import class_name
 from vit_core.explain import METHODS, curves, qk_geometry, relevance
 
 PICTURE_SIDE = 196  # each map over the model's view, this many pixels wide
@@ -34,10 +35,6 @@ def main() -> None:
         st.info(t("explanations.no_head"))
     geometry(c)
     ui.source(relevance, curves, qk_geometry)
-
-
-def class_name(cfg, i: int) -> str:
-    return labels.class_name(cfg.labels[i]) if i < len(cfg.labels) else t("prediction.class_number", i=i)
 
 
 def fmt(c: ui.Current) -> str:
