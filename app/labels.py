@@ -5,8 +5,9 @@ is token k + 1 (token 0 is cls). Catalog: locales/*/labels.toml.
 """
 from __future__ import annotations
 
-from app.i18n import catalog, t
+from app.i18n import current_language, t
 from vit_core.config import ViTConfig
+from vit_core.data import class_names
 from vit_core.patches import value_name
 
 
@@ -79,7 +80,6 @@ def class_name(cfg: ViTConfig, i: int) -> str:
 
 
 def translated_class(name: str) -> str:
-    """A class name in the page's language: Fashion-MNIST's ten are translated (prediction.toml, keys
-    "label:<English name>"); other checkpoints' classes keep their own names."""
-    key = f"prediction.label:{name}"
-    return t(key) if key in catalog("en") else name
+    """A class name in the page's language: Fashion-MNIST's ten are translated (class_names.json beside the teaching
+    model, vit_core.data.class_names); other checkpoints' classes keep their own names."""
+    return class_names(current_language()).get(name, name)

@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from vit_core.data import LABELS, load_split
+from vit_core.data import LABELS, class_names, load_split
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "images"
 SS = 4  # supersampling: shapes are drawn SS× larger, then shrunk with LANCZOS for smooth edges
-LABELS_KO = ("티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클 부츠")
 FMNIST = ("Fashion-MNIST test set (Zalando SE), https://github.com/zalandoresearch/fashion-mnist", "MIT")
 OURS = ("Drawn by scripts/make_demo_images.py in this repository", "MIT")
 
@@ -237,7 +236,8 @@ def main(out: Path = OUT) -> list[dict]:
                             short=("Brown handbag", "갈색 핸드백"))),
     ]
     images, labels = load_split("test")
-    for c, (label, label_ko) in enumerate(zip(LABELS, LABELS_KO)):
+    for c, label in enumerate(LABELS):
+        label_ko = class_names("ko")[label]  # assets/models/fashion-vit/class_names.json
         i = int(np.flatnonzero(labels == c)[0])  # the first test image of this class
         pictures.append((Image.fromarray(images[i], "L"),
                          entry(f"fashion_{i}_{slug(label)}.png", f"Fashion-MNIST test image #{i}: {label}",

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.i18n import catalog
 from vit_core import load_model
+from vit_core.data import class_names
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "app" / "main.py"
@@ -227,8 +228,8 @@ def test_about_page_renders(model, lang):
         summary = json.loads(training.read_text())
         assert len(at.get("plotly_chart")) == 1
         assert len(at.dataframe[1].value) == len(summary["per_class_accuracy"])
-        # the classes by the names the prediction page gives them (Korean: "label:…" of prediction.toml)
-        names = [text.get(f"prediction.label:{name}", name) for name in summary["per_class_accuracy"]]
+        # the classes by the names the prediction page gives them (class_names.json beside the teaching model)
+        names = [class_names(lang).get(name, name) for name in summary["per_class_accuracy"]]
         assert list(at.dataframe[1].value[text["about.train_class"]]) == names
         assert text["about.classes_many"].format(n=len(names), names=", ".join(names[:8])) in captions
         assert metrics[text["about.train_test_acc"]] == f"{100 * summary['test_accuracy']:.2f}%"

@@ -13,11 +13,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from vit_core import load_model
+from vit_core.data import class_names
 
 from .apptest import BUDGET, chart, floats, open_step, sent_bytes
 
 PAGE = "steps/7_prediction.py"
-FASHION_KO = {"티셔츠/탑", "바지", "풀오버", "드레스", "코트", "샌들", "셔츠", "스니커즈", "가방", "앵클부츠"}
+FASHION_KO = set(class_names("ko").values())  # assets/models/fashion-vit/class_names.json
 PANDA, COAT, SNEAKER = "fubao_28", "fashion_6_coat", "fashion_9_sneaker"  # demo ids (assets/images/manifest.json)
 
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from vit_core import load_model, preprocess
 from vit_core.cli import main
-from vit_core.data import LABELS, load_split
+from vit_core.data import LABELS, class_names, load_split
 from vit_core.model_card import write_model_card
 from vit_core.train import TrainConfig, augment, evaluate, machine, per_class_accuracy, teaching_config, train
 
@@ -90,9 +90,7 @@ def test_shipped_model_reaches_91_percent(capsys):
 
 def test_korean_card_has_the_english_cards_numbers(tmp_path):
     """README.ko.md is written by the same code from the same training.json: the shipped one is what it writes, its
-    figures are the English card's, and its class names are the app's Korean ones (prediction.toml)."""
-    from app.i18n import catalog
-
+    figures are the English card's, and its class names are those of class_names.json beside the model."""
     folder = shutil.copytree(TEACHING, tmp_path / "model")
     write_model_card(folder)
     for name in ("README.md", "README.ko.md"):
@@ -102,7 +100,7 @@ def test_korean_card_has_the_english_cards_numbers(tmp_path):
     assert f"**정확도: {summary['test_accuracy']:.2%}**" in ko
     assert f"| 파라미터 수 | {summary['parameters']:,} |" in ko
     for name, acc in summary["per_class_accuracy"].items():
-        assert f"| {catalog('ko')[f'prediction.label:{name}']} | {acc:.2%} |" in ko
+        assert f"| {class_names('ko')[name]} | {acc:.2%} |" in ko
     assert "걸린 시간: 89분 (2코어 AMD EPYC 컴퓨터, Linux, x86_64; 학습하는 동안 다른 작업도 함께 돌았습니다)." in ko
     del summary["machine"]
     (folder / "training.json").write_text(json.dumps(summary))

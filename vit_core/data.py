@@ -1,19 +1,33 @@
 """Fashion-MNIST from its four gzipped IDX files (Debian package `dataset-fashion-mnist`)."""
 from __future__ import annotations
 
+import functools
 import gzip
+import json
 import os
 import struct
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
 DEFAULT_DIRS = ("/usr/share/datasets/fashion-mnist",)
 LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+# The classes' names in every language of the app, in one file beside the teaching model: the model card, the demo
+# pictures' manifest and the app read them there. Its English names are LABELS (tests/test_class_names.py).
+CLASS_NAMES = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit" / "class_names.json"
 FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+
+
+@functools.cache
+def class_names(lang: str) -> MappingProxyType[str, str]:
+    """{English name: its name in `lang`} for the ten classes, from CLASS_NAMES, read-only ({} for a language it
+    lacks)."""
+    classes = json.loads(CLASS_NAMES.read_text(encoding="utf-8"))["classes"]
+    return MappingProxyType({c["en"]: c[lang] for c in classes if lang in c})
 
 
 class DatasetNotFound(FileNotFoundError):

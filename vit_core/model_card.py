@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .config import ViTConfig
+from .data import class_names
 
 CARD = """---
 license: mit
@@ -111,9 +112,6 @@ Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; MIT 라이선스, © Zalando SE), De
 큰 사전 학습 ViT보다 거칩니다.
 """
 
-# The Korean card's class names: the app's own (app/locales/ko/prediction.toml, "label:…"; a test keeps them equal).
-CLASS_NAMES_KO = {"T-shirt/top": "티셔츠/탑", "Trouser": "바지", "Pullover": "풀오버", "Dress": "드레스", "Coat": "코트",
-                  "Sandal": "샌들", "Shirt": "셔츠", "Sneaker": "스니커즈", "Bag": "가방", "Ankle boot": "앵클부츠"}
 # Notes written into training.json's machine record by hand, in Korean (an unknown note is quoted as it is).
 NOTES_KO = {"shared with other work while it ran": "학습하는 동안 다른 작업도 함께 돌았습니다"}
 
@@ -135,7 +133,7 @@ def write_model_card(folder: str | Path) -> Path:
         wall_min=s["wall_time_s"] / 60, acc=s["test_accuracy"],
     )
     cards = {"README.md": (CARD, {}, on_machine, extras(folder, "en")),
-             "README.ko.md": (CARD_KO, CLASS_NAMES_KO, on_machine_ko, extras(folder, "ko"))}
+             "README.ko.md": (CARD_KO, class_names("ko"), on_machine_ko, extras(folder, "ko"))}
     for file, (template, names, machine, more) in cards.items():
         named = lambda label: names.get(label, label)  # noqa: E731 — a class the table does not know: as it is
         (folder / file).write_text(template.format(
