@@ -12,10 +12,11 @@ reads. Streamlit's uploader has its own English words ("Upload", "Drag and drop 
 parameter for them: its instructions are hidden and ours shown below it, and the two words it draws itself are
 replaced by CSS scoped to this uploader (`picker_css`).
 
-A file over images.MAX_MB is stopped in the browser, before it is sent (`_GUARD`): Streamlit's uploader would otherwise
-refuse a file over its own limit with an English chip, and send one under it only for the app to refuse it. The guard
-tells the server the file's name and size, and the page says, in its language, that the file was not read
-(`refusal()`, shown by app/ui.current until the picture changes). The server still checks every file it gets.
+A file over images.MAX_MB is stopped in the browser, before it is sent (`_GUARD`, app/components/upload_guard/):
+Streamlit's uploader would otherwise refuse a file over its own limit with an English chip, and send one under it only
+for the app to refuse it. The guard tells the server the file's name and size, and the page says, in its language,
+that the file was not read (`refusal()`, shown by app/ui.current until the picture changes). The server still checks
+every file it gets.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import core
+from app.components import upload_guard
 from app.i18n import current_language, t
 from vit_core import images
 
@@ -40,49 +42,10 @@ _GENERATION = "_upload_generation"  # session state: how many times the uploader
 _BEFORE = "_demo_before_upload"  # session state: the demo that was shown when the upload came
 _REFUSED = "_refused_upload"  # session state: {"name", "size"} of the last file the browser did not send
 
-# Capture-phase listeners on the document run before React's (on the app's root), so a file too large never reaches
-# Streamlit's uploader: the file input is emptied, a drop is cancelled and the dropzone's drag state ended, and the
-# file's name and size go to the server as a trigger value. Installed once per window; each run renews the limit and
-# the function that reports. It also gives the uploader's button its accessible name, in the page's language.
-_GUARD = st.components.v2.component("upload_guard", js="""
-export default function(component) {
-    window.__vitUploadGuard = {limit: component.data.limit, box: component.data.box, label: component.data.label,
-                               report: component.setTriggerValue};
-    // the uploader's button shows our words through CSS (picker_css), which a screen reader does not read: name it
-    const name = () => {
-        const guard = window.__vitUploadGuard;
-        const dropzone = document.querySelector(".st-key-" + guard.box + " [data-testid='stFileUploaderDropzone']");
-        const button = dropzone && dropzone.querySelector("button");
-        if (button && button.getAttribute("aria-label") !== guard.label) button.setAttribute("aria-label", guard.label);
-    };
-    name();
-    if (window.__vitUploadGuardOn) return;
-    window.__vitUploadGuardOn = true;
-    new MutationObserver(name).observe(document.body, {subtree: true, childList: true});
-    const inBox = (el) => el && el.closest && el.closest(".st-key-" + window.__vitUploadGuard.box);
-    const tooBig = (files) => Array.from(files || []).find((f) => f.size > window.__vitUploadGuard.limit);
-    const refuse = (file) => window.__vitUploadGuard.report("refused", {name: String(file.name), size: file.size});
-    document.addEventListener("change", (event) => {
-        const input = event.target;
-        if (!(input instanceof HTMLInputElement) || input.type !== "file" || !inBox(input)) return;
-        const file = tooBig(input.files);
-        if (!file) return;
-        event.stopImmediatePropagation();
-        input.value = "";
-        refuse(file);
-    }, true);
-    document.addEventListener("drop", (event) => {
-        if (!inBox(event.target)) return;
-        const file = tooBig(event.dataTransfer && event.dataTransfer.files);
-        if (!file) return;
-        event.preventDefault();
-        event.stopImmediatePropagation();
-        // the dropzone saw the drag come in: tell it the drag has left, or it keeps showing its drop overlay
-        event.target.dispatchEvent(new DragEvent("dragleave", {bubbles: true, cancelable: true}));
-        refuse(file);
-    }, true);
-}
-""")
+# Capture-phase listeners on the document stop a file too large before Streamlit's uploader sees it, and report its
+# name and size as the trigger value "refused" (app/components/upload_guard/index.js): installed once per window, each
+# run renews the limit and the function that reports. It also gives the uploader's button its accessible name.
+_GUARD = upload_guard.MOUNT
 
 
 class Choice(NamedTuple):

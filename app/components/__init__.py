@@ -10,6 +10,7 @@ plain script part (no `import`/`export` of its own) and only the last one, `inde
 """
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,9 +21,10 @@ HERE = Path(__file__).resolve().parent
 
 def joined(folder: str, files: Sequence[str]) -> str:
     """The files of `app/components/<folder>/`, in this order, as one text, each headed by its path (so that a line
-    in the browser's console can be found in its file)."""
-    return "\n".join(f"// ---- app/components/{folder}/{name}\n" + (HERE / folder / name).read_text(encoding="utf-8")
-                     for name in files)
+    in the browser's console can be found in its file). A name may lead out of the folder to a file that several
+    components join ("../shared/observer.js"); its heading is then its own path, app/components/shared/observer.js."""
+    paths = [posixpath.normpath(f"{folder}/{name}") for name in files]
+    return "\n".join(f"// ---- app/components/{path}\n" + (HERE / path).read_text(encoding="utf-8") for path in paths)
 
 
 def register(name: str, folder: str, js: Sequence[str], css: Sequence[str] = (), *, isolate_styles: bool = True):
