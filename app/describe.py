@@ -27,6 +27,19 @@ def strongest(heat: np.ndarray, n: int = 3) -> list[tuple[int, float]]:
     return [(int(k), float(flat[k])) for k in order]
 
 
+def weakest(values: np.ndarray) -> int:
+    """The index of the smallest value (the first, on a tie)."""
+    return int(np.asarray(values).reshape(-1).argmin())
+
+
+def peaks(rows: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
+    """Of K rows (or maps) of weights, (K, …): the one with the largest single weight ("the most focused") and the one
+    whose largest weight is smallest ("the most spread out"), each as (index, that weight); the first on a tie."""
+    top = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1).max(-1)  # (K,)
+    narrow, broad = int(top.argmax()), int(top.argmin())
+    return (narrow, float(top[narrow])), (broad, float(top[broad]))
+
+
 def number(v: float) -> str:
     """A map's value as the lesson writes it, and as a screen reader can say it (never "6.89e-06"): three decimals;
     two significant digits for tiny ones (0.0000069); whole numbers with thousands separators for huge ones."""
@@ -42,7 +55,7 @@ def heat(what: str, heat: np.ndarray, outlined: int | None = None) -> str:
     and weakest, and the patch outlined on it, if any."""
     g = heat.shape[0]
     (k1, v1), *rest = strongest(heat, 2)
-    low = int(np.asarray(heat).reshape(-1).argmin())
+    low = weakest(heat)
     text = t("alt.heat", what=what, top=_patch(k1, g), v=number(v1), low=_patch(low, g),
              vlow=number(float(np.asarray(heat).reshape(-1)[low])))
     if rest:
@@ -132,6 +145,8 @@ def qkv(layer: int, head: int, query: str, key: str, T: int, d: int) -> str:
 
 
 # ---- step 5: attention --------------------------------------------------------------------------------------------
+# The explorer draws step 5 in the browser: these are the reference of its sentences (ports in
+# app/components/explorer/text.js, held equal by tests/test_explorer_parity.py).
 def cls_map(layer: int, head: int, heat_: np.ndarray, cls_self: float) -> str:
     return heat(t("alt.cls_map", layer=layer, head=head, self=number(cls_self)), heat_)
 
@@ -141,16 +156,28 @@ def query_map(layer: int, head: int, query: int, heat_: np.ndarray) -> str:
     return heat(t("alt.query_map", layer=layer, head=head, patch=_patch(query, g)), heat_, outlined=query)
 
 
-def heads_grid(maps: np.ndarray, layer: int, head: int, query: int | None) -> str:
-    """Every head of every layer as small maps, (L, H, g, g); the one in view framed. Says which head looks most
-    narrowly (the largest single weight) and which most broadly."""
-    L, H = maps.shape[:2]
-    peaks = maps.reshape(L, H, -1).max(-1)
-    narrow, broad = np.unravel_index(peaks.argmax(), peaks.shape), np.unravel_index(peaks.argmin(), peaks.shape)
+def heads_grid(rows: np.ndarray, layer: int, head: int, query: int | None) -> str:
+    """Every head of every layer as small maps of one row's weights on the patches (`rows`: (L, H, N) or (L, H, g, g),
+    the weights as the model computed them, not scaled); the one in view framed. Says which head looks most narrowly (the
+    largest single weight) and which most broadly (the smallest largest weight)."""
+    L, H = rows.shape[:2]
+    (narrow, nv), (broad, bv) = peaks(np.reshape(rows, (L * H, -1)))
     row = t("alt.row_cls") if query is None else t("alt.row_query", k=query)
-    return t("alt.heads_grid", L=L, H=H, row=row, layer=layer, head=head, nl=int(narrow[0]) + 1,
-             nh=int(narrow[1]) + 1, nv=number(float(peaks[narrow])), bl=int(broad[0]) + 1, bh=int(broad[1]) + 1,
-             bv=number(float(peaks[broad])))
+    return t("alt.heads_grid", L=L, H=H, row=row, layer=layer, head=head, nl=narrow // H + 1, nh=narrow % H + 1,
+             nv=number(nv), bl=broad // H + 1, bh=broad % H + 1, bv=number(bv))
+
+
+def matrix(z: np.ndarray, names: list[str], query: int, g: int) -> str:
+    """The (G, G) attention matrix in view (pooled or not; `names`: its rows' and columns' labels): its brightest
+    cell, and the query patch whose row is outlined."""
+    G = z.shape[0]
+    best, value = strongest(z, 1)[0]
+    return t("alt.matrix", G=G, top=number(value), q=names[best // G], k=names[best % G], query=_patch(query, g))
+
+
+def distances(L: int, H: int, layer: int, head: int, px: float, uniform: float) -> str:
+    """The chart of every head's mean attention distance, the head in view on it, and the uniform head's."""
+    return t("alt.distances", L=L, H=H, layer=layer, head=head, px=f"{px:.1f}", u=f"{uniform:.1f}")
 
 
 def head_average(layer: int, H: int, heat_: np.ndarray, query: int | None) -> str:

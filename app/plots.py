@@ -161,44 +161,6 @@ def outlined(view: np.ndarray, grid: int, side: int, patch: int | None) -> np.nd
     return np.asarray(im)
 
 
-def heads_grid(maps: np.ndarray, names: tuple[str, str]) -> tuple[np.ndarray, dict[tuple[int, int], tuple]]:
-    """Every head of every layer as a small coloured map (`maps`: (L, H, g, g) in [0, 1]) in one picture drawn with
-    PIL: rows are layers and columns heads, numbered from 1, `names` the axis titles ("layer", "head"). Returns the
-    picture (RGB) and each map's box (left, top, right, bottom) in its pixels, keyed by (layer, head) from 0."""
-    L, H, g, _ = maps.shape
-    zoom = max(1, round(48 / g))
-    cell, gap = g * zoom, 6
-    colored = (colormaps[style.HEAT](maps)[..., :3] * 255).astype(np.uint8)  # (L, H, g, g, 3)
-    tiles = colored.repeat(zoom, 2).repeat(zoom, 3)  # (L, H, cell, cell, 3)
-    mosaic = views.mosaic(tiles, gap, 255)
-    scale = max(1, round(560 / max(mosaic.shape[:2])))
-    left, top, gap_px = 74, 46, 8  # room for the layer numbers and title (left), the head numbers and title (top)
-    big = mosaic.repeat(scale, 0).repeat(scale, 1)
-    im = Image.new("RGB", (left + big.shape[1] + gap_px, top + big.shape[0] + gap_px), "white")
-    im.paste(Image.fromarray(big), (left, top))
-    draw = ImageDraw.Draw(im)
-    number, title = style.pil_font(14), style.pil_font(15, names[0] + names[1])
-    centre = lambda k: (k * (cell + gap) + cell / 2) * scale  # noqa: E731 — a map's middle, in picture pixels
-    for j in range(H):
-        draw.text((left + centre(j), top - 6), str(j + 1), font=number, fill="black", anchor="md")
-    for i in range(L):
-        draw.text((left - 8, top + centre(i)), str(i + 1), font=number, fill="black", anchor="rm")
-    draw.text((left + big.shape[1] / 2, top - 26), names[1], font=title, fill="black", anchor="md")
-    draw.text((left - 32, top + big.shape[0] / 2), names[0], font=title, fill="black", anchor="rm")  # upright
-    boxes = {(i, j): (left + j * (cell + gap) * scale, top + i * (cell + gap) * scale,
-                      left + (j * (cell + gap) + cell) * scale, top + (i * (cell + gap) + cell) * scale)
-             for i in range(L) for j in range(H)}
-    return np.asarray(im), boxes
-
-
-def framed(picture: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The picture with one box framed, in the gap around it."""
-    im = Image.fromarray(picture)
-    x0, y0, x1, y1 = box
-    mark(im, (x0 - 3, y0 - 3, x1 + 2, y1 + 2), style.HIGHLIGHT, 3)
-    return np.asarray(im)
-
-
 def animation(view: np.ndarray, maps: np.ndarray, labels: list[str], side: int, ms: int,
               patch: int | None = None) -> bytes:
     """Play mode as an animated GIF, for slides: one frame per head of every layer, in play mode's order (the heads of

@@ -73,10 +73,17 @@ def shape(label: str, dims: tuple[int, ...], meaning: str = "") -> None:
     st.markdown(f"**{label}** `{text}`" + (f" — {meaning}" if meaning else ""))
 
 
-def source(*functions, title: str | None = None) -> None:
-    """The real source code of the vit_core functions that computed what the page shows."""
+def source(*functions, title: str | None = None, ported: tuple = (), port: str = "") -> None:
+    """The real source code of the vit_core functions that computed what the page shows. `ported`: functions whose
+    numbers the browser computed, by a port of them (`port`, the file) tested equal to them; said so above them."""
     with st.expander(title or t("common.source"), expanded=False):
         for fn in functions:
+            st.caption(f"{fn.__module__}.{fn.__qualname__}")
+            st.code(inspect.getsource(fn), language="python")
+        if ported:
+            st.markdown(t("common.source_ported", port=port,
+                          names=", ".join(f"`{fn.__module__}.{fn.__qualname__}`" for fn in ported)))
+        for fn in ported:
             st.caption(f"{fn.__module__}.{fn.__qualname__}")
             st.code(inspect.getsource(fn), language="python")
 
@@ -128,12 +135,9 @@ def trace_download(c: Current, picture: str) -> None:
 
     def in_view() -> dict[str, int]:
         try:
-            if "att_layer" in state and "att_head" in state:
-                view = (state["att_layer"], state["att_head"], state["att_query"] if "att_query" in state else None)
-            elif "att_saved" in state:
-                view = tuple(state["att_saved"])
-            else:
+            if "att_layer" not in state or "att_head" not in state:
                 return {}
+            view = (state["att_layer"], state["att_head"], state["att_query"] if "att_query" in state else None)
             return {k: int(v) for k, v in zip(("view_layer", "view_head", "view_query"), view) if v is not None}
         except (KeyError, TypeError, ValueError):
             return {}

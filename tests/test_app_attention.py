@@ -9,7 +9,8 @@ import base64
 
 import numpy as np
 
-from app import budget, core, explorer
+from app import budget, core
+from app.components import explorer
 from app.i18n import catalog
 from vit_core import views
 

@@ -1,4 +1,4 @@
-"""The attention explorer (step 5) in a real browser: a component that draws every step itself (app/explorer.js).
+"""The attention explorer (step 5) in a real browser: a component that draws every step itself (app/components/explorer).
 
 - A link opens exactly the view it names, in its language; a step is drawn with nothing sent to the server, and its
   debounced report rewrites the address bar without a history entry (app/links.py); a reload keeps the view; the
@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from app import explorer
+from app.components import explorer
 
-from .browser import ARTIFACTS, assert_no_exception, explorer_view, open_explorer
+from .browser import ARTIFACTS, assert_no_exception, explorer_view, open_explorer, settle
 
 pytestmark = pytest.mark.browser
 
@@ -228,3 +228,33 @@ def test_play_downloads_as_a_gif_labelled_in_korean(app_server, chromium, tmp_pa
         assert Image.open(tmp_path / "grid.png").format == "PNG"
     finally:
         context.close()
+
+
+def switch_language(page, name: str) -> None:
+    """The sidebar's language picker, as a person uses it."""
+    page.locator(".st-key-lang [role='combobox']").click()
+    page.get_by_role("option", name=name).click()
+
+
+def test_play_stops_and_the_distances_table_is_rewritten_when_the_language_changes(app_server, chromium):
+    """Two bugs of the explorer as it was: a new page (another language, picture or model) built a new explorer while
+    the old play mode's interval went on stepping it (with ▶ showing, nothing could stop it), and the distances'
+    "as text" table, written once per explorer, stayed empty on the new one."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    open_explorer(page, f"{app_server}/attention?lang=en&layer=1&head=1&query=24")
+    page.locator(".vx [data-key='speed']").select_option("0.5")
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function("() => document.querySelector(\".vx [data-key='head']\").value !== '1'", timeout=10_000)
+    switch_language(page, "한국어")
+    page.get_by_role("button", name="▶ 재생").wait_for(timeout=60_000)  # the new explorer, in Korean, not playing
+    settle(page)
+    before = explorer_view(page)
+    page.wait_for_timeout(2_000)  # four steps of 0.5 s, had the old interval gone on
+    assert explorer_view(page) == before, "play mode went on stepping after the language changed"
+    assert page.get_by_role("button", name="▶ 재생").get_attribute("aria-pressed") == "false"
+    rows = page.locator(".vx-dist-text table tbody tr")
+    assert rows.count() == 6 * 4, "the distances' table was left empty by the new explorer"
+    assert page.locator(".vx-dist-text table thead th").all_text_contents() == ["층", "헤드", "px"]  # in Korean
+    assert_no_exception(page, "after a language change while playing")
+    context.close()

@@ -148,34 +148,22 @@ def test_patches_apart_and_patch_pixels(analysis):
 
 
 # ---- step 5 ----------------------------------------------------------------------------------------------------------
-def test_head_view_reads_the_right_rows(analysis):
-    hv = views.head_view(analysis, layer=2, head=3, query=10)
-    attn = analysis.trace.attentions[1, 0, 2]  # layer 2, head 3
-    assert hv.block == 1 and hv.matrix.shape == (50, 50)
-    np.testing.assert_array_equal(hv.cls_map, attn[0, 1:].reshape(7, 7))
-    np.testing.assert_array_equal(hv.query_map, attn[11, 1:].reshape(7, 7))
-    assert (hv.query_on_cls, hv.query_on_self, hv.cls_self) == (attn[11, 0], attn[11, 11], attn[0, 0])
-    assert hv.query_sum == pytest.approx(1, abs=1e-5)
-    assert hv.distance == analysis.distances[1, 2]
-
-
-def test_head_view_pools_a_large_matrix(analysis):
-    hv = views.head_view(analysis, 1, 1, 0, "amax", max_side=20)  # 49 patches in runs of 3: 1 + 17 rows
-    attn = analysis.trace.attentions[0, 0, 0]
-    assert hv.block == 3 and hv.matrix.shape == (18, 18)
-    assert hv.matrix[1, 2] == pytest.approx(attn[1:4, 4:7].max())
-
-
-def test_layer_maps_and_all_heads(analysis):
+def test_all_heads_maps_are_each_rows_scaled_to_0_1(analysis):
     att = analysis.trace.attentions[:, 0]  # (L, H, T, T)
-    maps = views.layer_maps(analysis, 2, query=4)
-    np.testing.assert_allclose(maps.average, att[1, :, 5, 1:].mean(0).reshape(7, 7), atol=1e-7)
-    np.testing.assert_array_equal(maps.rollout, analysis.rollout[1, 5, 1:].reshape(7, 7))
+    np.testing.assert_array_equal(views.all_heads_rows(analysis, 4), att[:, :, 5, 1:].reshape(2, 3, 7, 7))
     grid = views.all_heads_maps(analysis, None)
     assert grid.shape == (2, 3, 7, 7)
     assert np.allclose(grid.min(axis=(2, 3)), 0) and np.allclose(grid.max(axis=(2, 3)), 1)
     cls_row = att[1, 2, 0, 1:]
     np.testing.assert_allclose(grid[1, 2].reshape(-1), (cls_row - cls_row.min()) / np.ptp(cls_row), atol=1e-6)
+
+
+def test_scaled_and_dequantised_worked_by_hand():
+    np.testing.assert_array_equal(views.scaled(np.array([[2.0, 4.0, 3.0], [1.0, 1.0, 1.0]]), axis=1),
+                                  [[0, 1, 0.5], [0, 0, 0]])  # a flat map is 0, not 0/0
+    q, top = views.quantised(np.array([[0.5, 0.25, 0.0, 0.25]], dtype=np.float32))
+    assert q.tolist() == [[255, 128, 0, 128]] and top.tolist() == [0.5]  # 0.25/0.5·255 = 127.5 rounds to even 128
+    np.testing.assert_array_equal(views.dequantised(q, top), np.float32([[0.5, 128 * 0.5 / 255, 0, 128 * 0.5 / 255]]))
 
 
 # ---- the model -------------------------------------------------------------------------------------------------------

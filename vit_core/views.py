@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .analysis import (attention_rollout, embedding_filters_pca, head_average, layer_predictions,
-                       mean_attention_distance, patch_map, pool_attention, position_similarity, token_norms)
+from .analysis import (attention_rollout, embedding_filters_pca, layer_predictions, mean_attention_distance, patch_map,
+                       position_similarity, token_norms)
 from .checkpoints import LoadedModel
 from .config import PreprocessConfig, ViTConfig
 from .images import crop_box, load_picture, model_view, preprocess
@@ -334,49 +334,10 @@ def quantised(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(q, 0, 255).astype(np.uint8), top.astype(np.float32)
 
 
-@dataclass(frozen=True)
-class HeadView:
-    """One head of one layer (both 1-based, as the explorer shows them) for one picture and one query patch."""
-
-    layer: int
-    head: int
-    matrix: np.ndarray  # (G, G): the head's (T, T) attention, pooled to runs of `block` patch tokens when large
-    block: int  # patch tokens per pooled row and column (1: the whole matrix)
-    top: float  # the largest weight of the whole matrix
-    cls_map: np.ndarray  # (g, g): what the cls token reads from each patch
-    cls_self: float  # the weight cls keeps on itself
-    query: int  # the query patch (0-based patch number)
-    query_map: np.ndarray  # (g, g): what the query patch reads from each patch
-    query_sum: float  # its whole row: 1 up to rounding
-    query_on_cls: float
-    query_on_self: float
-    distance: float  # this head's mean attention distance, in pixels
-
-
-def head_view(a: Analysis, layer: int, head: int, query: int, pool: str = "mean", max_side: int = 100) -> HeadView:
-    g = a.config.grid_size
-    attn = a.trace.attentions[layer - 1, 0, head - 1]  # (T, T): rows are queries
-    block = pool_block(g * g, max_side)
-    matrix = attn if block == 1 else pool_attention(torch.from_numpy(np.array(attn)), block, pool).numpy()
-    row = attn[query + 1]  # (T,)
-    return HeadView(layer, head, matrix, block, float(attn.max()), patch_map(attn[0], g), float(attn[0, 0]),
-                    query, patch_map(row, g), float(row.sum()), float(row[0]), float(row[query + 1]),
-                    float(a.distances[layer - 1, head - 1]))
-
-
-@dataclass(frozen=True)
-class LayerMaps:
-    """What one layer's heads do together for one row (the cls token, or a query patch)."""
-
-    average: np.ndarray  # (g, g): the row of the mean of the layer's H heads
-    rollout: np.ndarray  # (g, g): the row of attention rollout up to this layer
-
-
-def layer_maps(a: Analysis, layer: int, query: int | None) -> LayerMaps:
-    """`query` None: the cls token's row; else the query patch's."""
-    g, row = a.config.grid_size, 0 if query is None else query + 1
-    average = head_average(torch.from_numpy(np.array(a.trace.attentions[layer - 1, 0, :, row]))).numpy()  # (T,)
-    return LayerMaps(frozen(patch_map(average, g)), patch_map(a.rollout[layer - 1, row], g))
+def dequantised(q: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """quantised's rows as weights again, as the browser's explorer reads them (numbers.js, dequantised: a tested port):
+    q · top / 255, computed in float64 and kept as float32. (…, T), (…) → (…, T)."""
+    return (np.asarray(q, dtype=np.float64) * (np.asarray(top, dtype=np.float64)[..., None] / 255)).astype(np.float32)
 
 
 def all_heads_rows(a: Analysis, query: int | None) -> np.ndarray:
@@ -389,9 +350,16 @@ def all_heads_rows(a: Analysis, query: int | None) -> np.ndarray:
 
 def all_heads_maps(a: Analysis, query: int | None) -> np.ndarray:
     """all_heads_rows, each map scaled to [0, 1] on its own (as the overlays are): (L, H, g, g)."""
-    maps = all_heads_rows(a, query)
-    maps = maps - maps.min(axis=(2, 3), keepdims=True)  # (L, H, g, g)
-    return frozen(maps / np.maximum(maps.max(axis=(2, 3), keepdims=True), 1e-12))
+    return frozen(scaled(all_heads_rows(a, query), axis=(2, 3)))
+
+
+def scaled(values: np.ndarray, axis=None) -> np.ndarray:
+    """Values scaled to [0, 1] over `axis` (None: all), as a map's colours are: (v − min) / (max − min), and 0 where
+    they are all equal. The explorer's port: app/components/explorer/numbers.js, scaled (one map)."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = v.min(axis=axis, keepdims=True), v.max(axis=axis, keepdims=True)
+    span = hi - lo
+    return np.where(span > 0, (v - lo) / np.where(span > 0, span, 1), 0.0).astype(np.float32)
 
 
 # ---- step 6: prediction ----------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Step 5 — attention: every layer and every head of the real model, for this picture.
 
 The explorer (buttons, sliders, matrix, maps, grid of every head, distances) is a component that draws every step in
-the browser from the picture's attentions, sent once (app/explorer.py, app/explorer.js): a step needs no server. It
+the browser from the picture's attentions, sent once (app/components/explorer/): a step needs no server. It
 reports what it shows, debounced; the report reruns only the explorer's fragment, which puts the layer, head and query
 patch in the address bar (app/links.py), so a reload or a shared link opens the same view.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core, explorer, links, plots, style, ui
+from app import core, links, plots, style, ui
+from app.components import explorer
 from app.i18n import current_language, t, t_in
 from vit_core import views
 from vit_core.analysis import attention_rollout, head_average, mean_attention_distance, pool_attention
@@ -30,14 +31,15 @@ def main() -> None:
     for note in keep_in_range(cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_patches, cfg.grid_size,
                               c.model_id):
         st.warning(note)
-    st.session_state["att_mount"] = in_view()  # what the explorer opens on (app/explorer.py says why)
+    st.session_state["att_mount"] = in_view()  # what the explorer opens on (app/components/explorer says why)
     st.fragment(explore)(c)
     distances_note(c)
     gif_download(c)
     st.divider()
     ui.shape(t("attention.shape_rollout"), a.rollout.shape, t("attention.shape_rollout_meaning"))
     ui.shape(t("attention.shape_distances"), a.distances.shape, t("attention.shape_distances_meaning"))
-    ui.source(attention, head_average, pool_attention, attention_rollout, mean_attention_distance)
+    ui.source(attention, attention_rollout, mean_attention_distance, ported=(head_average, pool_attention),
+              port="app/components/explorer/numbers.js")
 
 
 def explore(c: ui.Current) -> None:

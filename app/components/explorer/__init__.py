@@ -1,13 +1,18 @@
-"""Step 5's attention explorer, in the browser: a Streamlit component (st.components.v2, inline JS and CSS from
-app/explorer.js and app/explorer.css, no build step, nothing from a CDN) that holds the picture's attentions and draws
-every view of a head on canvas, so that a step needs no round trip to the server (issue 15, docs/PERFORMANCE.md).
+"""Step 5's attention explorer, in the browser: a Streamlit component (st.components.v2) whose JavaScript and CSS are
+the files of this folder (JS, joined by app/components.register; no build step, nothing from a CDN). It holds the
+picture's attentions and draws every view of a head on canvas, so that a step needs no round trip to the server
+(issue 15, docs/PERFORMANCE.md).
 
 What it is sent, once per picture, model and language (`payload`):
 - the attentions quantised to 8 bits, each row on its own scale (vit_core.views.quantised): the teaching model's
   6 × 4 × 50 × 50 weights are 60 KB. A trace bigger than WHOLE_TRACE_BYTES (ViT-B/16: 12 × 12 × 197 × 197, 5.6 MB)
-  is sent a layer at a time, the one in view and its neighbour on the side the learner is heading;
+  is sent a layer at a time: `window`, the one in view and its neighbour on the side the learner is heading;
 - every head's cls row, and the query patch's, and the rollout's: the grid of all heads needs no other layer;
 - the model's view of the picture, the colour scales, the distances, and the catalog's templates it fills in.
+
+What the browser computes from it (decoding, pooling, the head average, scaling, the sentences a screen reader hears,
+the window of layers) is a declared port of the Python functions named in numbers.js and text.js, which are the
+reference: tests/test_explorer_parity.py runs both in Chromium on the same inputs.
 
 It reports what it shows (layer, head, query patch, grid rows, pooling, play speed) back, debounced: `on_view` keeps
 it in session state, for the address bar (app/links.py), the GIF and .npz downloads and a return to the page. The
@@ -19,27 +24,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 from matplotlib import colormaps
 
-from app import budget, core, labels, style
+from app import budget, components, core, labels, style
 from app.i18n import current_language, t_in
 from vit_core import views
 
-HERE = Path(__file__).resolve().parent
-JS = (HERE / "explorer.js").read_text(encoding="utf-8")
-CSS = (HERE / "explorer.css").read_text(encoding="utf-8")
-COMPONENT = st.components.v2.component("vit_explainer.attention_explorer", js=JS, css=CSS, isolate_styles=False)
+PORTS = ("numbers.js", "text.js")  # the ports of the Python reference (tests/test_explorer_parity.py loads these)
+JS_FILES = (*PORTS, "data.js", "canvas.js", "template.js", "controls.js", "report.js", "views/matrix.js",
+            "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
+CSS_FILES = ("explorer.css",)
+JS = components.joined("explorer", JS_FILES)
+COMPONENT = components.register("vit_explainer.attention_explorer", "explorer", JS_FILES, CSS_FILES,
+                                isolate_styles=False)
 KEY = "att_explorer"
 SPEEDS = (0.5, 1.0, 2.0)  # seconds per step in play mode
 WHOLE_TRACE_BYTES = 1 << 20  # a quantised trace up to this size is sent whole; a bigger one a layer at a time
 ROWS = 12  # the strongest patches a map's table lists (as app/describe.ROWS)
 MATRIX_CAP, MAP_CAP, GRID_CAP = 560, 300, 96  # px: the widest the matrix, a map and a cell of the grid are drawn
 CANVAS_FONT = 12  # px: ticks and axis titles drawn on canvas
-# the catalog keys explorer.js fills in: every "namespace.name" string in it, and those it builds from a name
+# the catalog keys the JavaScript fills in: every "namespace.name" string in it, and those it builds from a name
 TEXT_KEYS = tuple(sorted(set(re.findall(r'"((?:attention|alt|labels|common)\.\w+)"', JS))
                          | {f"attention.pool_{k}" for k in ("mean", "amax")}
                          | {f"attention.tip_matrix_{k}" for k in ("mean", "amax")}))
@@ -84,7 +90,8 @@ def whole_trace(cfg) -> bool:
 
 def window(layer: int, head: int, cfg) -> list[int]:
     """The layers (0-based) sent to a big model's explorer: the one in view, and the one before or after it, on the
-    side its head is nearer (where ◀ / ▶ would go next)."""
+    side its head is nearer (where ◀ / ▶ would go next). The browser asks for a layer it lacks by the same rule
+    (numbers.js, layerWindow: a tested port)."""
     other = layer if head > cfg.num_attention_heads / 2 else layer - 2
     return sorted({layer - 1} | ({other} if 0 <= other < cfg.num_hidden_layers else set()))
 
@@ -99,7 +106,7 @@ def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
     a = core.analyse(image_bytes, model_id)
     cfg = a.config
     block = views.pool_block(cfg.num_patches, budget.ATTENTION_SIDE)
-    fmt = "PNG" if 2 * cfg.image_size <= budget.OVERLAY_SIDE else "JPEG"
+    fmt = style.picture_format(cfg.image_size, cfg.image_size)
     picture = style.encoded(a.model_view, fmt)
     texts = {k: t_in(lang, k) for k in TEXT_KEYS}
     return {
@@ -126,8 +133,13 @@ def lut(name: str) -> np.ndarray:
 def layer_block(image_bytes: bytes, model_id: str, layer: int) -> dict:
     """One layer (0-based): every head's attention matrix and the rollout so far, 8 bits a weight."""
     a = core.analyse(image_bytes, model_id)
-    att, scale = views.quantised(a.trace.attentions[layer, 0])  # (H, T, T), (H, T)
-    roll, rscale = views.quantised(a.rollout[layer])  # (T, T), (T,)
+    return encoded_layer(a.trace.attentions[layer, 0], a.rollout[layer])
+
+
+def encoded_layer(attentions: np.ndarray, rollout: np.ndarray) -> dict:
+    """A layer as the browser's store reads it (data.js): (H, T, T) attentions and the (T, T) rollout so far."""
+    att, scale = views.quantised(attentions)  # (H, T, T), (H, T)
+    roll, rscale = views.quantised(rollout)  # (T, T), (T,)
     return {"att": b64(att), "scale": b64(scale), "roll": b64(roll), "rscale": b64(rscale)}
 
 
@@ -136,10 +148,14 @@ def rows(image_bytes: bytes, model_id: str, query: int) -> dict:
     """The cls token's row and the query patch's, of every head of every layer (8 bits, a scale per head), and of
     the rollout after every layer (float32): (L, H, T) and (L, T) each."""
     a = core.analyse(image_bytes, model_id)
+    return encoded_rows(a.trace.attentions[:, 0], a.rollout, query)
 
+
+def encoded_rows(attentions: np.ndarray, rollout: np.ndarray, query: int) -> dict:
+    """The rows of (L, H, T, T) attentions and the (L, T, T) rollout that the browser keeps for every layer."""
     def one(r: int) -> dict:
-        q, s = views.quantised(a.trace.attentions[:, 0, :, r])  # (L, H, T), (L, H)
-        return {"q": b64(q), "s": b64(s), "roll": b64(np.asarray(a.rollout[:, r], dtype=np.float32))}
+        q, s = views.quantised(attentions[:, :, r])  # (L, H, T), (L, H)
+        return {"q": b64(q), "s": b64(s), "roll": b64(np.asarray(rollout[:, r], dtype=np.float32))}
 
     return {"cls": one(0), "query": {"k": query, **one(query + 1)}}
 
