@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
 from app import style
-from vit_core import views
 
 
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
