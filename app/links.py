@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.components import url_state
 from app.i18n import LANGUAGES, t
+from app.steps import STEPS
 
 KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
 _STATE = "_link"  # session state: the values this run puts in the URL
@@ -94,6 +95,6 @@ def not_found_page(known: list[str]):
     def not_found() -> None:
         st.title(t("links.not_found_title"))
         st.warning(t("links.not_found", name=name[:60]))
-        st.page_link("steps/1_patches.py", label=t("links.not_found_start"), icon=":material/grid_view:")
+        st.page_link(STEPS[0].file, label=t("links.not_found_start"), icon=STEPS[0].icon)
 
     return st.Page(not_found, title=t("links.not_found_title"), url_path=name, visibility="hidden")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from app import core, join, links, models, phone, pictures, streamlit_texts, style, ui
 from app.i18n import t
+from app.steps import STEPS
 from vit_core import hub
 
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
@@ -28,18 +29,9 @@ links.write()
 phone.close_sidebar_after_navigation()
 streamlit_texts.translate()
 
-pages = [
-    st.Page("steps/1_patches.py", title=t("nav.patches"), icon=":material/grid_view:", default=True),
-    st.Page("steps/2_flatten.py", title=t("nav.flatten"), icon=":material/view_stream:"),
-    st.Page("steps/3_embedding.py", title=t("nav.embedding"), icon=":material/my_location:"),
-    st.Page("steps/4_encoder.py", title=t("nav.encoder"), icon=":material/stacks:"),
-    st.Page("steps/5_attention.py", title=t("nav.attention"), icon=":material/visibility:"),
-    st.Page("steps/6_experiments.py", title=t("nav.experiments"), icon=":material/science:"),
-    st.Page("steps/7_prediction.py", title=t("nav.prediction"), icon=":material/target:"),
-    st.Page("steps/8_explanations.py", title=t("nav.explanations"), icon=":material/lightbulb:"),
-    st.Page("steps/9_paper.py", title=t("nav.paper"), icon=":material/article:"),
-    st.Page("steps/10_about.py", title=t("nav.about"), icon=":material/info:"),
-]
+lang = st.session_state["lang"]
+pages = [st.Page(step.file, title=step.title(lang), icon=step.icon, default=step is STEPS[0])
+         for step in STEPS]
 join.join_panel()
-missing = links.not_found_page([page._url_path for page in pages])  # the default page's url_path is ""
+missing = links.not_found_page([step.path for step in STEPS])
 st.navigation(pages + ([missing] if missing else [])).run()

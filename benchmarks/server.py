@@ -21,13 +21,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for the app's catalog
 from app.i18n import catalog  # noqa: E402
+from app.steps import STEPS, step  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-ATTENTION = "5 · Attention explorer"  # sidebar link texts (the page files may move; these stay)
-PATCHES = "1 · Image → patches"
+ATTENTION = step("attention").title("en")  # sidebar link texts, from the app's list of steps
+PATCHES = STEPS[0].title("en")
 LOCAL_FOLDER = catalog("en")["models.local"]  # the model picker's "local" option, as the app words it
 
 

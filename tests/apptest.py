@@ -9,13 +9,12 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from app import budget
+from app.steps import STEPS
 
 from .conftest import ROOT
 
 MAIN = str(ROOT / "app" / "main.py")
-PAGES = ["steps/1_patches.py", "steps/2_flatten.py", "steps/3_embedding.py", "steps/4_encoder.py",
-         "steps/5_attention.py", "steps/6_experiments.py", "steps/7_prediction.py", "steps/8_explanations.py",
-         "steps/9_paper.py", "steps/10_about.py"]
+PAGES = [s.file for s in STEPS]  # app/steps: the one list of pages
 
 
 def start(lang: str = "en", model_dir=None) -> AppTest:

@@ -16,15 +16,15 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
+from app.steps import STEPS, step
+
 from .conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
-# the URL of each page
-PATHS = ["patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "explanations",
-         "paper", "about"]
+PATHS = [s.name for s in STEPS]  # the URL path of each page, in the sidebar's order (app/steps)
 
 
 def free_port() -> int:
@@ -84,7 +84,7 @@ NAV_LINKS = "[data-testid='stSidebarNav'] a"
 def page_url(base: str, name: str) -> str:
     """The address of the page `name` of PATHS. The first page is the default page: Streamlit serves it at the root
     (its own name, /patches, answers "Page not found")."""
-    return f"{base}/" if name == PATHS[0] else f"{base}/{name}"
+    return f"{base}/{step(name).path}"
 
 
 def settle_fully(page, timeout=60_000, quiet_ms=500):

@@ -8,6 +8,8 @@ from PIL import Image
 from app import core, pictures
 from vit_core import images, views
 
+from app.steps import STEPS
+
 from .apptest import PAGES, open_page, problems, start, upload
 from .bad_images import BY_NAME, CASES, encode
 
@@ -76,7 +78,7 @@ def test_page_1_serves_its_pictures_in_the_format_they_were_encoded_in():
     """Given bytes without a format, st.image re-encodes a picture without alpha as JPEG on every run: the patch grids
     would blur and the cached PNGs be decoded again each time. A photo is a JPEG; the 28×28 demo, blown up with hard
     edges, a PNG."""
-    at = open_page(start(), "steps/1_patches.py")
+    at = open_page(start(), STEPS[0].file)
     assert not problems(at)
     formats = [img.url.rsplit(".", 1)[1] for el in at.get("image") for img in el.proto.imgs]
     assert formats[:5] == ["png", "png", "png", "png", "png"]  # 28×28 demo, model's view, grid, patches apart, what-if
@@ -197,7 +199,7 @@ def test_the_caption_gives_the_size_as_uploaded_and_the_picture_a_sane_size(name
 
 
 def test_the_cost_arrow_points_the_way_the_cost_goes():
-    at = open_page(start(), "steps/1_patches.py")
+    at = open_page(start(), STEPS[0].file)
     metric = at.get("metric")[-1].proto
     assert metric.direction == metric.NONE  # P = 4, the model's own: 1.00×
     at.select_slider(key="whatif_p").set_value(7).run()

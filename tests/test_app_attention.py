@@ -1,5 +1,4 @@
 """Step 5, the attention explorer, through AppTest from the entry point — and its pure helpers directly."""
-import importlib.util
 import json
 from urllib.parse import parse_qsl
 
@@ -12,23 +11,14 @@ import numpy as np
 from app import budget, core
 from app.components import explorer
 from app.i18n import catalog
+from app.steps import attention as page
+from app.steps import step
 from vit_core import views
 
 from .apptest import MAIN, open_page, open_step, problems
 from .conftest import ROOT
 
-PAGE = "steps/5_attention.py"
-
-
-def load_page_module():
-    """The page's helpers without running the page (its body runs only as __main__, as Streamlit runs it)."""
-    spec = importlib.util.spec_from_file_location("attention_page", ROOT / "app" / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-page = load_page_module()
+PAGE = step("attention").file
 
 
 def use_model(at: AppTest, model_id: str) -> AppTest:

@@ -5,12 +5,14 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
+from app.steps import step
+
 from .apptest import BUDGET, chart, open_step, problems, sent_bytes
 from .conftest import ROOT
 
 ROOT_IMAGES = ROOT / "assets" / "images"
 
-PAGE = "steps/3_embedding.py"
+PAGE = step("embedding").file
 
 
 def embedding_page(model_id: str | None = None, lang: str = "en") -> AppTest:
@@ -89,16 +91,6 @@ def test_korean():
 
 
 # ---- the page's matplotlib figures -------------------------------------------------------------------------------
-def load_page_module():
-    """The page's functions without running the page (its body runs only as __main__, as Streamlit runs it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("embedding_page", ROOT / "app" / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def drawn(monkeypatch, cached, *args):
     """The matplotlib figure that the cached function `cached` (it returns PNG bytes) hands to style.figure_png."""
     from app import style
@@ -137,7 +129,8 @@ def test_figures_colour_bar_and_text_sizes(monkeypatch, teaching):
     from app import style
     from vit_core import views
 
-    page = load_page_module()
+    from app.steps import embedding as page
+
     sim = views.analyse(teaching, (ROOT_IMAGES / "fubao_28.png").read_bytes()).position_similarity
     fig = drawn(monkeypatch, page.similarity_png, sim, "ko")
     fig.canvas.draw()  # where the matrix ends up: an image keeps its aspect inside its axes

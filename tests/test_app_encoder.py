@@ -15,10 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from vit_core import load_model, views
 
+from app.steps import step
+
 from .apptest import BUDGET, chart, floats, open_step, sent_bytes
 from .conftest import ROOT, TEACHING
 
-PAGE = "steps/4_encoder.py"
+PAGE = step("encoder").file
 
 
 def open_page(model_id: str | None = None, lang: str = "en", query: int = 0) -> AppTest:
@@ -144,16 +146,6 @@ def test_korean():
 
 
 # ---- the page's matplotlib figures -------------------------------------------------------------------------------
-def load_page_module():
-    """The page's functions without running the page (its body runs only as __main__, as Streamlit runs it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("encoder_page", ROOT / "app" / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_figures_text_sizes_and_maths(teaching):
     """No text in the page's figures is smaller than style's FIGURE_* sizes (test_browser_pages measures what those
     become at 1366 px), and the block diagrams write z_{ℓ−1} and z_ℓ as maths (matplotlib's mathtext)."""
@@ -163,7 +155,8 @@ def test_figures_text_sizes_and_maths(teaching):
 
     from .test_app_embedding import text_sizes
 
-    page = load_page_module()
+    from app.steps import encoder as page
+
     demo = json.loads((ROOT / "assets" / "images" / "manifest.json").read_text(encoding="utf-8"))[0]
     analysis = views.analyse(teaching, (ROOT / "assets" / "images" / demo["file"]).read_bytes())
     block = views.block_detail(teaching.model, analysis, 2)

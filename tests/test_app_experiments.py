@@ -3,21 +3,14 @@ permutation test, the head-importance table and the training snapshots; a ViT-B/
 values a model does not have are dropped, not crashed on."""
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 
+from app.steps import step
+
 from .apptest import BUDGET, open_step, problems, sent_bytes
-from .conftest import ROOT
 
-PAGE = "steps/6_experiments.py"
-
-
-def page_module():
-    spec = importlib.util.spec_from_file_location("experiments_page", ROOT / "app" / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+PAGE = step("experiments").file
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -55,7 +48,8 @@ def test_a_click_toggles_a_patch():
     """The grid's click handler, as st.plotly_chart's selection reaches it."""
     import streamlit as st
 
-    page = page_module()
+    from app.steps import experiments as page
+
     at = open_step(PAGE)
     st.session_state.clear()
     del at

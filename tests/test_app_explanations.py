@@ -3,21 +3,14 @@ the picture on screen, the measured table read in words chosen by its numbers, a
 a ViT-B/16-shaped model within the budget; a model without a head explains why there is no class."""
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 
+from app.steps import step
+
 from .apptest import BUDGET, open_step, problems, sent_bytes
-from .conftest import ROOT
 
-PAGE = "steps/8_explanations.py"
-
-
-def page_module():
-    spec = importlib.util.spec_from_file_location("explanations_page", ROOT / "app" / PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+PAGE = step("explanations").file
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -46,7 +39,8 @@ def test_values_that_are_not_classes_are_replaced():
 
 
 def test_the_reading_follows_the_numbers():
-    page = page_module()
+    from app.steps import explanations as page
+
     good = {"method": "m", "deletion_vs_random": -0.05, "deletion_vs_random_ci95": 0.01,
             "insertion_vs_random": 0.03, "insertion_vs_random_ci95": 0.01}
     assert "better than random on both" in page.reading(good, "M")

@@ -6,9 +6,11 @@ from streamlit.testing.v1 import AppTest
 
 from app import budget
 
+from app.steps import step
+
 from .apptest import BUDGET, chart, open_step, problems, sent_bytes
 
-PAGE = "steps/2_flatten.py"
+PAGE = step("flatten").file
 
 
 def flatten_page(model_id: str | None = None, lang: str = "en") -> AppTest:

@@ -11,11 +11,13 @@ from app import models
 from app.i18n import LANGUAGES, catalog
 from vit_core import NoNetwork, hub
 
+from app.steps import STEPS, step
+
 from .apptest import open_page, open_step, problems
 from .conftest import ROOT
 from .test_pretrained import SHAPES, put_in_cache, random_hf_model
 
-PATCHES = "steps/1_patches.py"
+PATCHES = STEPS[0].file
 
 
 def sidebar_warnings(at) -> str:
@@ -73,7 +75,7 @@ def test_a_cached_model_is_used_through_every_step(offline_cache, tmp_path):
     at = open_step(PATCHES, model_choice="hub:vit-base-16", lang="ko")
     assert "196" in at.title[0].value and at.selectbox(key="model_choice").value == "hub:vit-base-16"
     assert "논문의 ViT-B/16" in " ".join(c.value for c in at.sidebar.caption)  # its description, in Korean
-    for page in ("steps/5_attention.py", "steps/7_prediction.py"):
+    for page in (step("attention").file, step("prediction").file):
         assert not problems(open_page(at, page)) and not at.error
 
 

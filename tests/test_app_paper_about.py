@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.i18n import catalog
+from app.steps import step
 from vit_core import load_model
 from vit_core.data import class_names
 
@@ -123,7 +124,7 @@ def test_table6_spot_values(data):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_paper_page_renders(model, lang):
     model_id, folder, _ = model
-    at = render("steps/9_paper.py", model_id, lang)
+    at = render(step("paper").file, model_id, lang)
     assert at.title[0].value == catalog(lang)["paper.title"]
     assert len(at.get("plotly_chart")) == 2
     table2, table1 = at.dataframe[0].value, at.dataframe[1].value
@@ -142,7 +143,7 @@ def test_paper_page_renders(model, lang):
 
 
 def test_paper_page_widgets_change_what_is_shown():
-    at = render("steps/9_paper.py", "teaching", "en")
+    at = render(step("paper").file, "teaching", "en")
     assert "88.04" in chart_spec(at, 0) and "94.55" not in chart_spec(at, 0)  # ImageNet: H/14 after JFT
     at.selectbox(key="paper_t5_target").set_value("cifar100").run()
     assert not at.exception
@@ -166,7 +167,7 @@ def test_paper_page_widgets_change_what_is_shown():
 def test_table1_gives_the_apps_model_in_the_papers_unit(lang):
     """208,010 parameters beside the paper's "86M" would compare a count with millions: the row says 0.21M, and the
     caption says what that row is and how many parameters it has."""
-    at = render("steps/9_paper.py", "teaching", lang)
+    at = render(step("paper").file, "teaching", lang)
     table1 = at.dataframe[1].value
     assert list(table1.iloc[:, -1]) == ["86M", "307M", "632M", "0.21M"]
     assert table1.columns[-1] == catalog(lang)["paper.t1_params"] and "M" in table1.columns[-1]
@@ -178,7 +179,7 @@ def test_table1_gives_the_apps_model_in_the_papers_unit(lang):
 
 def test_paper_page_without_a_loadable_model(tmp_path):
     """The paper's numbers do not need the model: a broken checkpoint only drops the app's row from Table 1."""
-    at = render("steps/9_paper.py", f"path:{tmp_path}", "en")
+    at = render(step("paper").file, f"path:{tmp_path}", "en")
     assert len(at.dataframe[1].value) == 3
     assert catalog("en")["paper.t1_unavailable"] in " ".join(c.value for c in at.caption)
 
@@ -188,7 +189,7 @@ def test_paper_page_without_a_loadable_model(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_about_page_renders(model, lang):
     model_id, folder, parameters = model
-    at = render("steps/10_about.py", model_id, lang)
+    at = render(step("about").file, model_id, lang)
     text = catalog(lang)
     assert at.title[0].value == text["about.title"]
     loaded = load_model(folder)
@@ -241,7 +242,7 @@ def test_about_page_renders(model, lang):
 def test_about_page_with_a_broken_model(tmp_path):
     """A folder that is not a checkpoint: a clear message, no traceback, and the rest of the page still there."""
     (tmp_path / "config.json").write_text("{not json")
-    at = render("steps/10_about.py", f"path:{tmp_path}", "en")
+    at = render(step("about").file, f"path:{tmp_path}", "en")
     assert at.error and not at.metric
     assert catalog("en")["about.credits_title"] in [h.value for h in at.header]
 
@@ -251,7 +252,7 @@ def test_about_page_with_an_unreadable_training_file(tmp_path):
     from vit_core import save_model
     save_model(loaded.model, tmp_path, loaded.preprocess)
     (tmp_path / "training.json").write_text("{oops")
-    at = render("steps/10_about.py", f"path:{tmp_path}", "en")
+    at = render(step("about").file, f"path:{tmp_path}", "en")
     assert at.warning and not at.get("plotly_chart")
 
 
@@ -261,12 +262,12 @@ def test_about_page_shows_the_english_card_where_there_is_no_korean_one(tmp_path
 
     folder = shutil.copytree(TEACHING, tmp_path / "model")
     (folder / "README.ko.md").unlink()
-    at = render("steps/10_about.py", f"path:{folder}", "ko")
+    at = render(step("about").file, f"path:{folder}", "ko")
     markdown = " ".join(m.value for m in at.markdown)
     assert "fashion-vit: the ViT Explainer's teaching model" in markdown
     assert catalog("ko")["about.card_language"] in [c.value for c in at.caption]
     # and the teaching model's own folder has its Korean card, shown without that note
-    at = render("steps/10_about.py", "teaching", "ko")
+    at = render(step("about").file, "teaching", "ko")
     markdown = " ".join(m.value for m in at.markdown)
     assert "ViT Explainer의 교육용 모델" in markdown and "the ViT Explainer's teaching model" not in markdown
     assert catalog("ko")["about.card_language"] not in [c.value for c in at.caption]

@@ -15,9 +15,11 @@ from streamlit.testing.v1 import AppTest
 from vit_core import load_model
 from vit_core.data import class_names
 
+from app.steps import step
+
 from .apptest import BUDGET, chart, floats, open_step, sent_bytes
 
-PAGE = "steps/7_prediction.py"
+PAGE = step("prediction").file
 FASHION_KO = set(class_names("ko").values())  # assets/models/fashion-vit/class_names.json
 PANDA, COAT, SNEAKER = "fubao_28", "fashion_6_coat", "fashion_9_sneaker"  # demo ids (assets/images/manifest.json)
 

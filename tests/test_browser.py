@@ -10,12 +10,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from app.steps import STEPS
+
 from .browser import ARTIFACTS, assert_no_exception, settle
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
-PAGES = ["1 · Image → patches", "2 · Flatten", "3 · Embedding", "4 · Encoder block", "5 · Attention explorer",
-         "6 · Experiments", "7 · Prediction", "8 · Explanations", "9 · What the paper found", "About"]
+PAGES = [s.title("en") for s in STEPS]  # the sidebar's links: "1 · Image → patches", …, "About"
 
 
 def test_walkthrough_in_a_real_browser(app_server, chromium, tmp_path):

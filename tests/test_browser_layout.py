@@ -22,7 +22,7 @@ import json
 
 import pytest
 
-from .browser import ARTIFACTS, NAV_LINKS, PATHS, assert_no_exception, open_page, settle_fully
+from .browser import ARTIFACTS, NAV_LINKS, PATHS, assert_no_exception, open_page, page_url, settle_fully
 
 pytestmark = pytest.mark.browser
 
@@ -229,7 +229,7 @@ def go(page, base: str, name: str, tap: bool = False) -> None:
         link.tap()
     else:
         link.click()
-    page.wait_for_url(lambda u: u.split("?")[0].rstrip("/") == (base if name == PATHS[0] else f"{base}/{name}"))
+    page.wait_for_url(lambda u: u.split("?")[0].rstrip("/") == page_url(base, name).rstrip("/"))
     settle_fully(page)
     assert_no_exception(page, name)
 

@@ -14,6 +14,8 @@ import streamlit as st
 from matplotlib.backends.backend_agg import RendererAgg
 from PIL import ImageDraw
 
+from app.steps import step
+
 from . import apptest
 from .conftest import ROOT
 from .test_browser_korean import english_runs
@@ -59,18 +61,15 @@ def test_the_figures_words_are_read_at_all(korean):
     the flow of tensors, page 3's similarity axes, each in Korean. (Page 5's figures are drawn in the browser, from
     the Korean templates tests/test_app_attention.py checks; its GIF only on a click, tested there too.)"""
     hangul = {page: [s for s in texts if any("\uac00" <= c <= "\ud7a3" for c in s)] for page, texts in korean.items()}
-    for page in ("steps/3_embedding.py", "steps/4_encoder.py"):
+    for page in (step("embedding").file, step("encoder").file):
         assert hangul[page], (page, korean[page][:20])
 
 
 def test_a_figure_with_words_is_cached_per_language(teaching):
     """A cached figure whose words are in the page's language has the language in its cache key: the Korean page
     never shows a picture drawn for an English session (or the other way)."""
-    import importlib.util
+    from app.steps import encoder as page
 
-    spec = importlib.util.spec_from_file_location("encoder_page", ROOT / "app" / "steps" / "4_encoder.py")
-    page = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(page)
     demo = (ROOT / "assets" / "images" / "fubao_28.png").read_bytes()
     from app import core
 

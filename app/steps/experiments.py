@@ -16,14 +16,13 @@ import streamlit as st
 from app import core, describe, plots, style, ui
 from app.i18n import t
 from app.labels import class_name
-from vit_core import experiments, views
+from vit_core import experiments
 from vit_core.interventions import FILLS, PRESETS, Intervention, preset
 from vit_core.model import ViT, apply_to_pixels, head_keep
 
 TOP = 3  # classes shown for each run
 EXACT = 1e-5  # a difference this small is rounding: float32 sums in another order
 PICTURE_SIDE = 224  # the model's input, shown this many pixels wide
-KEYS = ("exp_preset", "exp_mask", "exp_fill", "exp_shuffle", "exp_seed", "exp_nopos", "exp_heads")
 
 
 def main() -> None:
@@ -296,7 +295,7 @@ def training(c: ui.Current) -> None:
         epochs = [0]
     else:
         st.markdown(t("experiments.training_intro", epochs=", ".join(map(str, epochs)), last=last))
-    L, H = cfg.num_hidden_layers, cfg.num_attention_heads
+    L = cfg.num_hidden_layers
     layer = int(st.session_state.get("exp_layer", L))
     head = int(st.session_state.get("exp_head", 1))
     epoch = (st.select_slider(t("experiments.epoch"), epochs, value=epochs[-1], key="exp_epoch",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core, links, plots, style, ui
+from app import core, links, plots, ui
 from app.components import explorer
 from app.i18n import current_language, t, t_in
 from vit_core import views
@@ -21,7 +21,6 @@ GIF_SIDE = 320  # px: a frame of the play-mode GIF (ViT-B/16: 144 frames, ~3 MB)
 
 
 def main() -> None:
-    st.html(style.PAGE_CSS)
     c = ui.current()
     cfg, a = c.config, c.analysis
     st.title(t("attention.title"))
