@@ -11,7 +11,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (rcParams only: figures are made without pyplot, see plots.subplots)
 import numpy as np  # noqa: E402
-import plotly.colors as pcolors  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image, ImageFont  # noqa: E402
@@ -67,8 +66,6 @@ def figure_text_px(points: float, dpi: float, natural_px: float, shown_px: float
 # ---- colours ---------------------------------------------------------------------------------------------------------
 DIVERGING = "RdBu_r"  # signed values: red positive, blue negative, white 0
 SEQUENTIAL = "Viridis"  # weights and similarities
-# Plotly's Inferno starts at #000004, a colour Streamlit's chart theme reserves and repaints pink: start at black
-INFERNO = ["#000000"] + list(pcolors.sequential.Inferno[1:])
 HEAT = "inferno"  # matplotlib's name, for attention maps drawn over pictures
 HIGHLIGHT = (0, 229, 255)  # cyan: the current head, the query patch
 HIGHLIGHT_CSS = "#00e5ff"
