@@ -21,10 +21,12 @@ HERE = Path(__file__).resolve().parent
 
 def joined(folder: str, files: Sequence[str]) -> str:
     """The files of `app/components/<folder>/`, in this order, as one text, each headed by its path (so that a line
-    in the browser's console can be found in its file). A name may lead out of the folder to a file that several
-    components join ("../shared/observer.js"); its heading is then its own path, app/components/shared/observer.js."""
+    in the browser's console can be found in its file) in a /* comment */, which JavaScript and CSS both read as one
+    (CSS has no // comment: it would drop the rule that follows). A name may lead out of the folder to a file that
+    several components join ("../shared/observer.js"); its heading is then its own path."""
     paths = [posixpath.normpath(f"{folder}/{name}") for name in files]
-    return "\n".join(f"// ---- app/components/{path}\n" + (HERE / path).read_text(encoding="utf-8") for path in paths)
+    return "\n".join(f"/* ---- app/components/{path} */\n" + (HERE / path).read_text(encoding="utf-8")
+                     for path in paths)
 
 
 def register(name: str, folder: str, js: Sequence[str], css: Sequence[str] = (), *, isolate_styles: bool = True):
