@@ -1,4 +1,4 @@
-# `make run` starts the app, `make test` runs every test, `make serve-class` serves a classroom (HAProxy + replicas,
+# `make run` starts the app, `make test` runs every test (`make test-fast`: the core tier), `make serve-class` serves a classroom (HAProxy + replicas,
 # docs/DEPLOY.md). Each installs what is missing first (Debian packages: `make system`).
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PORT ?= 8501
 REPLICAS ?= 2
 ADDRESS ?= 0.0.0.0
 
-.PHONY: run serve-class test system clean
+.PHONY: run serve-class test test-fast system clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -29,8 +29,11 @@ run: $(VENV)/.runtime
 serve-class: $(VENV)/.runtime  ## REPLICAS app processes on 127.0.0.1 behind HAProxy on ADDRESS:PORT
 	$(PY) -m deploy.serve_class --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS)
 
-test: system $(VENV)/.dev
-	$(PY) -m pytest -q
+test: system $(VENV)/.dev  ## the whole suite, as CI runs it: tests/core, tests/app, tests/browser
+	$(PY) -m pytest -q --durations=25
+
+test-fast: $(VENV)/.dev  ## the developer's loop: tests/core without the slow ones (under 2 minutes)
+	$(PY) -m pytest -q -m "core and not slow" tests/core
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -10,6 +10,15 @@ from vit_core.model import init_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "assets" / "models" / "fashion-vit"
+TIERS = ("core", "app", "browser")  # tests/<tier>/: the marker every test there gets (pyproject.toml says what each is)
+
+
+def pytest_collection_modifyitems(items):
+    """Each test is marked with its folder's tier, so `-m core` (make test-fast) or `-m "not browser"` pick by speed."""
+    for item in items:
+        tier = Path(str(item.path)).resolve().relative_to(ROOT / "tests").parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 @pytest.fixture(scope="session")
@@ -104,23 +113,23 @@ def offline_cache(tmp_path, monkeypatch):
     return cache
 
 
-# ---- browser tests (tests/browser.py) ----
+# ---- browser tests (harness/) ----
 @pytest.fixture(scope="session")
 def app_server():
-    from .browser import running_app
+    from harness import server
 
-    with running_app() as url:
-        yield url
+    with server.running() as srv:
+        yield srv.url
 
 
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    from .browser import CHROMIUM, CHROMIUM_ARGS
+    from harness.browser import CHROMIUM, launch
 
     assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: apt-get install chromium"
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p.chromium)
         yield b
         b.close()
