@@ -13,7 +13,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import core, describe, models, pictures
-from app.i18n import LANGUAGES, browser_language, t
+from app.i18n import LANGUAGES, browser_language, current_language, t
+from app.steps import step
 from vit_core import ImageError, LoadedModel, ModelError, images, views
 
 
@@ -71,6 +72,11 @@ def shape(label: str, dims: tuple[int, ...], meaning: str = "") -> None:
     """A tensor shape, the way the lesson writes it: (B, 50, 64)."""
     text = "(" + ", ".join(str(d) for d in dims) + ")"
     st.markdown(f"**{label}** `{text}`" + (f" — {meaning}" if meaning else ""))
+
+
+def heading(step_name: str, **values) -> None:
+    """The page's title: its catalog title with its step number from app/steps ("Step 5 · Attention: …")."""
+    st.title(step(step_name).heading(current_language(), **values))
 
 
 def source(*functions, title: str | None = None, ported: tuple = (), port: str = "") -> None:

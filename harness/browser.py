@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from app.steps import STEPS, step
 from harness.server import ROOT
 
@@ -25,15 +27,100 @@ def launch(browser_type, *args: str):
     return browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args])
 
 
+# ---- waiting for the app's own signals ------------------------------------------------------------------------------
+# stApp's data-test-connection-state ("CONNECTED") and data-test-script-state ("running", "notRunning", …), stale
+# elements, spinners and skeletons, Plotly charts drawn and pictures loaded: what Streamlit itself says about a page.
+IDLE = """(quiet) => {
+    const q = s => document.querySelector(s), app = q('[data-testid="stApp"]');
+    const why = !app ? 'no app on the page'
+        : app.dataset.testConnectionState !== 'CONNECTED' ? `connection ${app.dataset.testConnectionState}`
+        : app.dataset.testScriptState !== 'notRunning' ? `script ${app.dataset.testScriptState}`
+        : q('[data-stale="true"]') ? 'stale elements'
+        : q('[data-testid="stSpinner"], [data-testid="stSkeleton"]') ? 'a spinner or skeleton'
+        : !q('[data-testid="stMain"] [data-testid="stVerticalBlock"]') ? 'nothing drawn in the page'
+        : ![...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
+          ? 'a chart not drawn'
+        : ![...document.images].every(i => i.complete) ? 'a picture loading' : '';
+    window.__idle = why;
+    if (why) { window.__idleSince = 0; return false; }
+    window.__idleSince = window.__idleSince || performance.now();
+    return performance.now() - window.__idleSince > quiet;
+}"""
+# Counts the script runs that finish from now on (a run: data-test-script-state leaves "running"); installed once.
+RUNS = """() => {
+    if (!window.__runs) {
+        const state = () => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState;
+        let last = state();
+        window.__runs = {finished: 0};
+        new MutationObserver(() => {
+            const now = state();
+            if (now !== last && last === 'running') window.__runs.finished++;
+            last = now;
+        }).observe(document.documentElement, {subtree: true, attributes: true,
+                                              attributeFilter: ['data-test-script-state']});
+    }
+    return window.__runs.finished;
+}"""
+
+
+def wait_idle(page, timeout=30_000, quiet_ms=300, hop: str = "the page to settle") -> None:
+    """Until the app has been idle for `quiet_ms` on end (IDLE); an AssertionError naming `hop` and what was still
+    going on when `timeout` ms ran out."""
+    page.evaluate("window.__idleSince = 0")
+    try:
+        page.wait_for_function(IDLE, arg=quiet_ms, timeout=timeout, polling=100)
+    except PlaywrightTimeout:
+        raise AssertionError(f"waited {timeout / 1000:.0f} s for {hop}: {page.evaluate('window.__idle')}") from None
+
+
 def settle(page, timeout=30_000):
-    """Wait until Streamlit has finished running the script and drawing."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout)
-    page.wait_for_selector("[data-testid='stSpinner']", state="detached", timeout=timeout)
-    page.wait_for_timeout(300)
+    """Until Streamlit has finished running the script and drawing, and 300 ms have passed with nothing more (a
+    rerun starts a moment after the click that asks for it)."""
+    wait_idle(page, timeout, 300)
+
+
+def settle_fully(page, timeout=60_000, quiet_ms=500):
+    """settle, quiet for longer: Streamlit draws a page in pieces, with pauses between."""
+    wait_idle(page, timeout, quiet_ms, "the page to finish drawing")
+
+
+def runs(page) -> int:
+    """How many script runs have finished on this page since the counter was installed (it is, by the first call)."""
+    return page.evaluate(RUNS)
+
+
+def wait_for_run(page, after: int, timeout=60_000, hop: str = "a script run") -> None:
+    """Until a script run has finished after `after` (runs(page) before the action) and the page is idle."""
+    try:
+        page.wait_for_function("n => window.__runs.finished > n", arg=after, timeout=timeout, polling=100)
+    except PlaywrightTimeout:
+        state = page.evaluate("document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState")
+        raise AssertionError(f"waited {timeout / 1000:.0f} s for {hop} to finish (script state {state})") from None
+    wait_idle(page, timeout, 300, f"the page after {hop}")
+
+
+UPLOADER = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
+
+
+def upload(page, files, selector: str = UPLOADER, timeout=60_000) -> None:
+    """Upload `files` (a path, or paths) through the sidebar's uploader, hop by hop, each hop with its own deadline and
+    named in the error: the app connected and idle; the file's PUT /_stcore/upload_file answered 204 (the file set
+    again once if the browser never sent it); a script run finished after it, and the page idle."""
+    wait_idle(page, timeout, 300, "the page before the upload")
+    before = runs(page)
+    answer = None
+    for attempt in (1, 2):
+        try:
+            with page.expect_response(lambda r: "/_stcore/upload_file/" in r.url and r.request.method == "PUT",
+                                      timeout=20_000) as put:
+                page.locator(selector).set_input_files(files)
+            answer = put.value
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise AssertionError("the upload's PUT /_stcore/upload_file was never answered (20 s, twice)") from None
+    assert answer.status == 204, f"the upload's PUT /_stcore/upload_file answered {answer.status}, not 204"
+    wait_for_run(page, before, timeout, "the run after the upload")
 
 
 def assert_no_exception(page, where: str):
@@ -49,23 +136,6 @@ def page_url(base: str, name: str) -> str:
     """The address of the page `name` of PATHS. The first page is the default page: Streamlit serves it at the root
     (its own name, /patches, answers "Page not found")."""
     return f"{base}/{step(name).path}"
-
-
-def settle_fully(page, timeout=60_000, quiet_ms=500):
-    """Wait until, for `quiet_ms` on end, the script is not running, nothing is stale, no spinner or skeleton shows,
-    every Plotly chart is drawn and every image has loaded (Streamlit draws a page in pieces, with pauses between)."""
-    page.evaluate("window.__readySince = 0")
-    page.wait_for_function("""(quiet) => {
-        const q = s => document.querySelector(s);
-        const ok = q('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
-            && !q('[data-stale="true"], [data-testid="stSpinner"], [data-testid="stSkeleton"]')
-            && q('[data-testid="stMain"] [data-testid="stVerticalBlock"]')
-            && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))
-            && [...document.images].every(i => i.complete);
-        if (!ok) { window.__readySince = 0; return false; }
-        window.__readySince = window.__readySince || performance.now();
-        return performance.now() - window.__readySince > quiet;
-    }""", arg=quiet_ms, timeout=timeout, polling=100)
 
 
 def open_page(page, base: str, name: str, timeout=90_000):

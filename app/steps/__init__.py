@@ -30,8 +30,15 @@ class Step:
         return "" if self is STEPS[0] else self.name
 
     def title(self, lang: str) -> str:
+        """Its link in the sidebar: "5 · Attention explorer"."""
         name = t_in(lang, f"nav.{self.name}")
         return name if self.number is None else f"{self.number} · {name}"
+
+    def heading(self, lang: str, **values) -> str:
+        """The page's own title, from the catalog's `<name>.title` filled with `values`: "Step 5 · Attention: which
+        patches look at which" ("5단계 · …" in Korean)."""
+        title = t_in(lang, f"{self.name}.title", **values)
+        return title if self.number is None else t_in(lang, "nav.step_heading", n=self.number, title=title)
 
 
 WALKTHROUGH = (  # (name, icon), in the order a learner takes them: numbered 1, 2, …

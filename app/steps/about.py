@@ -20,7 +20,7 @@ HEADING = re.compile(r"^(#{1,3}) ", re.M)  # a Markdown heading of level 1 to 3
 
 
 def main() -> None:
-    st.title(t("about.title"))
+    ui.heading("about")
     st.markdown(t("about.intro"))
     st.markdown(t("about.steps"))
     st.caption(t("about.everything_offline"))

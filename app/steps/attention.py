@@ -23,7 +23,7 @@ GIF_SIDE = 320  # px: a frame of the play-mode GIF (ViT-B/16: 144 frames, ~3 MB)
 def main() -> None:
     c = ui.current()
     cfg, a = c.config, c.analysis
-    st.title(t("attention.title"))
+    ui.heading("attention")
     st.markdown(t("attention.intro", L=cfg.num_hidden_layers, H=cfg.num_attention_heads, T=cfg.num_tokens,
                   n=cfg.num_hidden_layers * cfg.num_attention_heads, d=cfg.head_dim))
     ui.shape(t("attention.shape_attentions"), a.trace.attentions.shape, t("attention.shape_attentions_meaning"))
@@ -86,14 +86,18 @@ def gif_download(c: ui.Current) -> None:
     def gif() -> bytes:
         view = {k: state[f"att_{k}"] for k in ("query", "grid_rows", "speed") if f"att_{k}" in state}
         query = int(view.get("query", 0)) if view.get("grid_rows") == "query" else None
-        row = (t_in(lang, "attention.grid_rows_cls") if query is None else
-               t_in(lang, "attention.grid_rows_query", q=query))
-        frames = tuple(t_in(lang, "attention.gif_frame", layer=i + 1, L=L, head=j + 1, H=H, row=row)
-                       for i in range(L) for j in range(H))
-        return play_gif(c.image_bytes, c.model_id, query, frames, round(1000 * float(view.get("speed", 1.0))))
+        return play_gif(c.image_bytes, c.model_id, query, frame_labels(lang, L, H, query),
+                        round(1000 * float(view.get("speed", 1.0))))
 
     st.download_button(t("attention.gif_download"), gif, file_name="attention_play.gif", mime="image/gif",
                        key="att_dl_gif", on_click="ignore", help=t("attention.gif_help", n=L * H))
+
+
+def frame_labels(lang: str, L: int, H: int, query: int | None) -> tuple[str, ...]:
+    """Each frame's label in `lang`, in play mode's order: "layer 2 of 6, head 3 of 4: where the cls token looks"."""
+    row = t_in(lang, "attention.grid_rows_cls") if query is None else t_in(lang, "attention.grid_rows_query", q=query)
+    return tuple(t_in(lang, "attention.gif_frame", layer=i + 1, L=L, head=j + 1, H=H, row=row)
+                 for i in range(L) for j in range(H))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

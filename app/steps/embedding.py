@@ -26,7 +26,7 @@ EQUATION_1 = (r"\mathbf{z}_0 = [\,\mathbf{x}_\text{class};\; \mathbf{x}^1_p\math
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.title(t("embedding.title", T=cfg.num_tokens, D=cfg.hidden_size))
+    ui.heading("embedding", T=cfg.num_tokens, D=cfg.hidden_size)
     st.markdown(t("embedding.intro", N=cfg.num_patches, D=cfg.hidden_size, T=cfg.num_tokens))
     for line in EQUATION_1:
         st.latex(line)

@@ -22,7 +22,7 @@ FLOW_SYMBOL = {"x": "$z_{\\ell-1}$", "ln1": "LN$_1(z_{\\ell-1})$", "attn_out": "
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.title(t("encoder.title"))
+    ui.heading("encoder")
     st.markdown(t("encoder.intro", L=cfg.num_hidden_layers, D=cfg.hidden_size))
     st.latex(r"z'_\ell = \mathrm{MSA}(\mathrm{LN}(z_{\ell-1})) + z_{\ell-1} \qquad (2)")
     st.latex(r"z_\ell = \mathrm{MLP}(\mathrm{LN}(z'_\ell)) + z'_\ell \qquad\quad\;\; (3)")

@@ -27,7 +27,7 @@ PICTURE_SIDE = 224  # the model's input, shown this many pixels wide
 
 def main() -> None:
     c = ui.current()
-    st.title(t("experiments.title"))
+    ui.heading("experiments")
     st.markdown(t("experiments.intro"))
     iv = controls(c)
     base = core.experiment(c.image_bytes, c.model_id, Intervention())

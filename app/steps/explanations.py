@@ -21,7 +21,7 @@ CLASS_SPECIFIC = ("relevance", "gradient")  # the methods whose map depends on t
 
 def main() -> None:
     c = ui.current()
-    st.title(t("explanations.title"))
+    ui.heading("explanations")
     st.markdown(t("explanations.intro"))
     if c.config.num_labels:
         target, other = pick_classes(c)

@@ -17,7 +17,7 @@ METHODS = [("loop", patchify_loop, "c p1 p2"), ("einops", patchify, "p1 p2 c"), 
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.title(t("flatten.title"))
+    ui.heading("flatten")
     st.markdown(t("flatten.intro", N=cfg.num_patches, P=cfg.patch_size, C=cfg.num_channels, PPC=cfg.patch_dim,
                   g=cfg.grid_size) + " " + style.pointer_hint(t("flatten.matrix_hint_hover"),
                                                               t("flatten.matrix_hint_tap")), unsafe_allow_html=True)

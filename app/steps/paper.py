@@ -31,7 +31,7 @@ def current_model():
 
 def main() -> None:
     data = paper_data()
-    st.title(t("paper.title"))
+    ui.heading("paper")
     st.markdown(t("paper.intro"))
     citation(data["paper"])
     table2(data["table2"])

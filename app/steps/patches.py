@@ -12,7 +12,7 @@ from vit_core.patches import patchify
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.title(t("patches.title", N=cfg.num_patches))
+    ui.heading("patches", N=cfg.num_patches)
     st.markdown(t("patches.intro", S=cfg.image_size, P=cfg.patch_size, g=cfg.grid_size, N=cfg.num_patches))
     picture_and_model_view(c)
     patch_grid(c)

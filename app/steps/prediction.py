@@ -16,7 +16,7 @@ TOP = 5  # classes shown in the bar chart and followed through the layers
 def main() -> None:
     c = ui.current()
     cfg = c.config
-    st.title(t("prediction.title"))
+    ui.heading("prediction")
     st.markdown(t("prediction.intro"))
     st.latex(r"y = \mathrm{LN}(z_L^0) \qquad (4)")
     if c.model_id == core.TEACHING_ID:

@@ -264,6 +264,9 @@ def test_play_downloads_as_a_gif_of_every_head_labelled_in_the_pages_language():
     assert not problems(at)
     assert len(at.get("download_button")) >= 1  # Play as a GIF (made only when clicked)
     picture = (ROOT / "assets" / "images" / "fubao_28.png").read_bytes()
-    labels = tuple(f"{i + 1}/6층, {j + 1}/4번 헤드: cls 토큰의 어텐션" for i in range(6) for j in range(4))
+    labels = page.frame_labels("ko", 6, 4, None)  # what the page's download labels a Korean GIF with
+    assert len(labels) == 24 and labels[5] == "2/6층, 2/4번 헤드: cls 토큰의 어텐션"  # play order: layer 2, head 2
+    assert page.frame_labels("ko", 6, 4, 17)[-1] == "6/6층, 4/4번 헤드: 패치 17의 어텐션"
+    assert page.frame_labels("en", 6, 4, None)[5] == "Layer 2/6, head 2/4: the cls token's attention"
     gif = Image.open(io.BytesIO(page.play_gif(picture, core.TEACHING_ID, None, labels, 500)))
     assert gif.n_frames == 24 and gif.size[0] == page.GIF_SIDE and gif.info["duration"] == 500

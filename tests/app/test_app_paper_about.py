@@ -125,7 +125,7 @@ def test_table6_spot_values(data):
 def test_paper_page_renders(model, lang):
     model_id, folder, _ = model
     at = render(step("paper").file, model_id, lang)
-    assert at.title[0].value == catalog(lang)["paper.title"]
+    assert at.title[0].value == step("paper").heading(lang)
     assert len(at.get("plotly_chart")) == 2
     table2, table1 = at.dataframe[0].value, at.dataframe[1].value
     assert table2.iloc[0, 0] == catalog(lang)["paper.ds_imagenet"] and table2.iloc[0, 1] == "88.55"  # ViT-H/14

@@ -2,7 +2,6 @@
 import dataclasses
 import io
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -24,30 +23,35 @@ def test_uploads_analysed_at_once_take_the_model_one_at_a_time(tmp_path, tiny_mo
     loaded = core.get_model(model_id)
     model = loaded.model
     real_trace, guard = model.trace, threading.Lock()
-    running, most = 0, 0
+    running, most, held = 0, 0, []
+    shades = [10, 80, 150, 220]
+    start = threading.Barrier(len(shades))  # every thread asks for its analysis at the same moment
 
-    def slow_trace(x):
+    def watched_trace(x):
         nonlocal running, most
+        held.append(core.FORWARD_LOCK.locked())  # the model runs only under the server-wide lock …
         with guard:
             running += 1
             most = max(most, running)
-        time.sleep(0.05)  # long enough for every other thread to arrive, were nothing holding them back
         try:
             return real_trace(x)
         finally:
             with guard:
                 running -= 1
 
-    monkeypatch.setattr(model, "trace", slow_trace)
-    shades = [10, 80, 150, 220]
+    def analyse(shade: int) -> None:
+        data = picture(shade)
+        start.wait(timeout=30)
+        results[shade] = core.analyse(data, model_id)
+
+    monkeypatch.setattr(model, "trace", watched_trace)
     results: dict[int, views.Analysis] = {}
-    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, core.analyse(picture(s), model_id)))
-               for s in shades]
+    threads = [threading.Thread(target=analyse, args=(s,)) for s in shades]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    assert most == 1
+    assert held == [True] * len(shades) and most == 1  # … and so one picture at a time
     assert sorted(results) == shades
     for s in shades:  # and each upload got its own analysis
         expected = real_trace(preprocess(load_image(picture(s)), loaded.preprocess))

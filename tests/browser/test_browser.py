@@ -6,15 +6,25 @@ A missing browser is a failure, not a skip: CI installs Chromium (scripts/instal
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 
+from app.i18n import catalog
 from app.steps import STEPS
 
 from harness.browser import ARTIFACTS, assert_no_exception, settle
+from harness.browser import upload as harness_upload
 from tests.conftest import ROOT
 
 PAGES = [s.title("en") for s in STEPS]  # the sidebar's links: "1 · Image → patches", …, "About"
+
+
+def heading_pattern(s) -> str:
+    """The page's English title as a pattern: its catalog template, each placeholder a number ("Step 1 · An image is
+    worth 49 words")."""
+    names = re.findall(r"\{(\w+)", catalog("en")[f"{s.name}.title"])
+    return re.escape(s.heading("en", **dict.fromkeys(names, "NUMBER"))).replace("NUMBER", r"\d+")
 
 
 def test_walkthrough_in_a_real_browser(app_server, chromium, tmp_path):
@@ -28,15 +38,16 @@ def test_walkthrough_in_a_real_browser(app_server, chromium, tmp_path):
     settle(page)
 
     upload = ROOT / "assets" / "images" / "fubao_512.png"
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
-    page.get_by_text("fubao_512.png").first.wait_for()
-    settle(page)
+    harness_upload(page, str(upload))
+    page.get_by_text("fubao_512.png").first.wait_for(timeout=10_000)
     assert_no_exception(page, "after upload")
 
-    for i, title in enumerate(PAGES, start=1):
+    for i, (s, title) in enumerate(zip(STEPS, PAGES), start=1):
         page.get_by_role("link", name=title).click()
         settle(page)
         assert_no_exception(page, title)
+        heading = page.locator("[data-testid='stMain'] h1").first.inner_text()
+        assert re.fullmatch(heading_pattern(s), heading), f"the link {title!r} opened a page headed {heading!r}"
         page.screenshot(path=str(ARTIFACTS / f"page_{i}.png"), full_page=True)
 
     page.get_by_role("link", name=PAGES[4]).click()

@@ -18,9 +18,9 @@ from axe_playwright_python.sync_playwright import Axe
 
 from app.i18n import catalog
 
-from harness.browser import NAV_LINKS, PATHS, assert_no_exception, open_page, settle_fully
+from harness.browser import NAV_LINKS, PATHS, assert_no_exception, open_page, settle_fully, upload
 from tests.browser.test_browser_layout import LOCALES, PHONE
-from tests.browser.test_browser_states import UPLOAD, photo
+from tests.browser.test_browser_states import photo
 
 
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -66,9 +66,9 @@ def test_axe_on_every_page_after_an_upload(app_server, chromium, tmp_path):
     problems = []
     try:
         open_page(page, app_server, PATHS[0])
-        page.locator(UPLOAD).set_input_files(photo(tmp_path / "class_photo.png"))
+        upload(page, photo(tmp_path / "class_photo.png"))
         page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-                               ".includes('900×300')", timeout=90_000)
+                               ".includes('900×300')", timeout=10_000)
         for i, name in enumerate(PATHS):
             page.locator(NAV_LINKS).nth(i).click()
             settle_fully(page)

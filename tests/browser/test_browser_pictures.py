@@ -15,10 +15,11 @@ from PIL import Image
 
 from vit_core import images
 
-from harness.browser import ARTIFACTS, assert_no_exception, settle, settle_fully
+from harness.browser import ARTIFACTS, UPLOADER, assert_no_exception, settle, settle_fully
+from harness.browser import upload as harness_upload
 from tests.conftest import ROOT
 
-UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
+UPLOAD = UPLOADER
 CHIPS = "[data-testid='stSidebar'] [data-testid='stFileChip']"
 MAIN_IMAGES = "[data-testid='stMain'] [data-testid='stImage'] img"
 ERROR = "[data-testid='stMain'] [data-testid='stAlertContentError']"
@@ -40,9 +41,9 @@ def new_page(chromium, app_server, locale="en-US", width=1366, height=900, **ext
 
 
 def upload(page, path: str, then: str) -> None:
-    """Upload the file at `path` and wait until the page says `then`."""
-    page.locator(UPLOAD).set_input_files(path)
-    shows(page, then)
+    """Upload the file at `path` (harness.browser.upload: hop by hop) and see the page say `then`."""
+    harness_upload(page, path)
+    shows(page, then, 10_000)
     assert_no_exception(page, f"after uploading {os.path.basename(path)}")
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from harness.browser import NAV_LINKS, PATHS, assert_no_exception, open_page, settle_fully
+from harness.browser import NAV_LINKS, PATHS, assert_no_exception, open_page, settle_fully, upload
 from tests.browser.test_browser_korean import COLLECT, findings_of, open_everything
 from tests.browser.test_browser_layout import format_problems, layout_problems, wait_for_layout
 
-UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
 
 
 def photo(path) -> str:
@@ -39,9 +38,9 @@ def test_other_states_in_korean_at_1024(app_server, chromium, tmp_path):
     findings, layout, seen = [], [], []
     try:
         open_page(page, app_server, PATHS[0])
-        page.locator(UPLOAD).set_input_files(photo(tmp_path / "교실_사진.png"))
+        upload(page, photo(tmp_path / "교실_사진.png"))
         page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-                               ".includes('900×300')", timeout=90_000)
+                               ".includes('900×300')", timeout=10_000)
         settle_fully(page)
         for i, name in enumerate(PATHS):
             page.locator(NAV_LINKS).nth(i).click()
