@@ -35,7 +35,7 @@ def attention_page(lang="en", model_id=None):
 
 
 def explorer_data(at) -> dict:
-    """What the page sends the browser's explorer (app/explorer.py): the component's data."""
+    """What the page sends the browser's explorer (app/components/explorer): the component's data."""
     (el,) = [el for el in at.get("bidi_component") if el.proto.id.endswith(explorer.KEY)]
     return json.loads(el.proto.mixed.json or el.proto.json)
 
@@ -54,10 +54,9 @@ def report(at, **view) -> AppTest:
 
 
 def weights(block: dict, name: str, scale: str, shape) -> np.ndarray:
-    """A quantised array of the explorer's data as floats again, as app/explorer.js reads it."""
-    q = np.frombuffer(base64.b64decode(block[name]), dtype=np.uint8).reshape(shape).astype(np.float32)
-    s = np.frombuffer(base64.b64decode(block[scale]), dtype=np.float32).reshape(shape[:-1])
-    return q * s[..., None] / 255
+    """A quantised array of the explorer's data as floats again, as the explorer reads it (data.js, dequantised)."""
+    q = np.frombuffer(base64.b64decode(block[name]), dtype=np.uint8).reshape(shape)
+    return views.dequantised(q, np.frombuffer(base64.b64decode(block[scale]), dtype=np.float32).reshape(shape[:-1]))
 
 
 def open_link(lang: str = "en", **params: str) -> AppTest:
