@@ -7,7 +7,6 @@ import pytest
 from harness.browser import assert_no_exception, open_page, settle_fully
 
 
-
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_picking_a_query_or_key_outlines_its_patch(app_server, chromium, device):
     phone = device == "phone"

@@ -16,7 +16,6 @@ from tests.browser.test_browser_korean import COLLECT, findings_of, open_everyth
 from tests.browser.test_browser_layout import format_problems, layout_problems, wait_for_layout
 
 
-
 def photo(path) -> str:
     """A 900×300 picture with texture: wider than tall, so the pages crop it."""
     rng = np.random.default_rng(0)
