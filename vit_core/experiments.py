@@ -20,10 +20,12 @@ from .checkpoints import load_hf, read_config, read_safetensors
 from .config import PreprocessConfig
 from .interventions import Intervention, token_order
 from .model import ViT, init_weights
-from .views import Analysis, frozen
+from .views import Analysis, centre_patch, frozen
 
 SNAPSHOTS = "snapshots"  # the training run's snapshots, beside the model (vit_core/train.py writes them)
 HEAD_IMPORTANCE = "head_importance.json"  # beside the model: `python -m vit_core head-importance` writes it
+EXACT = 1e-5  # a difference this small is rounding: float32 sums in another order
+HARMLESS_POINTS = 0.5  # a head whose ablation moves the accuracy by less than this many percentage points
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Change:
     top_after: int | None
     prob_before: float  # the unchanged run's predicted class: its probability before and after
     prob_after: float
+    points: float  # prob_after − prob_before, in percentage points
     largest_logit_change: float  # max |Δ logit|
     largest_attention_change: float  # max |Δ| over every attention weight, tokens in their own positions
 
@@ -99,9 +102,10 @@ class Change:
 def change(before: Run, after: Run) -> Change:
     attention = float(np.abs(after.attentions - before.attentions).max())
     if before.probs is None or after.probs is None:
-        return Change(None, None, 0.0, 0.0, 0.0, attention)
+        return Change(None, None, 0.0, 0.0, 0.0, 0.0, attention)
     top = int(before.probs.argmax())
-    return Change(top, int(after.probs.argmax()), float(before.probs[top]), float(after.probs[top]),
+    prob_before, prob_after = float(before.probs[top]), float(after.probs[top])
+    return Change(top, int(after.probs.argmax()), prob_before, prob_after, (prob_after - prob_before) * 100,
                   float(np.abs(after.logits - before.logits).max()), attention)
 
 
@@ -119,6 +123,11 @@ class PermutationTest:
     logits_without_pos: float  # the same two, without E_pos
     attention_without_pos: float
     top: dict[str, int | None]  # the predicted class: "with_pos", "with_pos_shuffled", "without_pos", …
+
+    @property
+    def exact(self) -> bool:
+        """Without E_pos, the shuffle changed nothing but the order, to rounding (EXACT)."""
+        return self.logits_without_pos <= EXACT and self.attention_without_pos <= EXACT
 
 
 def permutation_test(model: ViT, pre: PreprocessConfig, a: Analysis, seed: int, base: Intervention = Intervention(),
@@ -172,6 +181,26 @@ def head_importance(model: ViT, inputs: torch.Tensor, labels: np.ndarray, batch_
                 log(f"  head {layer + 1}.{head + 1} ablated: accuracy {ablated[layer, head]:.4f} "
                     f"({ablated[layer, head] - base:+.4f})")
     return HeadImportance(base, frozen(ablated), len(labels), time.time() - start)
+
+
+@dataclass(frozen=True)
+class HeadCosts:
+    """What switching off each head alone does to the test accuracy (a head-importance table, read for the page)."""
+
+    accuracy: float  # every head on
+    ablated: np.ndarray  # (L, H): the accuracy with that head off
+    points: np.ndarray  # (L, H): ablated − accuracy, in percentage points (negative: the head helped)
+    worst: tuple[int, int]  # (layer, head) from 0: the head whose loss costs the most (the lowest accuracy)
+    worst_accuracy: float  # the accuracy without it
+    worst_drop: float  # the percentage points lost without it
+    harmless: int  # how many heads move the accuracy by less than HARMLESS_POINTS when switched off
+
+
+def head_costs(accuracy: float, ablated: np.ndarray) -> HeadCosts:
+    points = (ablated - accuracy) * 100  # (L, H)
+    worst = tuple(int(i) for i in np.unravel_index(np.argmin(ablated), ablated.shape))
+    return HeadCosts(accuracy, ablated, frozen(points), worst, float(ablated[worst]), float(-points[worst]),
+                     int((np.abs(points) < HARMLESS_POINTS).sum()))
 
 
 def save_head_importance(result: HeadImportance, path: Path, about: dict) -> None:
@@ -234,6 +263,21 @@ def pos_similarity(model: ViT) -> np.ndarray:
     return frozen(position_similarity(model.pos_embed.detach(), model.config.grid_size).numpy())
 
 
+@dataclass(frozen=True)
+class CentreSimilarity:
+    """How alike the centre patch's position embedding is to every position's (paper Fig. 7, centre, one tile)."""
+
+    patch: int  # the centre patch (views.centre_patch), row-major from 0
+    similarity: np.ndarray  # (g, g): cosine similarity, from −1 to 1
+
+
+def centre_similarity(similarity: np.ndarray) -> CentreSimilarity:
+    """(g, g, g, g) similarities (pos_similarity, Analysis.position_similarity) → the centre patch's tile."""
+    g = similarity.shape[0]
+    patch = centre_patch(g)
+    return CentreSimilarity(patch, similarity.reshape(g * g, g, g)[patch])
+
+
 def training_history(folder: Path) -> list[tuple[int, float]]:
     """(epoch, test accuracy) of every epoch of the run that trained the model in `folder` (its training.json), with
     epoch 0 from the snapshots when there is one; [] without a training.json or with one that is not readable."""
@@ -244,3 +288,31 @@ def training_history(folder: Path) -> list[tuple[int, float]]:
         return []
     first = [s for s in snapshots(folder) if s.epoch == 0]
     return [(0, first[0].test_acc)] + out if first else out
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """The models of a training run a learner can step through (its snapshots and the model itself), and their test
+    accuracy."""
+
+    epochs: tuple[int, ...]  # the snapshots' epochs, then the run's last epoch if no snapshot is of it; (0,) with
+    #                          no snapshots: the untrained model (seed 0) beside the model
+    last: int | None  # the run's last epoch: the model itself (None without a training history)
+    snapshots: dict[int, float]  # each snapshot's test accuracy, by epoch ({} without snapshots)
+    final_accuracy: float | None  # the model's own test accuracy, after the last epoch
+    history: tuple[tuple[int, float], ...]  # (epoch, test accuracy) of every epoch (training_history)
+    marks: tuple[tuple[int, float], ...]  # the epochs on offer that the history has, with their accuracy
+
+
+def training_run(snaps: list[Snapshot], history: list[tuple[int, float]]) -> TrainingRun:
+    """`snaps` (snapshots) and `history` (training_history) of one model, read together."""
+    last = history[-1][0] if history else None
+    epochs = [s.epoch for s in snaps] or [0]
+    if snaps and last is not None and last not in epochs:  # the end of the run is the model itself
+        epochs.append(last)
+    first = {}  # an epoch's accuracy, from its first line in the history
+    for epoch, acc in history:
+        first.setdefault(epoch, acc)
+    return TrainingRun(tuple(epochs), last, {s.epoch: s.test_acc for s in snaps},
+                       history[-1][1] if history else None, tuple((e, acc) for e, acc in history),
+                       tuple((e, first[e]) for e in epochs if e in first))

@@ -122,6 +122,12 @@ def patch_box(cfg: ViTConfig, k: int) -> tuple[int, int, int, int]:
     return c * P, r * P, (c + 1) * P, (r + 1) * P
 
 
+def centre_patch(grid: int) -> int:
+    """The patch in the middle of a grid of grid × grid patches, row-major from 0 (on an even grid, the one below and
+    to the right of the middle): 24 of 7 × 7, 105 of 14 × 14."""
+    return (grid // 2) * grid + grid // 2
+
+
 def patch_pixels(a: Analysis, k: int) -> np.ndarray:
     """The (P, P, 3) uint8 pixels of patch k of the model's view."""
     left, top, right, bottom = patch_box(a.config, k)
@@ -236,6 +242,10 @@ def block_detail(model: ViT, a: Analysis, layer: int) -> BlockArrays:
     x = torch.from_numpy(np.array(a.trace.hidden_states[layer]))  # (1, T, D), a writable copy
     bt = explain_block(model.blocks[layer], x)
     return BlockArrays(**{name: frozen(value[0].numpy()) for name, value in vars(bt).items()})
+
+
+# the points of a block that step 4 draws as a row, in the order the data flows (fields of BlockArrays)
+FLOW = ("x", "ln1", "attn_out", "after_attn", "ln2", "mlp_hidden", "mlp_out", "out")
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def test_the_permutation_test(teaching, analysed):
     pt = experiments.permutation_test(teaching.model, teaching.preprocess, analysed, seed=7,
                                       base=Intervention(ablate=((2, 2),)))
     assert pt.logits_without_pos < 1e-5 and pt.attention_without_pos < 1e-5  # a permutation, to rounding
+    assert pt.exact
     assert pt.logits_with_pos > 1e-2 and pt.attention_with_pos > 1e-2  # with E_pos, both change
     assert pt.top["without_pos"] == pt.top["without_pos_shuffled"]
     assert sorted(pt.permutation) == list(range(49))
@@ -179,3 +180,61 @@ def test_load_model_still_loads_a_folder_with_snapshots(tmp_path, tiny_model):
     save_model(tiny_model, tmp_path)
     (tmp_path / "snapshots").mkdir()
     assert load_model(tmp_path).model.config == tiny_model.config
+
+
+# ---- the page's numbers, worked out by hand ----------------------------------------------------------------------
+def a_run(probs, logits, attention: float) -> experiments.Run:
+    """A run of a 1-layer, 1-head, 2-token model that only the comparison reads."""
+    return experiments.Run(Intervention(), np.zeros((4, 4, 3), np.uint8), None if probs is None else np.array(probs),
+                           None if logits is None else np.array(logits), np.full((1, 1, 2, 2), attention),
+                           np.zeros((1, 2, 2)), None)
+
+
+def test_a_change_in_percentage_points():
+    before, after = a_run([0.7, 0.2, 0.1], [2.0, 0.7, 0.0], 0.5), a_run([0.4, 0.5, 0.1], [1.0, 1.2, 0.0], 0.25)
+    ch = experiments.change(before, after)
+    assert (ch.top_before, ch.top_after) == (0, 1)  # the unchanged run said class 0; the changed one says 1
+    assert (ch.prob_before, ch.prob_after) == (0.7, 0.4) and ch.points == pytest.approx(-30.0)  # 70 % → 40 %
+    assert ch.largest_logit_change == pytest.approx(1.0) and ch.largest_attention_change == 0.25
+    headless = experiments.change(a_run(None, None, 0.5), a_run(None, None, 0.5))
+    assert headless.top_before is None and headless.points == 0.0 and headless.largest_attention_change == 0
+
+
+def test_the_permutation_test_is_exact_to_rounding():
+    def pt(logits: float, attention: float) -> experiments.PermutationTest:
+        return experiments.PermutationTest(0, np.arange(4), 0.5, 0.3, logits, attention, {})
+
+    assert pt(0.0, experiments.EXACT).exact and pt(2e-6, 3e-7).exact  # float32 sums in another order
+    assert not pt(2e-5, 0.0).exact and not pt(0.0, 2e-5).exact
+
+
+def test_head_costs():
+    # every head on: 90 %. Head 1.2 off: 85 % (−5 points, the worst); 2.1: 89.7 % (−0.3); 2.2: 90.01 % (+0.01)
+    costs = experiments.head_costs(0.90, np.array([[0.90, 0.85], [0.897, 0.9001]]))
+    assert np.allclose(costs.points, [[0.0, -5.0], [-0.3, 0.01]]) and not costs.points.flags.writeable
+    assert costs.worst == (0, 1) and all(type(i) is int for i in costs.worst)
+    assert costs.worst_accuracy == 0.85 and costs.worst_drop == pytest.approx(5.0)
+    assert costs.harmless == 3  # 0, 0.3 and 0.01 points: each under HARMLESS_POINTS
+    assert experiments.head_costs(0.5, np.array([[0.4, 0.3]])).harmless == 0
+
+
+def test_the_centre_patchs_position_similarity():
+    sim = np.arange(3 ** 4, dtype=np.float32).reshape(3, 3, 3, 3)  # sim[r, c] is patch (r, c)'s tile
+    centre = experiments.centre_similarity(sim)
+    assert centre.patch == 4 and np.array_equal(centre.similarity, sim[1, 1])
+    even = experiments.centre_similarity(np.zeros((4, 4, 4, 4)))
+    assert even.patch == 10 and even.similarity.shape == (4, 4)  # row 2, column 2: below and right of the middle
+
+
+def test_the_training_run_a_learner_steps_through():
+    snaps = [experiments.Snapshot(0, "epoch_0.safetensors", 0.10), experiments.Snapshot(2, "epoch_2.safetensors", 0.70)]
+    history = [(0, 0.10), (1, 0.50), (2, 0.70), (3, 0.75)]
+    run = experiments.training_run(snaps, history)
+    assert run.epochs == (0, 2, 3) and run.last == 3  # the snapshots, then the model itself
+    assert run.snapshots == {0: 0.10, 2: 0.70} and run.final_accuracy == 0.75
+    assert run.marks == ((0, 0.10), (2, 0.70), (3, 0.75)) and run.history == tuple(history)
+    assert experiments.training_run(snaps, history[:3]).epochs == (0, 2)  # a snapshot of the last epoch: once
+    bare = experiments.training_run([], history[1:])  # no snapshots: the untrained model beside the model
+    assert bare.epochs == (0,) and bare.last == 3 and bare.snapshots == {} and bare.marks == ()
+    alone = experiments.training_run(snaps, [])  # no training.json
+    assert alone.epochs == (0, 2) and alone.last is None and alone.final_accuracy is None and alone.marks == ()

@@ -130,6 +130,11 @@ def test_patch_sizes_and_what_each_costs():
     assert views.patch_size_choice(cfg, 4).cost_ratio == 1
 
 
+def test_the_centre_patch():
+    # 1 × 1: the only patch; 3 × 3: row 1, column 1; an even grid: the patch below and right of the middle
+    assert [views.centre_patch(g) for g in (1, 2, 3, 4, 7, 14)] == [0, 3, 4, 10, 24, 105]
+
+
 def test_mosaic_lays_tiles_out_in_grid_order_with_gaps():
     tiles = np.arange(2 * 3 * 2 * 2).reshape(2, 3, 2, 2)  # 2 × 3 tiles of 2 × 2
     m = views.mosaic(tiles, gap=1, fill=-1)

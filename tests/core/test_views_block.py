@@ -129,6 +129,13 @@ def test_block_arrays_fields_are_the_steps_in_order():
         "mlp_out", "out"]
 
 
+def test_the_flow_step_4_draws_is_the_block_in_order():
+    """views.FLOW: the points of a block the data passes through, in the order of BlockArrays' fields."""
+    names = [f.name for f in fields(views.BlockArrays)]
+    assert views.FLOW[0] == "x" and views.FLOW[-1] == "out" and "ln1" in views.FLOW and "ln2" in views.FLOW
+    assert [names.index(n) for n in views.FLOW] == sorted(names.index(n) for n in views.FLOW)
+
+
 # ---- step 6 -------------------------------------------------------------------------------------------------------
 def analysis(**given) -> views.Analysis:
     """An Analysis with only the given fields set (the rest None): what the step-6 views read."""
