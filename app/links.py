@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app import ranges
 from app.components import url_state
 from app.i18n import LANGUAGES, t
 from app.steps import STEPS
@@ -43,10 +44,10 @@ def start(demo_ids: list[str], model_ids: list[str]) -> None:
             ss["demo"] = value
         elif key == "model" and value in model_ids:
             ss["model_choice"] = value if value == "teaching" else f"hub:{value}"
-        elif key in ("layer", "head", "query") and value.isascii() and value.isdigit() and len(value) <= 9:
-            # ASCII digits only: int() refuses "²" (str.isdigit accepts it) and more than 4300 digits. Out of range
-            # (layer=99, head=0, query=5000): the explorer shows the nearest one and says so in the page's language
-            ss[f"att_{key}"] = int(value)
+        elif key in ("layer", "head", "query") and (number := ranges.from_text(value)) is not None:
+            # a whole number (ranges.from_text: ASCII digits, at most 9). Out of range (layer=99, head=0,
+            # query=5000): the explorer shows the nearest one and says so in the page's language
+            ss[f"att_{key}"] = number
         else:
             ignored.append(key)
     if ignored:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core, links, plots, ui
+from app import core, links, plots, ranges, ui
 from app.components import explorer
 from app.i18n import current_language, t, t_in
 from vit_core import views
@@ -120,7 +120,7 @@ def keep_in_range(L: int, H: int, N: int, g: int, model_id: str) -> list[str]:
         key = f"att_{name}"
         asked = ss.get(key)
         asked = default if asked is None else int(asked)
-        shown = ss[key] = min(max(asked, lo), hi)
+        shown = ss[key] = ranges.clamped(asked, lo, hi)
         if shown != asked:
             notes.append(range_note(why, name, asked, shown, hi))
     return notes

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, labels, plots, style, ui
+from app import core, describe, labels, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core.explain import METHODS, curves, qk_geometry, relevance
@@ -52,9 +52,9 @@ def pick_classes(c: ui.Current) -> tuple[int, int | None]:
     n = cfg.num_labels
     predicted = int(c.analysis.probs.argmax())
     ss = st.session_state
-    if not isinstance(ss.get("expl_target"), int) or not 0 <= ss["expl_target"] < n:
+    if ranges.whole(ss.get("expl_target"), 0, n - 1) is None:
         ss["expl_target"] = predicted
-    if ss.get("expl_other") is not None and not (isinstance(ss["expl_other"], int) and 0 <= ss["expl_other"] < n):
+    if ss.get("expl_other") is not None and ranges.whole(ss["expl_other"], 0, n - 1) is None:
         ss["expl_other"] = None
     names = {i: class_name(cfg, i) + (t("explanations.predicted_mark") if i == predicted else "") for i in range(n)}
     left, right = st.columns(2)
@@ -175,7 +175,7 @@ def geometry(c: ui.Current) -> None:
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
     geo = qk_geometry(block.q[head - 1], block.k[head - 1])
     ss = st.session_state
-    if ss.get("expl_token") is not None and not (isinstance(ss["expl_token"], int) and 0 <= ss["expl_token"] < T):
+    if ss.get("expl_token") is not None and ranges.whole(ss["expl_token"], 0, T - 1) is None:
         ss["expl_token"] = None  # another model, or a token a link cannot give
     left, right = st.columns([3, 2], gap="large")
     with right:  # a click on the chart picks a token; this picks one without a pointer, and shows the pick
@@ -229,12 +229,8 @@ def qk_chart(geo, g: int, token: int | None) -> go.Figure:
 
 
 def on_point(T: int) -> None:
-    points = ((st.session_state.get("expl_qk") or {}).get("selection") or {}).get("points") or []
-    try:
-        token = int(points[0]["text"]) if points else None
-    except (KeyError, TypeError, ValueError):
-        return
-    if token is not None and 0 <= token < T:
+    token = ranges.clicked(st.session_state.get("expl_qk"), 0, T - 1)
+    if token is not None:
         st.session_state["expl_token"] = token
 
 

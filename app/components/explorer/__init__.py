@@ -28,7 +28,7 @@ import numpy as np
 import streamlit as st
 from matplotlib import colormaps
 
-from app import budget, components, core, labels, style
+from app import budget, components, core, labels, ranges, style
 from app.i18n import current_language, t_in
 from vit_core import views
 
@@ -168,7 +168,7 @@ def on_view() -> None:
     ss = st.session_state
     for name in ("layer", "head", "query"):  # the page brings them into the model's range (keep_in_range)
         value = report.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100_000:
+        if ranges.whole(value, 0, 99_999) is not None:
             ss[f"att_{name}"] = value
     if report.get("rows") in ("cls", "query"):
         ss["att_grid_rows"] = report["rows"]
