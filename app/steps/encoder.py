@@ -2,21 +2,14 @@
 import math
 from dataclasses import fields
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
-from app import budget, core, describe, labels, plots, style, ui
-from app.i18n import catalog, current_language, t
+from app import budget, core, describe, figures, labels, plots, style, ui
+from app.i18n import current_language, t
 from vit_core import views
 from vit_core.model import Block, attention, explain_block
 
 SHOWN_PRODUCTS = 8  # how many of the d products q_m·k_m the worked example lists before "…"
-# the points of the block drawn as a row, in the order the data flows (fields of views.BlockArrays)
-FLOW = ("x", "ln1", "attn_out", "after_attn", "ln2", "mlp_hidden", "mlp_out", "out")
-FLOW_SYMBOL = {"x": "$z_{\\ell-1}$", "ln1": "LN$_1(z_{\\ell-1})$", "attn_out": "MSA(·)", "after_attn": "$z'_\\ell$",
-               "ln2": "LN$_2(z'_\\ell)$", "mlp_hidden": "GELU(fc1)", "mlp_out": "MLP(·)", "out": "$z_\\ell$"}
 
 
 def main() -> None:
@@ -40,12 +33,7 @@ def pick(label: str, lo: int, hi: int, key: str) -> int:
 
 
 # ---- the block, pre-norm against post-norm -----------------------------------------------------------------------
-# Each diagram: its nodes from top to bottom (x: the input z_{ℓ−1}, ln: LayerNorm, add: +, out: z_ℓ), then its
-# residual connections (from, to); plain arrows join consecutive nodes. Drawn with matplotlib, whose mathtext sets
-# z_{ℓ−1} as maths (Streamlit's Graphviz chart showed the HTML subscript as plain text, "z ℓ−1").
 BLOCK_WIDTH = 340  # CSS pixels: the 9-point labels of the 448-pixel picture become about 14 px
-PRE_NORM = (["x", "ln1", "msa", "add1", "ln2", "mlp", "add2", "out"], [("x", "add1"), ("add1", "add2")])
-POST_NORM = (["x", "msa", "add1", "ln1", "mlp", "add2", "ln2", "out"], [("x", "add1"), ("ln1", "add2")])
 
 
 def pre_norm_against_post_norm() -> None:
@@ -63,48 +51,7 @@ def pre_norm_against_post_norm() -> None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def block_png(kind: str, lang: str) -> bytes:
     """The pre-norm or post-norm block as a PNG, in `lang` (the figure depends on nothing else)."""
-    nodes, residuals = PRE_NORM if kind == "pre" else POST_NORM
-    return style.figure_png(block_figure(nodes, residuals))
-
-
-def block_figure(nodes: list[str], residuals: list[tuple[str, str]]):
-    """One block as a flow chart: boxes top to bottom, arrows between them, residual connections as dashed red lines
-    down the right-hand side."""
-    look = {"x": (r"$z_{\ell-1}$", "#f3f4f6"), "out": (r"$z_\ell$", "#f3f4f6"),
-            "ln1": ("LayerNorm", style.LN_COLOUR), "ln2": ("LayerNorm", style.LN_COLOUR),
-            "msa": (t("encoder.msa"), style.ATTN_COLOUR), "mlp": (t("encoder.mlp"), style.MLP_COLOUR)}
-    n, mid, side = len(nodes), 1.6, 3.35  # node centres on x = mid; residual lines down x = side
-    y = {name: n - 1 - i for i, name in enumerate(nodes)}  # the middle of each node, one unit apart
-    half = {name: 0.16 if name.startswith("add") else 0.3 for name in nodes}  # half a node's height
-    fig, ax = plots.subplots(figsize=(3.6, 0.62 * n + 0.5))
-    ax.set_xlim(0, 4.5)
-    ax.set_ylim(-0.5, n - 0.5)
-    ax.axis("off")
-    for name in nodes:
-        if name.startswith("add"):
-            ax.add_patch(Circle((mid, y[name]), half[name], fc="white", ec="black", lw=1))
-            ax.text(mid, y[name], "+", ha="center", va="center", fontsize=style.FIGURE_TITLE)
-            continue
-        text, colour = look[name]
-        ax.add_patch(FancyBboxPatch((mid - 1.35, y[name] - half[name]), 2.7, 2 * half[name], fc=colour, ec="black",
-                                    lw=0.8, boxstyle="round,pad=0,rounding_size=0.12"))
-        label, font = style.figure_text(text, catalog("en").get(f"encoder.{name}", text))
-        ax.text(mid, y[name], label, ha="center", va="center", linespacing=1.15,
-                fontsize=style.FIGURE_HEADING if name in ("x", "out") else style.FIGURE_LABEL, **font)
-    arrow = dict(arrowstyle="-|>", color="black", lw=1, shrinkA=0, shrinkB=0)
-    for a, b in zip(nodes, nodes[1:]):
-        ax.annotate("", xy=(mid, y[b] + half[b]), xytext=(mid, y[a] - half[a]), arrowprops=arrow)
-    word, font = style.figure_text(t("encoder.residual"), catalog("en")["encoder.residual"])
-    for a, b in residuals:
-        # out of a's right side (a little below the middle when a is an addition, whose middle takes one in), down,
-        # and into b's right side
-        y0 = y[a] - (0.1 if a.startswith("add") else 0)
-        x0 = mid + (1.35 if not a.startswith("add") else (half[a] ** 2 - 0.1 ** 2) ** 0.5)
-        ax.plot([x0, side, side], [y0, y0, y[b]], color=style.RED, lw=1.2, ls="--")
-        ax.annotate("", xy=(mid + half[b], y[b]), xytext=(side, y[b]), arrowprops={**arrow, "color": style.RED})
-        ax.text(side + 0.1, (y0 + y[b]) / 2, word, color=style.RED, ha="left", va="center",
-                fontsize=style.FIGURE_LABEL, **font)
-    return fig
+    return style.figure_png(figures.block_figure(*(figures.PRE_NORM if kind == "pre" else figures.POST_NORM)))
 
 
 # ---- the live tensors of one layer -------------------------------------------------------------------------------
@@ -119,7 +66,7 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
     ui.figure(flow_png(c.image_bytes, c.model_id, layer, cfg.grid_size, current_language()),
               f"encoder_block_layer{layer}", key="encoder_dl_flow",
-              alt=describe.flow(layer, views.flow(block, FLOW, cfg.grid_size)))
+              alt=describe.flow(layer, views.flow(block, views.FLOW, cfg.grid_size)))
     st.caption(t("encoder.flow_caption", g=cfg.grid_size))
 
     st.subheader(t("encoder.shapes_title", layer=layer))
@@ -138,43 +85,8 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def flow_png(image_bytes: bytes, model_id: str, layer: int, grid: int, lang: str) -> bytes:
     """`lang` is part of the cache's key: the figure's axis label is in the page's language."""
-    return style.figure_png(flow_figure(views.flow(core.block_detail(image_bytes, model_id, layer - 1), FLOW, grid)))
-
-
-def flow_figure(points: list[views.FlowPoint], per_row: int = 4):
-    """Each point of the block: the (T, width) tensor as a picture, and the length of each patch token on the grid.
-    `per_row` points a row, so that the text stays readable when the figure is shown as wide as the page."""
-    T = len(points[0].norms)
-    rows = -(-len(points) // per_row)
-    fig, axes = plots.subplots(2 * rows, per_row, figsize=(2.1 * per_row, 4.1 * rows), squeeze=False,
-                               gridspec_kw=dict(height_ratios=[1.3, 1] * rows))
-    token, font = style.figure_text(t("encoder.flow_token"), catalog("en")["encoder.flow_token"])
-    for i, point in enumerate(points):
-        row, col = divmod(i, per_row)
-        ax = axes[2 * row, col]
-        lo, hi = style.symmetric_clipped(point.values)
-        ax.imshow(point.values, aspect="auto", cmap=style.DIVERGING, vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(FLOW_SYMBOL[point.name], fontsize=style.FIGURE_HEADING)
-        ax.set_xticks([])
-        ax.set_yticks([0] if col else [0, T - 1])
-        ax.set_yticklabels(["cls"] if col else ["cls", str(T - 1)], fontsize=style.FIGURE_TICK)
-        ax.set_xlabel(f"{point.name}\n{point.values.shape}", fontsize=style.FIGURE_LABEL)
-        if col == 0:
-            ax.set_ylabel(token, fontsize=style.FIGURE_LABEL, **font)
-        ax = axes[2 * row + 1, col]
-        ax.imshow(point.patch_norms, cmap="viridis", interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel(f"{point.shortest:.3g} … {point.longest:.3g}\n‖cls‖ = {point.norms[0]:.3g}",
-                      fontsize=style.FIGURE_LABEL)
-        if col == 0:
-            ax.set_ylabel("‖patch‖", fontsize=style.FIGURE_LABEL)
-    for i in range(len(points), rows * per_row):  # the empty places of the last row
-        row, col = divmod(i, per_row)
-        axes[2 * row, col].axis("off")
-        axes[2 * row + 1, col].axis("off")
-    fig.tight_layout()
-    return fig
+    return style.figure_png(figures.flow_figure(views.flow(core.block_detail(image_bytes, model_id, layer - 1),
+                                                          views.FLOW, grid)))
 
 
 # ---- one head, one query -----------------------------------------------------------------------------------------
@@ -206,10 +118,10 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
     q_short = labels.token_short(query)
     left, right = st.columns(2)
     with left:
-        ui.chart(row_chart(row.scores, key, t("encoder.scores_row", q=q_short), t("encoder.row_hover")),
+        ui.chart(figures.row_chart(row.scores, key, t("encoder.scores_row", q=q_short), t("encoder.row_hover")),
                  key="encoder_scores_row")
     with right:
-        ui.chart(row_chart(row.probs, key, t("encoder.probs_row", q=q_short), t("encoder.row_hover")),
+        ui.chart(figures.row_chart(row.probs, key, t("encoder.probs_row", q=q_short), t("encoder.row_hover")),
                  key="encoder_probs_row")
     st.caption(t("encoder.rows_caption", k=token_names[key]))
 
@@ -221,46 +133,14 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
                  alt=describe.heat(t("alt.encoder_row", q=token_names[query], layer=layer, head=head + 1,
                                      cls=describe.number(float(row.probs[0]))), row.patch_map))
     with right:
-        fig = go.Figure(go.Bar(x=list(range(d)), y=row.out.astype(np.float32), marker_color=style.PURPLE,
-                               hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-        fig.update_layout(height=280, title=t("encoder.out_title", q=q_short, d=d),
-                          margin=dict(l=10, r=10, t=40, b=10))
-        ui.chart(fig, key="encoder_out_row")
+        ui.chart(figures.out_chart(row.out, t("encoder.out_title", q=q_short, d=d)), key="encoder_out_row")
         st.caption(t("encoder.out_caption", D=cfg.hidden_size, H=H))
     return head, query, key
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def qkv_png(image_bytes: bytes, model_id: str, layer: int, head: int, query: int, key: int) -> bytes:
-    return style.figure_png(qkv_figure(core.block_detail(image_bytes, model_id, layer - 1), head, query, key))
-
-
-def qkv_figure(block: views.BlockArrays, head: int, query: int, key: int):
-    """Q, K, V and probs·V of one head as (T, d) pictures, the query's row and the key's row outlined."""
-    panels = [("Q", block.q[head], query), ("K", block.k[head], key), ("V", block.v[head], key),
-              ("softmax(QKᵀ/√d)·V", block.heads_out[head], query)]
-    fig, axes = plots.subplots(1, 4, figsize=(9, 4.2))
-    for ax, (name, value, row) in zip(axes, panels):
-        lo, hi = style.symmetric(value)
-        ax.imshow(value, aspect="auto", cmap=style.DIVERGING, vmin=lo, vmax=hi, interpolation="nearest")
-        ax.add_patch(Rectangle((-0.5, row - 0.5), value.shape[1], 1, fill=False, ec="black", lw=1.8))
-        ax.set_title(f"{name}\n{value.shape}", fontsize=style.FIGURE_TITLE)
-        ax.set_xlabel(f"d = {value.shape[1]}", fontsize=style.FIGURE_LABEL)
-        ax.set_yticks([row])
-        ax.set_yticklabels([labels.token_short(row)], fontsize=style.FIGURE_SMALL)
-    fig.tight_layout()
-    return fig
-
-
-def row_chart(values: np.ndarray, key: int, title: str, hover: str) -> go.Figure:
-    """One row of the scores or probabilities, the chosen key in red."""
-    names = [labels.token_short(i) for i in range(len(values))]
-    fig = go.Figure(go.Bar(x=names, y=values.astype(np.float32), marker_color=style.BLUE, hovertemplate=hover))
-    fig.add_bar(x=[names[key]], y=[float(values[key])], marker_color=style.RED, hovertemplate=hover)
-    fig.update_layout(height=260, title=title, showlegend=False, barmode="overlay",
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(type="category",
-                                                                      tickfont=dict(size=style.CHART_TICK)))
-    return fig
+    return style.figure_png(figures.qkv_figure(core.block_detail(image_bytes, model_id, layer - 1), head, query, key))
 
 
 # ---- the whole matrix, or a window of it -------------------------------------------------------------------------
@@ -276,11 +156,8 @@ def whole_matrix(c: ui.Current, layer: int, block: views.BlockArrays, head: int,
         stop = start + W
     names = [labels.token_short(i) for i in range(start, stop)]
     matrix = getattr(block, which)[head, start:stop, start:stop]
-    ui.chart(plots.heatmap(matrix, x=names, y=names, hovertemplate=t("encoder.matrix_hover"),
-                           colorscale=style.SEQUENTIAL if which == "probs" else "RdBu",
-                           zmin=0 if which == "probs" else None, height=520,
-                           xaxis=t("encoder.keys_axis"), yaxis=t("encoder.queries_axis")),
-             key="encoder_matrix_chart", title=t("encoder.matrix_title", head=head + 1, layer=layer))
+    ui.chart(figures.matrix_chart(matrix, names, which), key="encoder_matrix_chart",
+             title=t("encoder.matrix_title", head=head + 1, layer=layer))
     if T > W:
         st.caption(t("encoder.window_caption", a=start, b=stop - 1, W=stop - start, T=T, cells=T * T))
     else:

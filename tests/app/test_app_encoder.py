@@ -151,25 +151,23 @@ def test_figures_text_sizes_and_maths(teaching):
     become at 1366 px), and the block diagrams write z_{ℓ−1} and z_ℓ as maths (matplotlib's mathtext)."""
     from matplotlib.text import Text
 
-    from app import style
+    from app import figures, style
 
     from tests.app.test_app_embedding import text_sizes
-
-    from app.steps import encoder as page
 
     demo = json.loads((ROOT / "assets" / "images" / "manifest.json").read_text(encoding="utf-8"))[0]
     analysis = views.analyse(teaching, (ROOT / "assets" / "images" / demo["file"]).read_bytes())
     block = views.block_detail(teaching.model, analysis, 2)
     smallest = min(style.FIGURE_TICK, style.FIGURE_SMALL, style.FIGURE_LABEL, style.FIGURE_TITLE,
                    style.FIGURE_HEADING)
-    flow = page.flow_figure(views.flow(block, page.FLOW, 7))
+    flow = figures.flow_figure(views.flow(block, views.FLOW, 7))
     assert len(flow.axes) == 16 and flow.get_figwidth() <= 8.4  # two rows of four: readable at the page's width
-    figures = {"flow": flow, "qkv": page.qkv_figure(block, 1, 5, 7),
-               "pre": page.block_figure(*page.PRE_NORM), "post": page.block_figure(*page.POST_NORM)}
-    for name, fig in figures.items():
+    drawn = {"flow": flow, "qkv": figures.qkv_figure(block, 1, 5, 7),
+             "pre": figures.block_figure(*figures.PRE_NORM), "post": figures.block_figure(*figures.POST_NORM)}
+    for name, fig in drawn.items():
         sizes = text_sizes(fig)
         assert sizes and min(sizes) >= smallest, name
     for name in ("pre", "post"):
-        labels = [t.get_text() for t in figures[name].findobj(Text)]
+        labels = [t.get_text() for t in drawn[name].findobj(Text)]
         assert r"$z_{\ell-1}$" in labels and r"$z_\ell$" in labels
         assert labels.count("residual") == 2 and labels.count("+") == 2

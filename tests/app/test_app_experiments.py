@@ -64,6 +64,14 @@ def test_a_click_toggles_a_patch():
     assert st.session_state["exp_mask"] == [3]
 
 
+def test_the_heads_offered_are_what_parse_heads_reads():
+    """The page offers heads as "layer.head" and reads the chosen ones with interventions.parse_heads."""
+    from app.steps import experiments as page
+    from vit_core.interventions import parse_heads
+
+    assert parse_heads(",".join(page.head_names(6, 4)), 6, 4) == tuple((l, h) for l in range(6) for h in range(4))
+
+
 def test_values_a_model_does_not_have_are_dropped():
     at = open_step(PAGE, exp_mask=[3, 60, "x"], exp_heads=["9.9", "2.2"], exp_seed=-4)
     assert not problems(at)

@@ -1,0 +1,37 @@
+"""app/figures.py on records worked out by hand: what the head-importance and training charts write and mark."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import figures, i18n
+from vit_core import experiments
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+
+
+def test_a_change_in_points_is_written_with_its_sign_and_never_as_minus_zero():
+    assert [figures.points(v) for v in (-5.0, -0.26, -0.04, 0.0, 0.01, 0.26)] == ["-5.0", "-0.3", "0.0", "0.0",
+                                                                                 "0.0", "+0.3"]
+
+
+def test_the_importance_chart_writes_each_head_in_its_cell():
+    costs = experiments.head_costs(0.90, np.array([[0.90, 0.85], [0.897, 0.9001]]))
+    fig = figures.importance_chart(costs)
+    heat, cells = fig.data
+    assert np.allclose(np.asarray(heat.z), costs.points)
+    assert list(cells.x) == ["1", "2", "1", "2"] and list(cells.y) == ["1", "1", "2", "2"]
+    assert list(cells.text) == ["0.0", "-5.0", "-0.3", "0.0"]
+    assert list(cells.textfont.color) == ["white", "black", "white", "white"]  # dark on the light end of the scale
+
+
+def test_the_accuracy_chart_marks_the_snapshots_and_the_one_in_view():
+    run = experiments.training_run([experiments.Snapshot(0, "a", 0.1), experiments.Snapshot(2, "b", 0.7)],
+                                   [(0, 0.1), (1, 0.5), (2, 0.7), (3, 0.75)])
+    line, marks = figures.accuracy_chart(run, 2).data
+    assert list(line.x) == [0, 1, 2, 3] and np.allclose(line.y, [0.1, 0.5, 0.7, 0.75])
+    assert list(marks.x) == [0, 2, 3] and np.allclose(marks.y, [0.1, 0.7, 0.75])
+    assert list(marks.marker.size) == [8, 14, 8]  # epoch 2 is in view
