@@ -5,7 +5,7 @@
     python benchmarks/classroom.py --url http://localhost:8501 [--pid PID[,PID...]] [--sessions …] …
 
 For each N this starts a fresh app server (`python -m app`, as `make run` starts it) on a free port and N
-lightweight clients that speak the browser's protocol over the websocket (benchmarks/stclient.py), all in this one
+lightweight clients that speak the browser's protocol over the websocket (harness/stclient.py), all in this one
 process. With `--url` it starts none and drives the server already running there, e.g. HAProxy and its replicas
 (`make serve-class`, docs/DEPLOY.md), the same server for every N; `--pid` names the processes whose memory and CPU
 to report (each with its children: serve_class prints its own pid for this). Each learner arrives within the first
@@ -42,12 +42,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 
-import machine  # noqa: E402
-import server  # noqa: E402
-import stclient  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from harness import server, stclient  # noqa: E402
+from harness.browser import launch  # noqa: E402
 
 TARGET_P95_MS = 500
 EXPLORER = "att_explorer"  # the attention explorer's component (app/explorer.py)
@@ -58,7 +57,7 @@ class Learner:
         self.i, self.url, self.args, self.folder = i, url, args, folder
         # made before the class starts: making a 1024×768 JPEG takes ~40 ms of this one event loop, which would hold
         # up every other learner's client (and its clock) in the middle of the run
-        self.picture = server.picture(i)
+        self.picture = workload.picture(i)
         self.steps: list[float] = []
         self.step_starts: list[float] = []  # time.perf_counter() at each click
         self.explorer_open: float | None = None  # when this learner's explorer was on screen
@@ -85,16 +84,16 @@ class Learner:
         try:
             await self.seen(s, await s.open(), "load")
             if self.folder:  # the sidebar picker: "A checkpoint folder on this computer…", then the folder
-                self.check(await s.select("model_choice", server.LOCAL_FOLDER), "choose local model")
+                self.check(await s.select("model_choice", workload.LOCAL_FOLDER), "choose local model")
                 await self.seen(s, await s.set_text("model_folder", self.folder), "type the model folder")
-            await self.seen(s, await s.run(page=server.PATCHES), "open page 1")
+            await self.seen(s, await s.run(page=workload.PATCHES), "open page 1")
             start = time.perf_counter()
             run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", self.picture), "upload")
             self.upload_ms = (time.perf_counter() - start) * 1000
             await self.seen(s, run, "upload")
             if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
                 self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
-            run = await self.seen(s, await s.run(page=server.ATTENTION), "open the attention explorer")
+            run = await self.seen(s, await s.run(page=workload.ATTENTION), "open the attention explorer")
             self.explorer_open = time.perf_counter()
             data = s.component_data(EXPLORER)
             tokens = 197 if self.folder else 50  # the attention matrices this model draws
@@ -188,7 +187,7 @@ async def classroom(n: int, args, folder: str | None) -> dict:
     # steady state: the steps taken after every learner had uploaded and opened the explorer
     settled = max((learner.explorer_open for learner in learners if learner.explorer_open), default=0)
     steady = [ms for learner in learners for ms, at in zip(learner.steps, learner.step_starts) if at > settled]
-    p = server.percentile
+    p = workload.percentile
     result = {"n": n, "steps": len(steps), "p50": p(steps, 50), "p95": p(steps, 95), "max": max(steps, default=0),
               "steady_p50": p(steady, 50), "steady_p95": p(steady, 95), "steady_steps": len(steady),
               "upload_p50": p(uploads, 50), "upload_p95": p(uploads, 95), "errors": len(errors), "failed_steps": failed,
@@ -219,61 +218,40 @@ def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]
     """Chromium through Playwright: load, page 1, upload, attention, `clicks` × ▶. The ForwardMsgs of each run
     (split at script_finished), with their bytes."""
     from playwright.sync_api import sync_playwright
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    frames: list[tuple[int, object]] = []
-    finished = []
-
-    def on_ws(ws):
-        def received(payload):
-            if isinstance(payload, (bytes, bytearray)):
-                m = ForwardMsg()
-                m.ParseFromString(payload)
-                frames.append((len(payload), m))
-                early = ForwardMsg.FINISHED_EARLY_FOR_RERUN
-                if m.WhichOneof("type") == "script_finished" and m.script_finished != early:
-                    finished.append(len(frames))
-        ws.on("framereceived", received)
-
-    def wait_run(page, before: int) -> None:
-        page.wait_for_function("() => true")  # let Playwright deliver pending events
-        deadline = time.monotonic() + 300
-        while len(finished) <= before and time.monotonic() < deadline:
-            page.wait_for_timeout(50)
-        page.wait_for_timeout(300)
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        b = launch(p.chromium)
         page = b.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US").new_page()
-        page.on("websocket", on_ws)
+        runs = stclient.PageRuns(page)
+
+        def wait_run(page, before: int) -> None:
+            runs.wait(page, before)
+            page.wait_for_timeout(300)
+
         page.goto(url)
         page.get_by_text("Step 1").first.wait_for(timeout=300_000)
         wait_run(page, 0)
-        n = len(finished)
-        page.get_by_role("link", name=server.PATCHES).click()
+        n = runs.ended
+        page.get_by_role("link", name=workload.PATCHES).click()
         wait_run(page, n)
-        n = len(finished)
+        n = runs.ended
         page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(picture))
         wait_run(page, n)
-        n = len(finished)
-        page.get_by_role("link", name=server.ATTENTION).click()
+        n = runs.ended
+        page.get_by_role("link", name=workload.ATTENTION).click()
         wait_run(page, n)
         for _ in range(clicks):
-            n = len(finished)
+            n = runs.ended
             page.locator(".vx button[data-act='next-head']").click()  # drawn at once; its report follows
             wait_run(page, n)
         b.close()
-    runs, start = [], 0
-    for end in finished:
-        runs.append(([m for _, m in frames[start:end]], sum(size for size, _ in frames[start:end])))
-        start = end
-    return runs
+    return runs.runs()
 
 
 async def client_runs(url: str, data: bytes, clicks: int) -> list[stclient.Run]:
     s = stclient.Session(url)
-    runs = [await s.open(), await s.run(page=server.PATCHES), await s.upload("upload", "learner_0.jpg", data),
-            await s.run(page=server.ATTENTION)]
+    runs = [await s.open(), await s.run(page=workload.PATCHES), await s.upload("upload", "learner_0.jpg", data),
+            await s.run(page=workload.ATTENTION)]
     view, H = dict(s.component_data(EXPLORER)["state"]), s.component_data(EXPLORER)["H"]
     for _ in range(clicks):  # ▶ as the browser reports it (the teaching model: no layer ends within `clicks`)
         pos = (view["layer"] - 1) * H + view["head"]
@@ -289,7 +267,7 @@ def validate(args) -> None:
     clicks = 3
     with tempfile.TemporaryDirectory() as tmp, serving(args) as (url, _):
         picture = Path(tmp) / "learner_0.jpg"
-        picture.write_bytes(server.picture(0))
+        picture.write_bytes(workload.picture(0))
         theirs = browser_runs(url, picture, clicks)
         ours = asyncio.run(client_runs(url, picture.read_bytes(), clicks))
     names = ["load", "page 1", "upload", "attention"] + [f"▶ {k + 1}" for k in range(clicks)]
@@ -363,7 +341,7 @@ def main() -> None:
         validate(args)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = str(server.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
+        folder = str(workload.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
         for n in (int(v) for v in args.sessions.split(",")):
             results.append(asyncio.run(classroom(n, args, folder)))
     broken = [r["n"] for r in results if r["errors"] or r["p95"] > TARGET_P95_MS or r["finished"] < r["n"]]

@@ -14,47 +14,38 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 
-import machine  # noqa: E402
-import server  # noqa: E402
+from benchmarks import machine  # noqa: E402
+from harness import server  # noqa: E402
+from harness.browser import launch  # noqa: E402
 
 TARGET_S = 8.0
 
 
 def once(browser, options: tuple[str, ...]) -> tuple[float, float]:
-    port = server.free_port()
-    url = f"http://127.0.0.1:{port}"
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
-    start = time.perf_counter()
-    proc = subprocess.Popen(server.command(port, options), cwd=server.ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     try:
-        server.wait_healthy(url)
-        healthy = time.perf_counter() - start
-        page.goto(url)
-        page.get_by_text("Step 1").first.wait_for(timeout=300_000)
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-            " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-            timeout=300_000, polling=50)
-        page.wait_for_selector("[data-testid='stSpinner']", state="detached", timeout=300_000)
-        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=300_000)  # the pictures are there too
-        drawn = time.perf_counter() - start
+        start = time.perf_counter()
+        with server.running(options=options) as srv:  # entered once the server answers its health check
+            healthy = time.perf_counter() - start
+            page.goto(srv.url)
+            page.get_by_text("Step 1").first.wait_for(timeout=300_000)
+            # not harness.browser.settle: the quiet time it waits for would count in the time
+            page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+                timeout=300_000, polling=50)
+            page.wait_for_selector("[data-testid='stSpinner']", state="detached", timeout=300_000)
+            page.locator("[data-testid='stImage'] img").first.wait_for(timeout=300_000)  # the pictures are there too
+            drawn = time.perf_counter() - start
     finally:
         context.close()
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     return healthy, drawn
 
 
@@ -68,7 +59,7 @@ def main() -> None:
     started = machine.header("cold start: `python -m app` to the first drawn page in Chromium")
     times = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        browser = launch(p.chromium)
         for k in range(args.repeats):
             healthy, drawn = once(browser, tuple(args.option))
             times.append((healthy, drawn))

@@ -21,7 +21,7 @@ last change minus the click. The quiet wait is not counted; it only has to be lo
 (Streamlit's fragment rerun sends its deltas within a few ms of each other; 400 ms leaves room).
 
 Models: the teaching model (28 × 28, 6 × 4 heads, 50 tokens) and a random ViT-B/16-shaped checkpoint (224 × 224,
-12 × 12 heads, 197 tokens; benchmarks/server.b16_checkpoint) chosen in the sidebar as "A checkpoint folder on this
+12 × 12 heads, 197 tokens; benchmarks/workload.b16_checkpoint) chosen in the sidebar as "A checkpoint folder on this
 computer…". Without --url the script starts `python -m app` on a free port, and stops it.
 
 A script, not a test: it prints p50 / p95 / max and asserts nothing about time. The figures are in
@@ -36,11 +36,12 @@ import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from benchmarks import server  # noqa: E402
-from tests.browser import choose_model, open_page, settle_fully  # noqa: E402
+from benchmarks import workload  # noqa: E402
+from harness import server  # noqa: E402
+from harness.browser import NAV_LINKS, choose_model, launch, open_page, settle_fully  # noqa: E402
 
 # Installed before any of the page's scripts: the click, the DOM and the canvas, in one clock.
 INSTRUMENT = r"""
@@ -105,12 +106,12 @@ def measure(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -
     try:
         open_page(page, base, "patches")
         if folder:  # the sidebar's model picker, as a teacher would do it
-            choose_model(page, server.LOCAL_FOLDER)
+            choose_model(page, workload.LOCAL_FOLDER)
             box = page.locator(".st-key-model_folder input")
             box.fill(folder)
             box.press("Enter")
             settle_fully(page, timeout=300_000)
-        page.locator("[data-testid='stSidebarNav'] a").filter(has_text=server.ATTENTION).click()
+        page.locator(NAV_LINKS).filter(has_text=workload.ATTENTION).click()
         settle_fully(page, timeout=300_000)
         one_step(page, quiet_ms)  # the first step warms what a step uses (not counted)
         felt = []
@@ -147,10 +148,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, \
             (nullcontext(None) if args.url else server.running()) as srv:
         base = args.url or srv.url
-        browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        browser = launch(p.chromium)
         try:
             for name in models:
-                folder = str(server.b16_checkpoint(Path(tmp))) if name == "b16" else None
+                folder = str(workload.b16_checkpoint(Path(tmp))) if name == "b16" else None
                 print(report("ViT-B/16-shaped, random" if folder else "teaching model",
                              measure(base, args.steps, args.quiet_ms, folder, browser)), flush=True)
         finally:

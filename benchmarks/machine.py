@@ -1,6 +1,6 @@
 """What every benchmark prints first and last: the machine it ran on and whether anything else was running.
 
-    from machine import header, footer   # (benchmarks/ is on sys.path when a script there runs)
+    from benchmarks import machine    # machine.header(…), machine.footer(started)
 
 A figure without its machine and its background load is not a figure.
 """

@@ -2,7 +2,7 @@
 
     python benchmarks/memory.py [--uploads 200] [--sessions 4] [--model teaching|b16]
 
-Starts the app server (`python -m app`) on a free port; `--sessions` protocol clients (benchmarks/stclient.py) open the
+Starts the app server (`python -m app`) on a free port; `--sessions` protocol clients (harness/stclient.py) open the
 attention explorer and take turns uploading a newly generated 1024×768 JPEG (every one different), so every upload
 is a cache miss: a new trace and analysis, a new grid of maps, a new page. After every 10th upload the RSS of the
 streamlit process and its children is printed. The caches are bounded (app/core.py: st.cache_data(max_entries=…),
@@ -19,12 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 
-import machine  # noqa: E402
-import server  # noqa: E402
-import stclient  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from harness import server, stclient  # noqa: E402
 
 
 async def uploads(srv: server.Server, args, folder: str | None) -> list[tuple[int, float]]:
@@ -32,15 +30,15 @@ async def uploads(srv: server.Server, args, folder: str | None) -> list[tuple[in
     for s in sessions:
         await s.open()
         if folder:
-            await s.select("model_choice", server.LOCAL_FOLDER)
+            await s.select("model_choice", workload.LOCAL_FOLDER)
             await s.set_text("model_folder", folder)
-        await s.run(page=server.ATTENTION)
+        await s.run(page=workload.ATTENTION)
     series = [(0, srv.rss_mb())]
     print(f"  after    0 uploads: {series[0][1]:7.0f} MB  ({args.sessions} sessions open on the explorer)", flush=True)
     errors = 0
     for k in range(1, args.uploads + 1):
         s = sessions[k % len(sessions)]
-        run = await s.upload("upload", f"picture_{k}.jpg", server.picture(1000 + k))
+        run = await s.upload("upload", f"picture_{k}.jpg", workload.picture(1000 + k))
         errors += bool(run.errors)
         if k % 10 == 0:
             series.append((k, srv.rss_mb()))
@@ -84,7 +82,7 @@ def main() -> None:
     started = machine.header(f"memory: {args.uploads} different uploads through {args.sessions} sessions "
                              f"({args.model} model, options {args.option or 'none'})")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = str(server.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
+        folder = str(workload.b16_checkpoint(Path(tmp))) if args.model == "b16" else None
         with server.running(options=tuple(args.option)) as srv:
             series = asyncio.run(uploads(srv, args, folder))
     print(f"  RSS series (MB, every 10 uploads): {' '.join(f'{v:.0f}' for _, v in series)}")

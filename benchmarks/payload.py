@@ -23,41 +23,32 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 
-import machine  # noqa: E402
-import server  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from harness import server, stclient  # noqa: E402
+from harness.browser import launch, settle  # noqa: E402
 
 TARGET_KB = 150
 
 
 class Counter:
-    """Websocket frames received and HTTP bodies, since the last `take()`."""
+    """Websocket frames received and HTTP bodies, since the last `take()`; the runs that ended (harness.stclient)."""
 
     def __init__(self):
-        self.ws = 0
-        self.frames = 0
-        self.finished = 0  # script_finished messages seen (a run ended)
+        self.runs = None  # a stclient.PageRuns, once attached
+        self.taken = 0  # frames already counted by take()
         self.media = 0
         self.http = 0
 
+    @property
+    def finished(self) -> int:
+        """Runs that ended (script_finished seen)."""
+        return self.runs.ended
+
     def attach(self, page) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        def on_frame(payload):
-            size = len(payload) if isinstance(payload, (bytes, bytearray)) else len(payload.encode())
-            self.ws += size
-            self.frames += 1
-            if isinstance(payload, (bytes, bytearray)):
-                m = ForwardMsg()
-                m.ParseFromString(payload)
-                if m.WhichOneof("type") == "script_finished" and m.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    self.finished += 1
-
         def on_finished(request):
             try:
                 size = request.sizes()["responseBodySize"]
@@ -67,32 +58,22 @@ class Counter:
             if "/media/" in request.url:
                 self.media += max(size, 0)
 
-        page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+        self.runs = stclient.PageRuns(page)
         page.on("requestfinished", on_finished)
 
     def take(self) -> tuple[int, int, int, int]:
-        out = (self.ws, self.frames, self.media, self.http)
-        self.ws = self.frames = self.media = self.http = 0
+        frames = self.runs.frames[self.taken:]
+        self.taken += len(frames)
+        out = (sum(size for size, _ in frames), len(frames), self.media, self.http)
+        self.media = self.http = 0
         return out
 
 
-def settle(page, timeout=300_000) -> None:
-    """Streamlit has finished running and drawing: no 'Running' status, no spinner."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout)
-    page.wait_for_selector("[data-testid='stSpinner']", state="detached", timeout=timeout)
-    page.wait_for_load_state("networkidle")
-
-
 def until_run_ends(page, counter: Counter, before: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while counter.finished <= before:
-        if time.monotonic() > deadline:
-            raise TimeoutError("no script_finished")
-        page.wait_for_timeout(20)
-    settle(page)
+    """A run has ended since `before` runs had, and the page has settled: drawn, and no request left in flight."""
+    counter.runs.wait(page, before, timeout)
+    settle(page, timeout=300_000)
+    page.wait_for_load_state("networkidle")
 
 
 def measure(browser, url: str, name: str, folder: str | None, clicks: int) -> dict:
@@ -105,13 +86,13 @@ def measure(browser, url: str, name: str, folder: str | None, clicks: int) -> di
     until_run_ends(page, counter, 0)
     load = counter.take()
     before = counter.finished
-    page.get_by_role("link", name=server.ATTENTION).click()
+    page.get_by_role("link", name=workload.ATTENTION).click()
     until_run_ends(page, counter, before)
     if folder:
         sidebar = page.get_by_test_id("stSidebar")
         sidebar.get_by_test_id("stSelectbox").filter(has_text="Vision Transformer").click()
         before = counter.finished
-        page.get_by_role("option", name=server.LOCAL_FOLDER).click()
+        page.get_by_role("option", name=workload.LOCAL_FOLDER).click()
         until_run_ends(page, counter, before)
         box = sidebar.get_by_test_id("stTextInput").locator("input")
         box.fill(folder)
@@ -159,12 +140,12 @@ def main() -> None:
     started = machine.header("payload: bytes per step in Chromium")
     with tempfile.TemporaryDirectory() as tmp, server.running(options=tuple(args.option)) as srv, \
             sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=server.CHROMIUM, args=server.CHROMIUM_ARGS)
+        browser = launch(p.chromium)
         for key in args.models.split(","):
             if key == "teaching":
                 measure(browser, srv.url, "teaching model", None, args.clicks)
             else:
-                folder = str(server.b16_checkpoint(Path(tmp) / "b16"))
+                folder = str(workload.b16_checkpoint(Path(tmp) / "b16"))
                 measure(browser, srv.url, "random ViT-B/16 (local folder)", folder, args.clicks)
         browser.close()
     machine.footer(started)

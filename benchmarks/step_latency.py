@@ -4,7 +4,7 @@
 
 Two measurements, for the teaching model and a random ViT-B/16-shaped checkpoint:
 
-1. server (the figure to quote): the real app server (`python -m app`) and one protocol client (benchmarks/stclient.py,
+1. server (the figure to quote): the real app server (`python -m app`) and one protocol client (harness/stclient.py,
    checked against Chromium by classroom.py --validate) on the explorer. The explorer draws a step in the browser
    (app/explorer.js); what reaches the server is its debounced report of the new view, which reruns the explorer's
    fragment. A step here is that report: ▶ (next head), and every 5th the next layer; the time is from sending it to
@@ -41,13 +41,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import local_script_runner
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the repository: benchmarks, harness, app, vit_core
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import machine  # noqa: E402
-from vit_core import ViT, ViTConfig, save_model  # noqa: E402
-from vit_core.model import init_weights  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from vit_core import ViTConfig  # noqa: E402
 
 MAIN = str(ROOT / "app" / "main.py")
 PAGE_URL = "attention"  # the explorer's url path (…/attention); pages are found by it, never by file name
@@ -119,14 +116,6 @@ def image_urls(msgs) -> list[str]:
     return urls
 
 
-def b16_checkpoint(folder: Path) -> str:
-    """A random ViT-B/16-shaped checkpoint in `folder` (what the app's "local folder" choice loads); its model id."""
-    cfg = ViTConfig(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                    intermediate_size=3072, labels=tuple(f"class {i}" for i in range(1000)))
-    save_model(init_weights(ViT(cfg), seed=0), folder)
-    return f"path:{folder}"
-
-
 def tokens(model_id: str) -> int:
     folder = ROOT / "assets" / "models" / "fashion-vit" if model_id == "teaching" else Path(model_id.removeprefix("path:"))
     return ViTConfig.from_hf_dict(json.loads((folder / "config.json").read_text())).num_tokens
@@ -195,15 +184,14 @@ def bench(name: str, model_id: str, steps: int) -> None:
 async def server_steps(url: str, folder: str | None, steps: int) -> tuple[list[float], list[float], list[int]]:
     """One learner on the explorer: ▶ until the last head, then back to layer 1 with the slider; every 5th step the
     layer slider. Returns the ms of the ▶ steps, of the slider steps, and the bytes of every step."""
-    import server
-    import stclient
+    from harness import stclient
 
     s = stclient.Session(url, timeout=600)
     await s.open()
     if folder:
-        await s.select("model_choice", server.LOCAL_FOLDER)
+        await s.select("model_choice", workload.LOCAL_FOLDER)
         await s.set_text("model_folder", folder)
-    await s.run(page=server.ATTENTION)
+    await s.run(page=workload.ATTENTION)
     data = s.component_data("att_explorer")
     L, H, view = data["L"], data["H"], dict(data["state"])
     await s.report("att_explorer", "view", dict(view))  # warm-up
@@ -228,7 +216,7 @@ async def server_steps(url: str, folder: str | None, steps: int) -> tuple[list[f
 def bench_server(name: str, folder: str | None, steps: int, options: tuple[str, ...]) -> None:
     import asyncio
 
-    import server
+    from harness import server
 
     with server.running(options=options) as srv:
         clicks, slides, sizes = asyncio.run(server_steps(srv.url, folder, steps))
@@ -251,7 +239,7 @@ def main() -> None:
     started = machine.header("step latency: attention explorer, one step = ▶ or the layer slider")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        b16 = b16_checkpoint(folder)
+        b16 = f"path:{workload.b16_checkpoint(folder)}"  # its model id
         if args.only != "apptest":
             bench_server("teaching model (28×28, P=4)", None, args.steps, tuple(args.option))
             bench_server("random ViT-B/16 (224×224, P=16, D=768)", str(folder), args.steps, tuple(args.option))

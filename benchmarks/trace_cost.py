@@ -33,20 +33,17 @@ import torch
 import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))  # the repository: benchmarks, vit_core
 
-import machine  # noqa: E402
-from vit_core import ViT, ViTConfig, load_model, save_model  # noqa: E402
-from vit_core.model import attention, init_weights  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from vit_core import ViT, load_model, save_model  # noqa: E402
+from vit_core.model import attention  # noqa: E402
 
 TEACHING = ROOT / "assets" / "models" / "fashion-vit"
 
 
 def b16() -> ViT:
-    cfg = ViTConfig(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                    intermediate_size=3072, labels=tuple(f"class {i}" for i in range(1000)))
-    return init_weights(ViT(cfg), seed=0).eval().requires_grad_(False)
+    return workload.b16_model().eval().requires_grad_(False)
 
 
 def timed(fn) -> tuple[float, float]:

@@ -4,7 +4,7 @@ photos at the same moment.
     python benchmarks/upload_memory.py [--cases png64,jpeg64] [--learners 30] [--photo 6000x4000]
 
 Starts the app server (`python -m app`, as `make run` does) and uploads through the browser's protocol
-(benchmarks/stclient.py), every session on "1 · Image → patches", whose page draws the upload:
+(harness/stclient.py), every session on "1 · Image → patches", whose page draws the upload:
 1. each case, alone, into one session: a picture of 8000×7999 = 63.99 megapixels, just under
    vit_core.images.MAX_PIXELS, as a PNG (which cannot be decoded at a reduced scale) and as a JPEG (which can);
 2. `--learners` sessions, each uploading its own `--photo` JPEG (a phone photo's size; every one different, so
@@ -28,23 +28,21 @@ import threading
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
 
-import machine  # noqa: E402
-import server  # noqa: E402
-import stclient  # noqa: E402
+from benchmarks import machine, workload  # noqa: E402
+from harness import server, stclient  # noqa: E402
 
 
 def big_picture(kind: str, width: int = 8000, height: int = 7999, seed: int = 0) -> bytes:
-    """A picture of width×height: as JPEG, photo-like (benchmarks/server.picture drawn small and blown up smoothly); as
+    """A picture of width×height: as JPEG, photo-like (benchmarks/workload.picture drawn small and blown up smoothly); as
     PNG, flat shapes of colour (a photo-like PNG this big would be ~50 MB: over the upload limit). Decoding needs the
     same memory whatever the pixels are."""
     from PIL import Image, ImageDraw
 
     buf = io.BytesIO()
     if kind == "jpeg64":
-        small = Image.open(io.BytesIO(server.picture(7, 1000, 1000, fmt="PNG")))
+        small = Image.open(io.BytesIO(workload.picture(7, 1000, 1000, fmt="PNG")))
         small.resize((width, height), Image.BICUBIC).save(buf, "JPEG", quality=85)
         return buf.getvalue()
     im = Image.new("RGB", (width, height), (90, 160, (220 + seed) % 256))  # a different picture for every seed
@@ -60,7 +58,7 @@ def photo(seed: int, size: tuple[int, int]) -> bytes:
     from PIL import Image
 
     w, h = size
-    small = Image.open(io.BytesIO(server.picture(seed, w // 4, h // 4, fmt="PNG")))
+    small = Image.open(io.BytesIO(workload.picture(seed, w // 4, h // 4, fmt="PNG")))
     buf = io.BytesIO()
     small.resize(size, Image.BICUBIC).save(buf, "JPEG", quality=90)
     return buf.getvalue()
@@ -120,7 +118,7 @@ class Peak:
 async def one_at_a_time(srv: server.Server, cases: list[str]) -> None:
     s = stclient.Session(srv.url, timeout=600)
     await s.open()
-    await s.run(page=server.PATCHES)
+    await s.run(page=workload.PATCHES)
     peak = Peak(srv.pid)
     for kind in cases:
         data = big_picture(kind)
@@ -147,7 +145,7 @@ async def class_at_once(srv: server.Server, learners: int, what: str, make) -> N
     sessions = [stclient.Session(srv.url, timeout=900) for _ in range(learners)]
     for s in sessions:
         await s.open()
-        await s.run(page=server.PATCHES)
+        await s.run(page=workload.PATCHES)
     peak = Peak(srv.pid)
     peak.start()
     t0 = time.perf_counter()

@@ -66,9 +66,18 @@ def running(log: Path | None = None, options: tuple[str, ...] = (), env: dict | 
             address: str = "127.0.0.1"):
     """Start the app on a free port (`address`: the interface it listens on; the URL is always 127.0.0.1's), wait
     for its health check, yield a Server, stop it afterwards. `log`: a file for its output (none: discarded)."""
+    with running_at(ROOT, log, options, env, address) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def running_at(root: Path, log: Path | None = None, options: tuple[str, ...] = (), env: dict | None = None,
+               address: str = "127.0.0.1"):
+    """running(), with `root` as the server's working directory: `python -m app` there serves the app of the
+    checkout at `root` (scripts/screenshots.py serves another checkout: pass PYTHONPATH=root in `env` too)."""
     port = free_port()
     out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(command(port, options, address), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command(port, options, address), cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc=proc)

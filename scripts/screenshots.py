@@ -24,58 +24,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for tests.browser
-from tests.browser import PATHS, settle_fully  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for harness
+from harness import server  # noqa: E402
+from harness.browser import NAV_LINKS, PATHS, launch, page_url, settle_fully  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update", "--hide-scrollbars"]
-PAGES = PATHS  # URL paths, in the order of the sidebar (the browser tests' list: one list to keep)
+PAGES = PATHS  # URL paths, in the order of the sidebar (harness.browser's list, from app/steps: one list to keep)
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 HEIGHT, MAX_HEIGHT, TOLERANCE = 900, 30_000, 8
 FREEZE_CSS = "*,*::before,*::after{animation:none!important;transition:none!important;caret-color:transparent!important}"
-NAV = "[data-testid='stSidebarNav'] a"
 
 
 # ---- the server ---------------------------------------------------------------------------------------------------
-def start_server(root: Path, log):
+def checkout_env(root: Path) -> dict:
+    """The environment that makes `python -m app` in `root` run root's own app and vit_core (checked)."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     where = subprocess.run([sys.executable, "-c", "import app, vit_core; print(app.__file__); print(vit_core.__file__)"],
                            cwd=root, env=env, capture_output=True, text=True, check=True).stdout.split()
     if not all(Path(f).resolve().is_relative_to(root) for f in where):
         raise SystemExit(f"{root} would not import its own code: {where}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    stop_server(proc)
-    raise SystemExit("the server did not start (see its log above)")
-
-
-def stop_server(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return env
 
 
 # ---- one page -----------------------------------------------------------------------------------------------------
@@ -123,11 +95,14 @@ def shoot(args) -> None:
     widths = [int(w) for w in args.widths.split(",")]
     langs = args.langs.split(",")
     problems: dict[str, list[str]] = {}
-    log = tempfile.NamedTemporaryFile("w+", prefix="streamlit-", suffix=".log")
-    proc, url = start_server(root, log)
+    env = checkout_env(root)
+    logs = tempfile.TemporaryDirectory(prefix="streamlit-")
+    log = Path(logs.name) / "streamlit.log"
+    started = False
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with server.running_at(root, log=log, env=env) as srv, sync_playwright() as p:
+            started, url = True, srv.url
+            browser = launch(p.chromium, "--hide-scrollbars")
             for lang in langs:
                 for width in widths:
                     def context():
@@ -143,15 +118,15 @@ def shoot(args) -> None:
                     for n, name in enumerate(PAGES, start=1):
                         path = out / f"{lang}_{width}_{n}_{name}.png"
                         if args.upload:  # a script click: the mouse stays put, so nothing is left hovered
-                            page.locator(NAV).nth(n - 1).evaluate("a => a.click()")
+                            page.locator(NAV_LINKS).nth(n - 1).evaluate("a => a.click()")
                             page.wait_for_url(lambda u: u.rstrip("/").endswith("" if n == 1 else f"/{name}"))
                         else:
                             ctx = context()
                             page = ctx.new_page()
-                            page.goto(f"{url}/{name}")
-                        page.wait_for_selector(NAV, timeout=60_000)
+                            page.goto(page_url(url, name))  # the first page is served at the root
+                        page.wait_for_selector(NAV_LINKS, timeout=60_000)
                         hrefs = [h.split(url, 1)[-1].strip("/") for h in
-                                 page.locator(NAV).evaluate_all("links => links.map(a => a.href)")]
+                                 page.locator(NAV_LINKS).evaluate_all("links => links.map(a => a.href)")]
                         if hrefs != ["", *PAGES[1:]]:
                             problems.setdefault("navigation", []).append(f"sidebar links are {hrefs}")
                         errors = shoot_page(page, width, path, freeze=not args.keep_animations)
@@ -163,12 +138,11 @@ def shoot(args) -> None:
                     if args.upload:
                         ctx.close()
             browser.close()
-    finally:
-        stop_server(proc)
-        log.seek(0)
-        tail = log.read()[-3000:]
-        if "Traceback" in tail or "Error" in tail:
+    finally:  # the server has stopped
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        if not started or "Traceback" in tail or "Error" in tail:
             print("---- server log (tail) ----\n" + tail)
+        logs.cleanup()
     print(f"\n{len(list(out.glob('*.png')))} screenshots in {out}")
     for name, errors in problems.items():
         print(f"PROBLEM {name}:" + "".join(f"\n    {e}" for e in dict.fromkeys(errors)))

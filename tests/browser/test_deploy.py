@@ -339,9 +339,8 @@ def test_a_lesson_through_the_proxy_upload_attention_step_and_download(class_ser
 
 
 def test_the_benchmark_client_sticks_to_one_replica_too(class_server):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import server as bench
-    import stclient
+    from benchmarks import workload as bench
+    from harness import stclient
 
     async def lesson():
         s = stclient.Session(class_server.url, timeout=120)
@@ -365,8 +364,7 @@ def test_the_benchmark_client_sticks_to_one_replica_too(class_server):
 
 # ---- a replica that dies, and stopping ---------------------------------------------------------------------------
 def test_a_replica_that_dies_is_reported_and_new_learners_go_to_the_others(class_server):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import stclient
+    from harness import stclient
 
     os.kill(class_server.replica_pids["replica2"], signal.SIGKILL)
     said = class_server.wait_for(r"^replica 2 \(.*\) was killed by SIGKILL\.$")

@@ -1,7 +1,9 @@
-"""A lightweight Streamlit client: speaks the browser's protocol to the real app server, without a browser.
+"""A lightweight Streamlit client: speaks the browser's protocol to the real app server, without a browser (the
+benchmarks' learners, and the classroom server's tests); and `PageRuns`, the same protocol as a Chromium page
+receives it (Playwright), where a run ends.
 
 What the frontend does, and this client repeats (read from streamlit/web/server/starlette/ and checked against the
-BackMsgs Chromium sends, see classroom.py --validate):
+BackMsgs Chromium sends, see benchmarks/classroom.py --validate):
 
 1. GET /_stcore/health: the server sets the `_streamlit_xsrf` cookie.
 2. Open the websocket /_stcore/stream with the subprotocols ["streamlit", <xsrf token>] (the frontend passes the
@@ -39,6 +41,12 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+def ends_run(m: ForwardMsg) -> bool:
+    """Whether `m` ends a run: its script_finished, unless a rerun superseded the run (FINISHED_EARLY_FOR_RERUN: the
+    rerun's own script_finished follows)."""
+    return m.WhichOneof("type") == "script_finished" and m.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
 
 
 class ProtocolError(RuntimeError):
@@ -237,9 +245,8 @@ class Session:
                 self._absorb(m, run)
                 if m.WhichOneof("type") == "script_finished":
                     run.status = m.script_finished
-                    if m.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                        continue  # a rerun superseded this one: its own script_finished follows
-                    break
+                    if ends_run(m):
+                        break  # (FINISHED_EARLY_FOR_RERUN does not: the rerun's own script_finished follows)
         except asyncio.TimeoutError:
             run.errors.append(f"no script_finished within {self.timeout:.0f} s")
         except ProtocolError as e:
@@ -399,3 +406,54 @@ class Session:
             else:
                 errors.append(f"GET {path} answered {status}")
         return errors
+
+
+class PageRuns:
+    """What a Chromium page (Playwright) receives over its websocket, recorded as a Session records its own: every
+    frame (its payload's bytes, and its ForwardMsg; None for a text frame) and where each run ended (ends_run), for
+    what each run sent. (harness.browser counts the runs the page shows, from its script state.)
+
+        runs = PageRuns(page)           # before page.goto
+        before = runs.ended
+        page.click(...)
+        runs.wait(page, before)         # until a run has ended since
+    """
+
+    def __init__(self, page):
+        self.frames: list[tuple[int, ForwardMsg | None]] = []
+        self.ends: list[int] = []  # len(frames) when each run ended
+        page.on("websocket", lambda ws: ws.on("framereceived", self._received))
+
+    def _received(self, payload) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            self.frames.append((len(payload.encode()), None))
+            return
+        m = ForwardMsg()
+        m.ParseFromString(payload)
+        self.frames.append((len(payload), m))
+        if ends_run(m):
+            self.ends.append(len(self.frames))
+
+    @property
+    def ended(self) -> int:
+        """How many runs have ended so far."""
+        return len(self.ends)
+
+    def wait(self, page, before: int, timeout: float = 300) -> None:
+        """Until more than `before` runs have ended (Playwright hands the page's events over while the page waits);
+        a TimeoutError that says so after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.ended <= before:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {before + 1} did not end within {timeout:.0f} s: no script_finished on "
+                                   f"the page's websocket ({self.ended} runs ended)")
+            page.wait_for_timeout(20)
+
+    def runs(self) -> list[tuple[list, int]]:
+        """The ForwardMsgs of each run that ended, split where it ended, with the bytes of their frames."""
+        out, start = [], 0
+        for end in self.ends:
+            frames = self.frames[start:end]
+            out.append(([m for _, m in frames if m is not None], sum(size for size, _ in frames)))
+            start = end
+        return out
