@@ -156,7 +156,8 @@ def bench(name: str, model_id: str, steps: int) -> None:
     warm_s = time.perf_counter() - start
     assert not at.exception, [e.message for e in at.exception]
     at.run()  # a second warm-up: caches of the page's own pictures filled
-    data = json.loads(next(el for el in at.get("bidi_component") if el.proto.id.endswith("att_explorer")).proto.mixed.json)
+    proto = next(el for el in at.get("bidi_component") if el.proto.id.endswith("att_explorer")).proto
+    data = json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)  # as stclient reads it
     L, H = data["L"], data["H"]
     T = tokens(model_id)
     fragment_ms.clear()
