@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,17 +29,17 @@ import pytest
 from PIL import Image
 
 from app import serve
+from app.steps import step
 from harness.server import children as process_tree, free_port
 from deploy import serve_class
 
-from harness.browser import assert_no_exception, settle, settle_fully
+from harness.browser import assert_no_exception, settle, settle_fully, upload
 from tests.conftest import ROOT
 
 HAPROXY = serve_class.parser().get_default("haproxy")
 SERVER_LINE = re.compile(r"^\s*server (\S+) 127\.0\.0\.1:(\d+) cookie (\S+)\s*$", re.M)
 # --log-requests: "<client> replicas/<server> <status> <bytes> <ms> ms cookie={<SERVERID sent>} "<request line>""
 LOG_LINE = re.compile(r'^haproxy \| \S+ replicas/(\S+) (-?\d+) \S+ \S+ ms cookie=\{([^}]*)\} "(\S+) (\S+)')
-UPLOAD = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
 
 
 # ---- the configuration ---------------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def test_two_browsers_each_get_a_cookie_and_stay_on_their_replica(class_server, 
     for page, sent, mine in ((page_a, sent_a, ids[0]), (page_b, sent_b, ids[1])):
         carried = cookies_sent(sent)
         assert carried[0] == "" and set(carried[1:]) == {mine}, carried  # the first answer sets it, all others send it
-        page.get_by_role("link", name="2 · Flatten").click()
+        page.get_by_role("link", name=step("flatten").title("en")).click()
         settle(page, 90_000)
         assert_no_exception(page, "step 2, through the proxy")
         assert set(cookies_sent(sent)[1:]) == {mine}
@@ -307,11 +308,11 @@ def test_a_lesson_through_the_proxy_upload_attention_step_and_download(class_ser
     context, page, sent = open_session(chromium, class_server.url)
     mine = serverid(context)
     Image.new("RGB", (90, 60), (200, 30, 30)).save(tmp_path / "red.png")
-    page.locator(UPLOAD).set_input_files(str(tmp_path / "red.png"))
-    page.get_by_text("90×60 pixels as uploaded").first.wait_for(timeout=90_000)
+    upload(page, str(tmp_path / "red.png"))
+    page.get_by_text("90×60 pixels as uploaded").first.wait_for(timeout=10_000)
     settle_fully(page, 90_000)
     assert_no_exception(page, "after the upload")
-    page.get_by_role("link", name="5 · Attention explorer").click()
+    page.get_by_role("link", name=step("attention").title("en")).click()
     settle_fully(page, 90_000)
     head = page.locator(".vx [data-key='head']")
     before = head.input_value()
@@ -360,6 +361,39 @@ def test_the_benchmark_client_sticks_to_one_replica_too(class_server):
     elsewhere = stclient.Session(class_server.url)
     elsewhere.cookies["SERVERID"] = "replica2" if mine == "replica1" else "replica1"
     assert {elsewhere.http("GET", path)[0] for path in media} == {404}  # why a session must stick: only one has them
+
+
+@pytest.mark.browser
+def test_a_busy_replica_keeps_its_upload_it_is_not_sent_to_the_other(class_server, chromium, tmp_path):
+    """docs/DEPLOY.md: a replica busy when an upload arrives (here: stopped with SIGSTOP for 3 s, as a long forward
+    pass would hold it) still gets the upload's PUT, answers it when it can, and draws the picture. HAProxy redispatches
+    only a request whose connection fails; a busy replica's kernel still accepts it, so the request waits for it."""
+    context, page, sent = open_session(chromium, class_server.url)
+    mine = serverid(context)
+    pid = class_server.replica_pids[mine]
+    resumed = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+
+    def stop_then_send(route):
+        os.kill(pid, signal.SIGSTOP)  # busy from the moment its upload is on the way
+        resumed.start()
+        route.continue_()
+
+    page.route("**/_stcore/upload_file/**", lambda route: stop_then_send(route) if route.request.method == "PUT"
+               else route.continue_())
+    Image.new("RGB", (70, 50), (20, 20, 220)).save(tmp_path / "blue.png")
+    try:
+        started = time.monotonic()
+        upload(page, str(tmp_path / "blue.png"), timeout=90_000)
+        waited = time.monotonic() - started
+    finally:
+        resumed.cancel()
+        os.kill(pid, signal.SIGCONT)
+    page.get_by_text("70×50 pixels as uploaded").first.wait_for(timeout=10_000)
+    assert_no_exception(page, "after an upload to a busy replica")
+    assert waited >= 3, f"the upload was answered in {waited:.1f} s, while its replica was stopped for 3 s"
+    context.close()
+    puts = [r for r in class_server.requests() if r[3] == "PUT" and r[2] == mine]
+    assert puts and all(r[0] == mine and r[1] == 204 for r in puts), puts  # answered by its own replica, 204
 
 
 # ---- a replica that dies, and stopping ---------------------------------------------------------------------------
