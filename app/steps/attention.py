@@ -116,7 +116,7 @@ def keep_in_range(L: int, H: int, N: int, g: int, model_id: str) -> list[str]:
     seen = ss.get("att_model")  # the model of the explorer's last run in this session (None: its first run)
     why = "link" if seen is None else "model" if seen != model_id else "typed"
     notes = []
-    for name, lo, hi, default in (("layer", 1, L, 1), ("head", 1, H, 1), ("query", 0, N - 1, (g // 2) * g + g // 2)):
+    for name, lo, hi, default in (("layer", 1, L, 1), ("head", 1, H, 1), ("query", 0, N - 1, views.centre_patch(g))):
         key = f"att_{name}"
         asked = ss.get(key)
         asked = default if asked is None else int(asked)

@@ -127,7 +127,7 @@ def one_tile(sim: np.ndarray) -> None:
     """One patch's map of the mosaic, to hover: its own fragment, so moving the slider redraws only this."""
     g = sim.shape[0]
     N = g * g
-    k = st.slider(t("embedding.sim_pick"), 0, N - 1, min(N - 1, g * (g // 2) + g // 2), key="embedding_sim_patch")
+    k = st.slider(t("embedding.sim_pick"), 0, N - 1, views.centre_patch(g), key="embedding_sim_patch")
     r, col = divmod(k, g)
     names = [str(i) for i in range(g)]
     fig = plots.heatmap(sim[r, col], x=names, y=names, zmin=-1, zmax=1, height=380,
