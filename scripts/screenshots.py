@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for harness
 from harness import server  # noqa: E402
-from harness.browser import NAV_LINKS, PATHS, launch, page_url, settle_fully  # noqa: E402
+from harness.browser import NAV_LINKS, PATHS, launch, page_url, settle_fully, upload  # noqa: E402
 
 PAGES = PATHS  # URL paths, in the order of the sidebar (harness.browser's list, from app/steps: one list to keep)
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
@@ -113,8 +113,7 @@ def shoot(args) -> None:
                         page = ctx.new_page()
                         page.goto(url)
                         settle(page)
-                        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(args.upload)
-                        page.get_by_text(Path(args.upload).name).first.wait_for()
+                        upload(page, args.upload)  # hop by hop: the PUT answered 204, then a run finished after it
                     for n, name in enumerate(PAGES, start=1):
                         path = out / f"{lang}_{width}_{n}_{name}.png"
                         if args.upload:  # a script click: the mouse stays put, so nothing is left hovered
