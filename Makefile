@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 REPLICAS ?= 2
+# pytest-xdist workers for `make test`: the browser tests mostly wait (for a server, a page, a quiet spell), so three
+# keep 2 cores busy (docs/PERFORMANCE.md, "The test suite")
+WORKERS ?= 3
 ADDRESS ?= 0.0.0.0
 
 .PHONY: run serve-class test test-fast system clean
@@ -30,7 +33,7 @@ serve-class: $(VENV)/.runtime  ## REPLICAS app processes on 127.0.0.1 behind HAP
 	$(PY) -m deploy.serve_class --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS)
 
 test: system $(VENV)/.dev  ## the whole suite, as CI runs it: tests/core, tests/app, tests/browser
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile --durations=25
 
 test-fast: $(VENV)/.dev  ## the developer's loop: tests/core without the slow ones (under 2 minutes)
 	$(PY) -m pytest -q -m "core and not slow" tests/core

@@ -7,13 +7,17 @@ The test fixtures `app_server` (a URL) and `chromium` (a Playwright Browser) are
 """
 from __future__ import annotations
 
+import base64
 import os
 import shutil
+import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from app.steps import STEPS, step
 from harness.server import ROOT
+from harness.stclient import ends_run
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -46,23 +50,6 @@ IDLE = """(quiet) => {
     window.__idleSince = window.__idleSince || performance.now();
     return performance.now() - window.__idleSince > quiet;
 }"""
-# Counts the script runs that finish from now on (a run: data-test-script-state leaves "running"); installed once.
-RUNS = """() => {
-    if (!window.__runs) {
-        const state = () => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState;
-        let last = state();
-        window.__runs = {finished: 0};
-        new MutationObserver(() => {
-            const now = state();
-            if (now !== last && last === 'running') window.__runs.finished++;
-            last = now;
-        }).observe(document.documentElement, {subtree: true, attributes: true,
-                                              attributeFilter: ['data-test-script-state']});
-    }
-    return window.__runs.finished;
-}"""
-
-
 def wait_idle(page, timeout=30_000, quiet_ms=300, hop: str = "the page to settle") -> None:
     """Until the app has been idle for `quiet_ms` on end (IDLE); an AssertionError naming `hop` and what was still
     going on when `timeout` ms ran out."""
@@ -84,19 +71,45 @@ def settle_fully(page, timeout=60_000, quiet_ms=500):
     wait_idle(page, timeout, quiet_ms, "the page to finish drawing")
 
 
-def runs(page) -> int:
-    """How many script runs have finished on this page since the counter was installed (it is, by the first call)."""
-    return page.evaluate(RUNS)
+class Runs:
+    """The script runs that end from now on, counted from the app's own messages: every script_finished the page's
+    websocket receives (harness.stclient.ends_run), read through Chrome DevTools, which reports the frames of a
+    websocket opened before it was asked. (The script-state attribute is not enough: under load, a run whose start
+    and end reach the page between two renders never shows "running" there.)
 
+        with Runs(page) as runs:
+            page.click(...)
+            runs.wait(1, hop="the run after the click")
+    """
 
-def wait_for_run(page, after: int, timeout=60_000, hop: str = "a script run") -> None:
-    """Until a script run has finished after `after` (runs(page) before the action) and the page is idle."""
-    try:
-        page.wait_for_function("n => window.__runs.finished > n", arg=after, timeout=timeout, polling=100)
-    except PlaywrightTimeout:
-        state = page.evaluate("document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState")
-        raise AssertionError(f"waited {timeout / 1000:.0f} s for {hop} to finish (script state {state})") from None
-    wait_idle(page, timeout, 300, f"the page after {hop}")
+    def __init__(self, page):
+        self.page, self.ended = page, 0
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Network.webSocketFrameReceived", self._frame)
+        self.cdp.send("Network.enable")
+
+    def _frame(self, event) -> None:
+        response = event["response"]
+        if response.get("opcode") == 2:  # binary: a ForwardMsg
+            message = ForwardMsg()
+            message.ParseFromString(base64.b64decode(response["payloadData"]))
+            self.ended += ends_run(message)
+
+    def wait(self, n: int = 1, timeout=60_000, hop: str = "a script run") -> None:
+        """Until `n` runs have ended since this counter started, then until the page is idle; an AssertionError naming
+        `hop` if they have not within `timeout` ms."""
+        deadline = time.monotonic() + timeout / 1000
+        while self.ended < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout / 1000:.0f} s for {hop}: {self.ended} of {n} runs ended")
+            self.page.wait_for_timeout(50)  # Playwright delivers the DevTools events while it waits
+        wait_idle(self.page, timeout, 300, f"the page after {hop}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cdp.detach()
 
 
 UPLOADER = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
@@ -107,20 +120,21 @@ def upload(page, files, selector: str = UPLOADER, timeout=60_000) -> None:
     named in the error: the app connected and idle; the file's PUT /_stcore/upload_file answered 204 (the file set
     again once if the browser never sent it); a script run finished after it, and the page idle."""
     wait_idle(page, timeout, 300, "the page before the upload")
-    before = runs(page)
-    answer = None
-    for attempt in (1, 2):
-        try:
-            with page.expect_response(lambda r: "/_stcore/upload_file/" in r.url and r.request.method == "PUT",
-                                      timeout=20_000) as put:
-                page.locator(selector).set_input_files(files)
-            answer = put.value
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise AssertionError("the upload's PUT /_stcore/upload_file was never answered (20 s, twice)") from None
-    assert answer.status == 204, f"the upload's PUT /_stcore/upload_file answered {answer.status}, not 204"
-    wait_for_run(page, before, timeout, "the run after the upload")
+    with Runs(page) as runs:
+        answer = None
+        for attempt in (1, 2):
+            try:
+                with page.expect_response(lambda r: "/_stcore/upload_file/" in r.url and r.request.method == "PUT",
+                                          timeout=20_000) as put:
+                    page.locator(selector).set_input_files(files)
+                answer = put.value
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise AssertionError("the upload's PUT /_stcore/upload_file was never answered (20 s, twice)"
+                                         ) from None
+        assert answer.status == 204, f"the upload's PUT /_stcore/upload_file answered {answer.status}, not 204"
+        runs.wait(1, timeout, "the run after the upload")
 
 
 def assert_no_exception(page, where: str):

@@ -16,7 +16,7 @@ import pytest
 
 from app.components import explorer
 
-from harness.browser import ARTIFACTS, assert_no_exception, explorer_view, open_explorer, runs, settle, wait_for_run
+from harness.browser import ARTIFACTS, Runs, assert_no_exception, explorer_view, open_explorer, settle
 
 
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -206,9 +206,9 @@ def test_play_downloads_as_a_gif_labelled_in_korean(app_server, chromium, tmp_pa
     page = context.new_page()
     try:
         open_explorer(page, f"{app_server}/attention?lang=ko&layer=2&head=3&query=17")
-        before = runs(page)
-        page.locator(".vx input[type='radio'][value='query']").check()  # every map: patch 17's row
-        wait_for_run(page, before, 10_000, "the explorer's report of the grid rows")  # the server has it
+        with Runs(page) as runs:
+            page.locator(".vx input[type='radio'][value='query']").check()  # every map: patch 17's row
+            runs.wait(1, 10_000, "the explorer's report of the grid rows")  # the server has it
         button = page.locator(".st-key-att_dl_gif button:visible")  # (Streamlit adds a 0 × 0 twin for a deferred file)
         assert button.inner_text().strip() == "재생을 GIF로 내려받기"
         with page.expect_download(timeout=60_000) as info:
