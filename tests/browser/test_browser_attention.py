@@ -16,10 +16,9 @@ import pytest
 
 from app.components import explorer
 
-from harness.browser import ARTIFACTS, Runs, assert_no_exception, explorer_view, open_explorer, settle
+from harness.browser import ARTIFACTS, PHONE, Runs, assert_no_exception, explorer_view, open_explorer, settle
 
 
-PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 HINTS = {"en": ("Hover over a cell", "Tap a cell"), "ko": ("마우스를 올리면", "칸을 누르면")}  # (mouse, touch)
 NEXT = ".vx button[data-act='next-head']"
 

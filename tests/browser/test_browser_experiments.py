@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import assert_no_exception, open_page, settle_fully
+from harness.browser import PHONE, assert_no_exception, open_page, settle_fully
 
 GRID = ".st-key-exp_grid"
 
@@ -37,8 +37,7 @@ def logit_change(page) -> str:
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_click_a_patch_to_mask_it_and_again_to_bring_it_back(app_server, chromium, device):
     phone = device == "phone"
-    options = ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-               if phone else {"viewport": {"width": 1366, "height": 900}})
+    options = PHONE if phone else {"viewport": {"width": 1366, "height": 900}}
     context = chromium.new_context(locale="en-US", **options)
     page = context.new_page()
     try:

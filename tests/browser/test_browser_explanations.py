@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import assert_no_exception, open_page, settle_fully
+from harness.browser import PHONE, assert_no_exception, open_page, settle_fully
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_picking_a_query_or_key_outlines_its_patch(app_server, chromium, device):
     phone = device == "phone"
-    options = ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-               if phone else {"viewport": {"width": 1366, "height": 900}})
+    options = PHONE if phone else {"viewport": {"width": 1366, "height": 900}}
     context = chromium.new_context(locale="en-US", **options)
     page = context.new_page()
     try:

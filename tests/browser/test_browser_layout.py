@@ -23,12 +23,13 @@ import json
 import pytest
 
 from harness.browser import ARTIFACTS, NAV_LINKS, PATHS, assert_no_exception, open_page, page_url, settle_fully
+from harness.browser import PHONE as TOUCH_PHONE
 
 
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 WIDTHS = [1920, 1366, 1024, 683]  # 683: 1366 px at 200 % zoom (CSS pixels; what zoom changes is the layout width)
 HEIGHT = 900
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+PHONE = {**TOUCH_PHONE, "device_scale_factor": 2}  # a phone as the layout walk sees it: at 2× pixels
 
 # Returns {cut: [...], wide: [...]}: what the user cannot read, what makes the page wider than the screen.
 LAYOUT = r"""() => {

@@ -27,12 +27,11 @@ from PIL import Image
 from app import style
 from app.i18n import catalog
 
-from harness.browser import open_page
+from harness.browser import PHONE, open_page
 
 
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 WIDTHS = [1920, 1366, 1024, 390]  # 390: the phone's width in a desktop window (the phone itself: test_phone_hints)
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 SMALLEST_POINTS = min(style.FIGURE_TICK, style.FIGURE_SMALL, style.FIGURE_LABEL, style.FIGURE_TITLE,
                       style.FIGURE_HEADING)
 
