@@ -51,6 +51,8 @@ IDLE = """(quiet) => {
     window.__idleSince = window.__idleSince || performance.now();
     return performance.now() - window.__idleSince > quiet;
 }"""
+
+
 def wait_idle(page, timeout=30_000, quiet_ms=300, hop: str = "the page to settle") -> None:
     """Until the app has been idle for `quiet_ms` on end (IDLE); an AssertionError naming `hop` and what was still
     going on when `timeout` ms ran out."""
