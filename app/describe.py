@@ -146,7 +146,7 @@ def qkv(layer: int, head: int, query: str, key: str, T: int, d: int) -> str:
 
 # ---- step 5: attention --------------------------------------------------------------------------------------------
 # The explorer draws step 5 in the browser: these are the reference of its sentences (ports in
-# app/components/explorer/text.js, held equal by tests/test_explorer_parity.py).
+# app/components/explorer/text.js, held equal by tests/browser/test_explorer_parity.py).
 def cls_map(layer: int, head: int, heat_: np.ndarray, cls_self: float) -> str:
     return heat(t("alt.cls_map", layer=layer, head=head, self=number(cls_self)), heat_)
 

@@ -12,7 +12,7 @@ What it is sent, once per picture, model and language (`payload`):
 
 What the browser computes from it (decoding, pooling, the head average, scaling, the sentences a screen reader hears,
 the window of layers) is a declared port of the Python functions named in numbers.js and text.js, which are the
-reference: tests/test_explorer_parity.py runs both in Chromium on the same inputs.
+reference: tests/browser/test_explorer_parity.py runs both in Chromium on the same inputs.
 
 It reports what it shows (layer, head, query patch, grid rows, pooling, play speed) back, debounced: `on_view` keeps
 it in session state, for the address bar (app/links.py), the GIF and .npz downloads and a return to the page. The
@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+
 import numpy as np
 import streamlit as st
 from matplotlib import colormaps
@@ -32,7 +33,7 @@ from app import budget, components, core, labels, ranges, style
 from app.i18n import current_language, t_in
 from vit_core import views
 
-PORTS = ("numbers.js", "text.js")  # the ports of the Python reference (tests/test_explorer_parity.py loads these)
+PORTS = ("numbers.js", "text.js")  # the ports of the Python reference (tests/browser/test_explorer_parity.py)
 JS_FILES = (*PORTS, "data.js", "canvas.js", "template.js", "controls.js", "report.js", "views/matrix.js",
             "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
 CSS_FILES = ("explorer.css",)

@@ -118,7 +118,7 @@ const Controls = {
     this.draw();
   },
 
-  key(e) {  // ←/→ heads, ↑/↓ layers, space play: from the page or from inside the explorer, not from another field
+  key(e) {  // ←/→ heads, ↑/↓ layers, space play: from the page or inside the explorer, not from another field
     if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || !this.root || !this.root.isConnected) return;
     const target = e.target, inside = this.root.contains(target);
     const field = target.closest?.("input, select, textarea, [contenteditable=''], [contenteditable=true], "

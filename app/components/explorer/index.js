@@ -4,9 +4,9 @@
 // sent a window of layers, and this component asks for a layer it lacks. Mounted without a shadow root
 // (isolate_styles=False), so every class is prefixed "vx-".
 //
-// The files, joined in this order by __init__.py (JS): numbers.js and text.js (ports of the Python reference, tested
-// equal in tests/test_explorer_parity.py), data.js (the store), canvas.js, template.js, controls.js, report.js, one
-// file per drawn view in views/, and this one, which puts the explorer together.
+// The files, joined in this order by __init__.py (JS_FILES): numbers.js and text.js (ports of the Python reference,
+// tested equal in tests/browser/test_explorer_parity.py), data.js (the store), canvas.js, template.js, controls.js,
+// report.js, one file per drawn view in views/, and this one, which puts the explorer together.
 
 class Explorer {
   constructor(parent) {

@@ -1,6 +1,6 @@
 // The numbers the explorer computes in the browser. Each function is a declared port of a Python function, which is
-// the reference (named above it); tests/test_explorer_parity.py runs both on the same inputs, the JavaScript in
-// Chromium, and fails where they differ.
+// the reference (named above it); tests/browser/test_explorer_parity.py runs both on the same inputs, the JavaScript
+// in Chromium, and fails where they differ.
 
 // port of vit_core.views.dequantised: a row of 8-bit weights on its own scale back to floats, q · top / 255
 function dequantised(q, top, offset, T) {

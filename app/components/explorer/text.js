@@ -1,6 +1,7 @@
 // The explorer's words: the catalog's templates filled in as Python fills them, and every sentence a screen reader
 // hears. Each sentence is a declared port of the app/describe.py function named above it (the reference; the
-// catalog is app/locales/*/alt.toml and attention.toml); tests/test_explorer_parity.py runs both in both languages.
+// catalog is app/locales/*/alt.toml and attention.toml); tests/browser/test_explorer_parity.py runs both in both
+// languages.
 // `tr(key, values)` is the catalog lookup: Explorer.t, or the test's own.
 
 // port of str.format as app/i18n.t uses it: {x}, {x:.3f}, {x:g}

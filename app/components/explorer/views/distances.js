@@ -41,7 +41,9 @@ const DistancesView = {
     this.el.dist.setAttribute("aria-label", distancesSentence(t, L, H, st.layer, st.head, v, d.uniform));
     if (!this.distTable) {
       const rows = [];
-      for (let i = 0; i < L * H; i++) rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), fixed(d.dist[i], 1)]);
+      for (let i = 0; i < L * H; i++) {
+        rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), fixed(d.dist[i], 1)]);
+      }
       this.textTable(this.root.querySelector(".vx-dist-text").parentElement,
                      t("alt.as_text", {title: t("attention.distance_title")}), t("alt.distances_all", {L, H}),
                      [t("attention.grid_layer"), t("attention.grid_head"), t("alt.col_px")], rows);

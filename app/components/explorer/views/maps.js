@@ -17,7 +17,8 @@ const MapsView = {
     ctx.globalAlpha = 1;
     if (outlined !== null) {
       const cell = side / g;
-      this.outline(ctx, (outlined % g) * cell, Math.floor(outlined / g) * cell, cell, Math.max(2, Math.round(cell / 8)));
+      const width = Math.max(2, Math.round(cell / 8));
+      this.outline(ctx, (outlined % g) * cell, Math.floor(outlined / g) * cell, cell, width);
     }
     return true;
   },
@@ -32,8 +33,9 @@ const MapsView = {
         t("attention.cls_caption", {self: cls[0], top: at[1], at: at[0]});
       const said = clsMapSentence(t, layer, head, map, g, cls[0]);
       el.cls.setAttribute("aria-label", said);
-      this.textTable(col(el.cls).querySelector(".vx-text"), t("alt.as_text", {title: t("alt.t_cls_map", {layer, head})}),
-                     said, [t("alt.col_patch"), t("alt.col_value")], mapRows(t, map, g, d.rows_n));
+      this.textTable(col(el.cls).querySelector(".vx-text"),
+                     t("alt.as_text", {title: t("alt.t_cls_map", {layer, head})}), said,
+                     [t("alt.col_patch"), t("alt.col_value")], mapRows(t, map, g, d.rows_n));
     }
     if (this.overlay(el.queryMap, row && patches(row), query, "query")) {
       const map = patches(row);
@@ -42,8 +44,9 @@ const MapsView = {
         + t(touch() ? "attention.tap_hint" : "attention.click_hint");
       const said = queryMapSentence(t, layer, head, query, map, g);
       el.queryMap.setAttribute("aria-label", said);
-      this.textTable(col(el.queryMap).querySelector(".vx-text"), t("alt.as_text", {title: t("alt.t_query_map", {k: query})}),
-                     said, [t("alt.col_patch"), t("alt.col_value")], mapRows(t, map, g, d.rows_n));
+      this.textTable(col(el.queryMap).querySelector(".vx-text"),
+                     t("alt.as_text", {title: t("alt.t_query_map", {k: query})}), said,
+                     [t("alt.col_patch"), t("alt.col_value")], mapRows(t, map, g, d.rows_n));
       this.root.querySelector(".vx-on-cls").textContent = fixed(row[0], 3);
       this.root.querySelector(".vx-on-self").textContent = fixed(row[query + 1], 3);
     }
