@@ -82,16 +82,17 @@ def heading(step_name: str, **values) -> None:
 def source(*functions, title: str | None = None, ported: tuple = (), port: str = "") -> None:
     """The real source code of the vit_core functions that computed what the page shows. `ported`: functions whose
     numbers the browser computed, by a port of them (`port`, the file) tested equal to them; said so above them."""
-    with st.expander(title or t("common.source"), expanded=False):
+    def code(functions) -> None:
         for fn in functions:
             st.caption(f"{fn.__module__}.{fn.__qualname__}")
             st.code(inspect.getsource(fn), language="python")
+
+    with st.expander(title or t("common.source"), expanded=False):
+        code(functions)
         if ported:
             st.markdown(t("common.source_ported", port=port,
                           names=", ".join(f"`{fn.__module__}.{fn.__qualname__}`" for fn in ported)))
-        for fn in ported:
-            st.caption(f"{fn.__module__}.{fn.__qualname__}")
-            st.code(inspect.getsource(fn), language="python")
+            code(ported)
 
 
 def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = True, **kwargs):

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 import torch
 
-from app import describe, i18n, labels
+from app import components, describe, i18n, labels
 from app.components import explorer
 from vit_core import views
 from vit_core.analysis import head_average, pool_attention
 
 
-PORTS = explorer.components.joined("explorer", (*explorer.PORTS, "data.js"))
+PORTS = components.joined("explorer", (*explorer.PORTS, "data.js"))
 
 
 def load(browser, js: str = PORTS):
