@@ -63,18 +63,11 @@ def wait_healthy(url: str, timeout: float = 120, proc: subprocess.Popen | None =
 
 @contextlib.contextmanager
 def running(log: Path | None = None, options: tuple[str, ...] = (), env: dict | None = None,
-            address: str = "127.0.0.1"):
+            address: str = "127.0.0.1", root: Path = ROOT):
     """Start the app on a free port (`address`: the interface it listens on; the URL is always 127.0.0.1's), wait
-    for its health check, yield a Server, stop it afterwards. `log`: a file for its output (none: discarded)."""
-    with running_at(ROOT, log, options, env, address) as srv:
-        yield srv
-
-
-@contextlib.contextmanager
-def running_at(root: Path, log: Path | None = None, options: tuple[str, ...] = (), env: dict | None = None,
-               address: str = "127.0.0.1"):
-    """running(), with `root` as the server's working directory: `python -m app` there serves the app of the
-    checkout at `root` (scripts/screenshots.py serves another checkout: pass PYTHONPATH=root in `env` too)."""
+    for its health check, yield a Server, stop it afterwards. `log`: a file for its output (none: discarded). `root`:
+    the server's working directory, whose checkout `python -m app` serves (scripts/screenshots.py serves another
+    checkout: it passes PYTHONPATH=root in `env` too)."""
     port = free_port()
     out = open(log, "w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(command(port, options, address), cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -100,7 +100,7 @@ def shoot(args) -> None:
     log = Path(logs.name) / "streamlit.log"
     started = False
     try:
-        with server.running_at(root, log=log, env=env) as srv, sync_playwright() as p:
+        with server.running(log=log, env=env, root=root) as srv, sync_playwright() as p:
             started, url = True, srv.url
             browser = launch(p.chromium, "--hide-scrollbars")
             for lang in langs:
