@@ -236,6 +236,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["apptest", "server"])
     parser.add_argument("--option", action="append", default=[], help="an extra streamlit flag for the real server")
     args = parser.parse_args()
+    if args.steps < 5:  # every 5th step is the layer slider: fewer steps would leave the slider's figures empty
+        parser.error("--steps must be at least 5 (every 5th step moves the layer slider)")
     torch.set_num_threads(max(1, torch.get_num_threads()))
     started = machine.header("step latency: attention explorer, one step = ▶ or the layer slider")
     with tempfile.TemporaryDirectory() as tmp:
