@@ -188,8 +188,9 @@ class Child:
     reported: bool = False
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                                     bufsize=1,
                                      start_new_session=True,  # Ctrl-C reaches this process only: it stops them
                                      preexec_fn=_die_with_parent if LIBC else None)
         self.pump = threading.Thread(target=self._copy_output, daemon=True)

@@ -6,7 +6,7 @@ learner session and question. Everything lives in the store, never in a process'
 learner or the presenter, and a replica that dies loses nothing.
 
     store = connect()                                   # VIT_CLASS_STORE, or SQLite in var/ (default_url())
-    opened = store.open_class("first-vit")              # opened.code "7KQ2M-XH9PD" (students), opened.secret (presenter)
+    opened = store.open_class("first-vit")              # .code "7KQ2M-XH9PD" for students, .secret for the presenter
     store.open_question(opened.code, opened.secret, Question.patch(49))
     store.answer(opened.code, session, state.question_id, 31, right=True)   # session: new_session(), made by the app
     store.tally(opened.code, opened.secret)             # Tally(answered=1, right=1, counts={31: 1})
@@ -605,7 +605,8 @@ class RedisStore(ClassStore):
     """Redis: a class is a hash `vitclass:<code>`, its answers to question q a hash `vitclass:<code>:<q>` (session →
     "value right"), a session's rate counter `vitclass:<code>:rate:<session>:<window>`. Presenter changes are
     WATCH/MULTI transactions, an answer one Lua script. Every key expires (EXPIREAT) GRACE after its class, so Redis
-    deletes them itself. Nothing here needs Redis to persist; if it should survive a restart of Redis, turn on its AOF."""
+    deletes them itself. For classes to survive a restart of Redis itself, turn on its append-only file
+    (deploy/k8s/redis-deployment.yaml does)."""
 
     PREFIX = "vitclass:"
 

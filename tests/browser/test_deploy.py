@@ -189,7 +189,28 @@ def test_the_kubernetes_manifests_stick_by_cookie_and_probe_health():
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert all("NOT exercised here" in (k8s / n).read_text() for n in ("deployment.yaml", "service.yaml",
-                                                                        "ingress.yaml"))
+                                                                        "ingress.yaml", "redis-deployment.yaml",
+                                                                        "redis-service.yaml"))
+
+
+def test_the_kubernetes_pods_share_one_redis_class_store():
+    import yaml
+
+    k8s = ROOT / "deploy" / "k8s"
+    app, redis, redis_service, app_service = (yaml.safe_load((k8s / f"{n}.yaml").read_text()) for n in
+                                              ("deployment", "redis-deployment", "redis-service", "service"))
+    env = {e["name"]: e["value"] for e in app["spec"]["template"]["spec"]["containers"][0]["env"]}
+    kind, (host, port, db) = class_store._parse(env[class_store.ENV])
+    assert kind == "redis" and host == redis_service["metadata"]["name"] and db == 0
+    redis_pod = redis["spec"]["template"]
+    assert redis_service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()
+    assert not app_service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()  # not the app's
+    container = redis_pod["spec"]["containers"][0]
+    assert redis_service["spec"]["ports"][0] == {"name": "redis", "port": port, "targetPort": "redis"}
+    assert container["ports"][0] == {"name": "redis", "containerPort": 6379}
+    assert redis["spec"]["replicas"] == 1 and redis["spec"]["strategy"]["type"] == "Recreate"
+    assert container["command"][:3] == ["redis-server", "--appendonly", "yes"]
+    assert "noeviction" in container["command"]  # answers are never dropped to make room
 
 
 # ---- the real thing: 2 replicas behind HAProxy ---------------------------------------------------------------------
