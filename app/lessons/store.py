@@ -7,7 +7,7 @@ learner or the presenter, and a replica that dies loses nothing.
 
     store = connect()                                   # VIT_CLASS_STORE, or SQLite in var/ (default_url())
     opened = store.open_class("first-vit")              # .code "7KQ2M-XH9PD" for students, .secret for the presenter
-    store.open_question(opened.code, opened.secret, Question.patch(49))
+    state = store.open_question(opened.code, opened.secret, Question.patch(49))
     store.answer(opened.code, session, state.question_id, 31, right=True)   # session: new_session(), made by the app
     store.tally(opened.code, opened.secret)             # Tally(answered=1, right=1, counts={31: 1})
     store.state(opened.code)                            # ClassState: beat, question, phase, version: poll it
@@ -33,8 +33,8 @@ What a link or a request sends is input, and is checked here:
   code still says "expired", then the class and its answers are deleted and it says "not found".
 - An answer comes from a learner session (an opaque random id the app made, `new_session()`; never a name). One answer
   per session and question: a second replaces the first. It must be a whole number within the range the presenter
-  declared when opening the question, for the question now open; at most `RATE[0]` answers a session every `RATE[1]`
-  seconds. Otherwise `AnswerRefused` with its `reason`, and nothing is stored.
+  declared when opening the question, for the question now open; at most `RATE[0]` tries a session in each window of
+  `RATE[1]` seconds (refused ones count too). Otherwise `AnswerRefused` with its `reason`, and nothing is stored.
 - The app says whether an answer is right (it depends on the learner's own picture); the store counts. Only the
   presenter secret reads the tally; a learner reads its own answer, nobody else's.
 
