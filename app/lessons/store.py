@@ -483,7 +483,7 @@ class SQLiteStore(ClassStore):
                     db.execute("ROLLBACK")
                     raise
                 db.execute("COMMIT")
-            except sqlite3.Error as e:
+            except (sqlite3.Error, OSError) as e:  # OSError: a folder that cannot be made
                 raise StoreUnavailable(f"the class store {self.path}: {e}") from e
 
     def _connect(self) -> sqlite3.Connection:

@@ -435,6 +435,16 @@ def test_any_other_setting_gets_a_clear_error(bad, monkeypatch):
     assert str(e.value).startswith("VIT_CLASS_STORE must be sqlite:///PATH") and repr(bad) in str(e.value)
 
 
+def test_a_store_that_cannot_be_reached_says_so(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(S.StoreUnavailable) as e:
+        S.connect(f"sqlite:///{tmp_path}/a-file/classes.sqlite3")
+    assert "a-file" in str(e.value)
+    unreachable = S.connect(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    with pytest.raises(S.StoreUnavailable):
+        unreachable.state(S.new_code())
+
+
 def test_the_store_imports_neither_streamlit_nor_torch():
     check = "import sys, app.lessons.store; print(sorted({'streamlit', 'torch', 'redis'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
