@@ -10,6 +10,9 @@ replica by HAProxy's SERVERID cookie: Streamlit keeps a session's media files an
 them. The replicas are told the proxy's address (browser.serverAddress / browser.serverPort), so that their "Join from
 a phone" panel shows the address students open, not the replica's own.
 
+Every replica gets the class store's setting, VIT_CLASS_STORE (app/lessons/store.py): the one in this environment,
+or else the default SQLite file, as an absolute path, so that all replicas share one class store.
+
 Every line a replica or HAProxy prints comes out here, after its name ("replica 2 | …"). A replica that stops is
 reported in plain words and not restarted: HAProxy sends its learners, and every new one, to the replicas left.
 Ctrl-C, SIGTERM or SIGHUP stops HAProxy, then every replica (SIGTERM, SIGKILL after 15 s), and removes the temporary
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app import serve
+from app.lessons import store as class_store
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "haproxy.cfg.in"
@@ -141,6 +145,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.port in args.replica_ports:
         p.error(f"--port {args.port} is also a replica's port ({first} to {args.replica_ports[-1]}): "
                 "choose another --replica-port")
+    try:
+        args.class_store = class_store_setting(os.environ)
+    except class_store.StoreSettingError as e:
+        p.error(str(e))
     if not (os.access(args.haproxy, os.X_OK) and Path(args.haproxy).is_file()):
         p.error(f"HAProxy not found at {args.haproxy}: install it (sudo apt-get install haproxy, or "
                 "scripts/install_system_packages.sh) or give its path with --haproxy")
@@ -174,13 +182,15 @@ class Child:
     name: str  # "replica 2", "haproxy"
     command: list[str]
     url: str = ""  # where its health check answers (replicas)
+    env: dict[str, str] | None = None  # its environment (None: this process's)
     proc: subprocess.Popen | None = None
     pump: threading.Thread | None = None
     reported: bool = False
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                                     bufsize=1,
                                      start_new_session=True,  # Ctrl-C reaches this process only: it stops them
                                      preexec_fn=_die_with_parent if LIBC else None)
         self.pump = threading.Thread(target=self._copy_output, daemon=True)
@@ -216,6 +226,19 @@ def replica_command(port: int, browser_address: str | None, browser_port: int) -
         if browser_address else []
     return [sys.executable, "-m", "app", "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--logger.hideWelcomeMessage", "true", *join]
+
+
+def class_store_setting(environ) -> str:
+    """VIT_CLASS_STORE for every replica: the one in `environ`, else the default SQLite file (var/ in the repository),
+    a relative SQLite path made absolute. StoreSettingError for anything but sqlite:///PATH or redis://HOST:PORT/DB."""
+    return class_store.resolved(class_store.setting(environ))
+
+
+def replica_children(args: argparse.Namespace, browser_address: str | None) -> list[Child]:
+    """One Child per replica port, each with this environment and the class store's setting (args.class_store)."""
+    env = {**os.environ, class_store.ENV: args.class_store}
+    return [Child(f"replica {i}", replica_command(q, browser_address, args.port), f"http://127.0.0.1:{q}", env=env)
+            for i, q in enumerate(args.replica_ports, start=1)]
 
 
 def join_address(address: str, lan: str | None) -> str | None:
@@ -265,8 +288,7 @@ class ClassServer:
         a = self.args
         lan = serve.network_address() if a.address in serve.WILDCARDS else None
         browser = join_address(a.address, lan)
-        for i, q in enumerate(a.replica_ports, start=1):
-            self.replicas.append(Child(f"replica {i}", replica_command(q, browser, a.port), f"http://127.0.0.1:{q}"))
+        self.replicas = replica_children(a, browser)
         ports = f"ports {a.replica_ports[0]}–{a.replica_ports[-1]}" if len(a.replica_ports) > 1 \
             else f"port {a.replica_ports[0]}"
         say(f"Starting {len(self.replicas)} replica{'s' if len(self.replicas) > 1 else ''} of the app on 127.0.0.1, "
@@ -291,6 +313,7 @@ class ClassServer:
             + f"; HAProxy pid {self.haproxy.proc.pid}.",
             f"  Their memory and CPU together: python benchmarks/classroom.py --url {where.local.rstrip('/')} "
             f"--pid {os.getpid()}",
+            f"  The class store, shared by every replica: {class_store.ENV}={a.class_store}",
             "  Ctrl-C stops them all.", "")
         return True
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the app and tests use, if missing: Fashion-MNIST, Chromium, a Hangul font, and HAProxy
-# (the classroom server, deploy/serve_class.py, and tests/test_deploy.py).
+# Installs the Debian packages the app and tests use, if missing: Fashion-MNIST, Chromium, a Hangul font, HAProxy
+# (the classroom server, deploy/serve_class.py, and tests/test_deploy.py) and Redis (the class store's second back end:
+# tests/app/test_class_store.py starts its own redis-server on a free port; the package's own service is not used).
 set -euo pipefail
-packages=(dataset-fashion-mnist chromium fonts-nanum haproxy)
+packages=(dataset-fashion-mnist chromium fonts-nanum haproxy redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

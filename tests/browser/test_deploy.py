@@ -10,6 +10,7 @@ The tests that share the running class server run in file order: the last two st
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import concurrent.futures
 import os
@@ -29,6 +30,7 @@ import pytest
 from PIL import Image
 
 from app import serve
+from app.lessons import store as class_store
 from app.steps import step
 from harness.server import children as process_tree, free_port
 from deploy import serve_class
@@ -96,9 +98,9 @@ def free_ports(n: int) -> int:
     raise RuntimeError(f"no {n} consecutive free ports")
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "deploy.serve_class", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, env=env)
 
 
 @pytest.fixture
@@ -138,6 +140,34 @@ def test_bad_arguments_get_a_clear_message_and_exit_code_2(args, message, busy_p
     assert "Traceback" not in done.stderr + done.stdout and "Starting" not in done.stdout  # nothing was started
 
 
+# ---- the class store: one setting for every replica ----------------------------------------------------------------
+@pytest.mark.parametrize("setting, expected", [
+    (None, f"sqlite:///{ROOT}/var/class-store.sqlite3"), ("", f"sqlite:///{ROOT}/var/class-store.sqlite3"),
+    ("sqlite:///lessons/class.sqlite3", "sqlite:///{cwd}/lessons/class.sqlite3"),
+    ("sqlite:////srv/class.sqlite3", "sqlite:////srv/class.sqlite3"), ("redis://10.0.0.5:6379/1", None)])
+def test_every_replica_gets_the_same_class_store(setting, expected, monkeypatch, tmp_path):
+    """VIT_CLASS_STORE as set (a relative SQLite path made absolute: the replicas run in the repository's root), or the
+    default SQLite file: the same for every replica, beside the rest of this environment."""
+    monkeypatch.chdir(tmp_path)
+    environ = {"PATH": os.environ["PATH"]} | ({} if setting is None else {class_store.ENV: setting})
+    monkeypatch.setattr(os, "environ", environ)
+    args = argparse.Namespace(port=8501, replica_ports=[8502, 8503, 8504],
+                              class_store=serve_class.class_store_setting(environ))
+    children = serve_class.replica_children(args, None)
+    assert len(children) == 3
+    expected = (expected or setting).format(cwd=tmp_path)
+    for child in children:
+        assert child.env == {"PATH": os.environ["PATH"], class_store.ENV: expected}, child.name
+
+
+def test_a_bad_class_store_setting_is_refused_before_anything_starts():
+    done = run_cli("--port", str(free_port()), "--haproxy", HAPROXY,
+                   env={**os.environ, class_store.ENV: "postgres://db/classes"})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "VIT_CLASS_STORE must be sqlite:///PATH" in done.stderr and "'postgres://db/classes'" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and "Starting" not in done.stdout
+
+
 # ---- Kubernetes: read, not run -------------------------------------------------------------------------------------
 def test_the_kubernetes_manifests_stick_by_cookie_and_probe_health():
     import yaml
@@ -159,7 +189,28 @@ def test_the_kubernetes_manifests_stick_by_cookie_and_probe_health():
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert all("NOT exercised here" in (k8s / n).read_text() for n in ("deployment.yaml", "service.yaml",
-                                                                        "ingress.yaml"))
+                                                                        "ingress.yaml", "redis-deployment.yaml",
+                                                                        "redis-service.yaml"))
+
+
+def test_the_kubernetes_pods_share_one_redis_class_store():
+    import yaml
+
+    k8s = ROOT / "deploy" / "k8s"
+    app, redis, redis_service, app_service = (yaml.safe_load((k8s / f"{n}.yaml").read_text()) for n in
+                                              ("deployment", "redis-deployment", "redis-service", "service"))
+    env = {e["name"]: e["value"] for e in app["spec"]["template"]["spec"]["containers"][0]["env"]}
+    kind, (host, port, db) = class_store._parse(env[class_store.ENV])
+    assert kind == "redis" and host == redis_service["metadata"]["name"] and db == 0
+    redis_pod = redis["spec"]["template"]
+    assert redis_service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()
+    assert not app_service["spec"]["selector"].items() <= redis_pod["metadata"]["labels"].items()  # not the app's
+    container = redis_pod["spec"]["containers"][0]
+    assert redis_service["spec"]["ports"][0] == {"name": "redis", "port": port, "targetPort": "redis"}
+    assert container["ports"][0] == {"name": "redis", "containerPort": 6379}
+    assert redis["spec"]["replicas"] == 1 and redis["spec"]["strategy"]["type"] == "Recreate"
+    assert container["command"][:3] == ["redis-server", "--appendonly", "yes"]
+    assert "noeviction" in container["command"]  # answers are never dropped to make room
 
 
 # ---- the real thing: 2 replicas behind HAProxy ---------------------------------------------------------------------
@@ -337,6 +388,16 @@ def test_a_lesson_through_the_proxy_upload_attention_step_and_download(class_ser
     served = assert_one_replica(class_server, mine, ("/_stcore/stream", "/_stcore/upload_file/", "/media/"))
     assert [r for r in served if r[3] == "PUT" and r[4].startswith("/_stcore/upload_file/") and r[1] == 204]
     assert not [r for r in served if r[1] >= 400], [r for r in served if r[1] >= 400]
+
+
+def test_every_replica_runs_with_the_one_class_store(class_server):
+    """Read from each replica process's own environment (/proc/<pid>/environ), and said in serve_class's welcome."""
+    expected = class_store.resolved(class_store.setting(os.environ))
+    for name, pid in class_server.replica_pids.items():
+        environ = dict(line.split("=", 1) for line in
+                       Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0") if "=" in line)
+        assert environ.get(class_store.ENV) == expected, name
+    assert f"  The class store, shared by every replica: {class_store.ENV}={expected}" in class_server.text()
 
 
 def test_the_benchmark_client_sticks_to_one_replica_too(class_server):
