@@ -60,11 +60,13 @@ def picture_and_model_view(c: ui.Current) -> None:
     with st.container(key="picture_and_view"):
         st.html(OWN_SIZE_CSS)
         left, right = st.columns(2)
+    demo = c.demo is not None  # a demo is headed by its own name; "Your picture" is an upload
     with left:
-        st.subheader(t("patches.original"))
+        st.subheader(c.image_name if demo else t("patches.original"))
         w, h = a.original_size
-        st.image(original, output_format=fmt, caption=t("patches.original_caption", w=w, h=h),
-                 alt=describe.original(c.image_name, (w, h), a.crop))
+        st.image(original, output_format=fmt,
+                 caption=t("patches.original_caption_demo" if demo else "patches.original_caption", w=w, h=h),
+                 alt=describe.original(c.image_name, (w, h), a.crop, demo))
     with right:
         st.subheader(t("patches.model_view", S=S))
         st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S),
