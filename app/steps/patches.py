@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from app import core, describe, plots, style, ui
+from app import core, describe, notes, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.images import model_view
@@ -74,6 +74,7 @@ def picture_and_model_view(c: ui.Current) -> None:
         pre = a.preprocess
         how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
         st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
+    notes.what_the_model_saw(c)  # a strip's centre, a tiny picture enlarged, a squash: where it matters
 
 
 def patch_grid(c: ui.Current) -> None:
