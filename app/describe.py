@@ -66,10 +66,12 @@ def heat(what: str, heat: np.ndarray, outlined: int | None = None) -> str:
 
 
 # ---- step 1: the picture and the patches --------------------------------------------------------------------------
-def original(name: str, size: tuple[int, int], crop: tuple[float, float, float, float]) -> str:
+def original(name: str, size: tuple[int, int], crop: tuple[float, float, float, float], demo: bool = False) -> str:
+    """The picture on page 1 with the model's crop outlined: an upload by its file's name, a demo by its own."""
     w, h = size
     cw, ch = round(crop[2] - crop[0]), round(crop[3] - crop[1])
-    return t("alt.original", name=name, w=w, h=h, cw=cw, ch=ch)
+    picture = t("alt.original_demo" if demo else "alt.original_upload", name=name, w=w, h=h)
+    return t("alt.original", picture=picture, cw=cw, ch=ch)
 
 
 def model_view(view: np.ndarray) -> str:

@@ -35,6 +35,7 @@ from app import core
 from app.components import upload_guard
 from app.i18n import current_language, t
 from vit_core import images
+from vit_core.data import LABELS
 
 IMAGES = core.ROOT / "assets" / "images"
 BOX = "picture_upload"  # the sidebar container of the uploader: CSS class st-key-picture_upload
@@ -63,6 +64,37 @@ def demos() -> tuple[dict, ...]:
 
 def demo_ids() -> list[str]:
     return [Path(item["file"]).stem for item in demos()]
+
+
+def shows_a_class(demo: str | None, labels: tuple[str, ...]) -> bool | None:
+    """Whether the picture shows one of the model's classes: True or False where the app knows, None where it cannot.
+
+    A demo names what it shows in the manifest: "label", its Fashion-MNIST class, or null for none of the ten (every
+    demo says); "imagenet", its ImageNet-1k class, where it is one (the panda's is "giant panda"). So a demo is one of
+    a model's classes when one of these names is one of them (a checkpoint's class may list synonyms: "giant panda,
+    panda, …"), none of them when the model's classes are Fashion-MNIST's ten, and unknown otherwise. Of an upload
+    the app knows nothing (None): the page then says which classes the model knows, and claims nothing of the picture
+    (app/notes.py)."""
+    if demo not in demo_ids() or not labels:
+        return None
+    entry = demos()[demo_ids().index(demo)]
+    names = {n.casefold() for n in (entry["label"], entry.get("imagenet")) if n}
+    if names & {name.strip().casefold() for label in labels for name in label.split(",")}:
+        return True
+    return False if tuple(labels) == LABELS else None
+
+
+def fashion_demo(label: str) -> str:
+    """The Fashion-MNIST demo of this class (the first one in the manifest if none is)."""
+    fashion = [(id_, item) for id_, item in zip(demo_ids(), demos()) if item["kind"] == "fashion-mnist"]
+    return next((id_ for id_, item in fashion if item["label"] == label), fashion[0][0])
+
+
+def show_demo(demo: str) -> None:
+    """A button's callback: this demo replaces the picture (an upload, or another demo), as if chosen in the picker."""
+    st.session_state.pop(_REFUSED, None)
+    _empty_uploader()
+    st.session_state["demo"] = demo
 
 
 def upload_key() -> str:

@@ -27,6 +27,7 @@ class Current:
     model_id: str
     model: LoadedModel
     analysis: views.Analysis
+    demo: str | None = None  # the demo's id (app/pictures.py), None for an upload
 
     @property
     def config(self):
@@ -62,8 +63,8 @@ def current() -> Current:
         st.error(t("common.bad_image", name=pictures.markdown_text(name),
                    reason=t(f"image_errors.{e.kind}", **e.params)))
         st.stop()
-    c = Current(data, name, model_id, model, analysis)
     demo = getattr(image, "demo", None)  # app.pictures.Choice: a demo's id, None for an upload
+    c = Current(data, name, model_id, model, analysis, demo)
     trace_download(c, demo or Path(name).stem)
     return c
 

@@ -207,13 +207,15 @@ def slug(label: str) -> str:
     return re.sub(r"[ /]+", "_", re.sub(r"[^a-z0-9 /]", "", label.lower()))
 
 
-def entry(file, title_en, title_ko, kind="drawing", label=None, index=None, credit=OURS, short=None):
+def entry(file, title_en, title_ko, kind="drawing", label=None, index=None, credit=OURS, short=None, imagenet=None):
     """A manifest entry. `short` (English, Korean): the title as the sidebar's picker shows it, short enough for its
-    box; the full title is the caption below it."""
+    box; the full title is the caption below it. `label`: its Fashion-MNIST class, None for none of the ten;
+    `imagenet`: its ImageNet-1k class where it is one, written only then (app.pictures.shows_a_class)."""
     source, licence = credit
     short_en, short_ko = short or (title_en, title_ko)
     return {"file": file, "title_en": title_en, "title_ko": title_ko, "short_en": short_en, "short_ko": short_ko,
-            "kind": kind, "label": label, "index": index, "source": source, "license": licence}
+            "kind": kind, "label": label, "index": index, **({"imagenet": imagenet} if imagenet else {}),
+            "source": source, "license": licence}
 
 
 def main(out: Path = OUT) -> list[dict]:
@@ -221,10 +223,10 @@ def main(out: Path = OUT) -> list[dict]:
     pictures = [  # (picture, manifest entry)
         (fubao((28, 28), 28, False, (204, 228, 244)),
          entry("fubao_28.png", "Fu Bao the giant panda (28×28 drawing)", "푸바오 (28×28 그림)",
-               short=("Fu Bao · 28×28", "푸바오 · 28×28"))),
+               short=("Fu Bao · 28×28", "푸바오 · 28×28"), imagenet="giant panda")),
         (fubao((512, 384), 384, True, (214, 234, 247)),
          entry("fubao_512.png", "Fu Bao the giant panda (512×384 drawing)", "푸바오 (512×384 그림)",
-               short=("Fu Bao · 512×384", "푸바오 · 512×384"))),
+               short=("Fu Bao · 512×384", "푸바오 · 512×384"), imagenet="giant panda")),
         (sneaker_photo(), entry("sneaker_photo.png", "A blue sneaker on a wooden floor (drawing)",
                                 "나무 바닥 위의 파란 스니커즈 (그림)", label="Sneaker",
                                 short=("Blue sneaker", "파란 스니커즈"))),

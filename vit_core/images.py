@@ -9,7 +9,9 @@ decode at once, which bounds the server's memory when a class uploads together (
 
 A big picture is shrunk while it is decoded, but never so far that its shorter side drops below `short_side`: a
 10000×50 strip keeps all its 50 rows, and the model's view is computed from as many pixels as the model can use.
-`preprocess` then crops and resizes as the checkpoint's preprocessor config says (see PreprocessConfig).
+`preprocess` then crops and resizes as the checkpoint's preprocessor config says (see PreprocessConfig);
+`preparation` says what that did to a picture of a given size: the share the model saw, the crop box, how much it was
+enlarged or shrunk, and how far it was squashed (a frozen `Preparation`, which `views.analyse` keeps).
 """
 from __future__ import annotations
 
@@ -208,6 +210,38 @@ def crop_box(size: tuple[int, int], pre: PreprocessConfig) -> tuple[float, float
     side = min(w, h) * pre.crop_size / pre.resize_to  # the crop, measured in original pixels
     left, top = (w - side) / 2, (h - side) / 2
     return left, top, left + side, top + side
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What `preprocess` does to a width×height picture: the part of it the model sees, and how that part is scaled
+    to the model's S×S input. Every size is in the picture's own pixels, as uploaded."""
+
+    size: tuple[int, int]  # (width, height) of the picture, as uploaded
+    box: tuple[float, float, float, float]  # the part the model sees (left, top, right, bottom): crop_box
+    seen: float  # the share of the picture's area inside `box`: 1.0 for a square or a squashed picture
+    input_size: int  # S: the box becomes S×S pixels
+    scale: tuple[float, float]  # how many times wider and taller the box becomes: above 1 enlarged, below 1 shrunk
+    enlarged: bool  # both ways: each pixel of the box becomes a blurred block of the model's pixels
+    shrunk: bool  # both ways: several of the picture's pixels become one of the model's
+    squashed: bool  # the box is not square and is resized to a square, its shape not kept
+    aspect: float  # the box's width / height: the shape that was squashed to 1:1 (1.0 where it is square)
+
+    @property
+    def box_size(self) -> tuple[float, float]:
+        left, top, right, bottom = self.box
+        return right - left, bottom - top
+
+
+def preparation(size: tuple[int, int], pre: PreprocessConfig) -> Preparation:
+    """The record of what `preprocess` does to a picture of this (width, height) (see Preparation)."""
+    w, h = size
+    box = crop_box(size, pre)
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    inside = (min(box[2], w) - max(box[0], 0)) * (min(box[3], h) - max(box[1], 0))  # a crop may exceed a small picture
+    sx, sy = pre.crop_size / bw, pre.crop_size / bh
+    return Preparation(size=(w, h), box=box, seen=inside / (w * h), input_size=pre.crop_size, scale=(sx, sy),
+                       enlarged=min(sx, sy) > 1, shrunk=max(sx, sy) < 1, squashed=bw != bh, aspect=bw / bh)
 
 
 def model_view(image: Image.Image, pre: PreprocessConfig) -> Image.Image:

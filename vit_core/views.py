@@ -18,7 +18,7 @@ from .analysis import (attention_rollout, embedding_filters_pca, layer_predictio
                        position_similarity, token_norms)
 from .checkpoints import LoadedModel
 from .config import PreprocessConfig, ViTConfig
-from .images import crop_box, load_picture, model_view, preprocess
+from .images import Preparation, crop_box, load_picture, model_view, preparation, preprocess
 from .model import ViT, TraceArrays, explain_block
 from .patches import compare_methods, cpp_to_ppc, patchify, patchify_conv, patchify_loop
 
@@ -41,6 +41,7 @@ class Analysis:
     original: np.ndarray  # (h, w, 3) uint8, the picture shrunk to fit a DISPLAY_SIDE square (a strip stays thin)
     original_size: tuple[int, int]  # (width, height) of the picture as uploaded, the right way up
     crop: tuple[float, float, float, float]  # the model's crop, in `original` pixel coordinates
+    preparation: Preparation  # what the crop and resize did to the picture as uploaded: the share seen, the scale
     model_view: np.ndarray  # (S, S, 3) uint8, what the model sees before normalisation
     trace: TraceArrays  # every intermediate of the forward pass
     probs: np.ndarray | None  # (classes,) the prediction; None for a model without a head
@@ -78,7 +79,7 @@ def analyse(loaded: LoadedModel, image_bytes: bytes, lock: contextlib.AbstractCo
     return Analysis(
         config=cfg, preprocess=pre,
         original=frozen(np.asarray(shown)), original_size=picture.size,
-        crop=(left * sx, top * sy, right * sx, bottom * sy),
+        crop=(left * sx, top * sy, right * sx, bottom * sy), preparation=preparation(picture.size, pre),
         model_view=frozen(np.asarray(model_view(image, pre))),
         trace=trace.numpy(),
         probs=None if probs is None else frozen(probs),

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from app import core, describe, figures, plots, ranges, style, ui
+from app import core, describe, figures, notes, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import experiments
@@ -26,6 +26,8 @@ PICTURE_SIDE = 224  # the model's input, shown this many pixels wide
 def main() -> None:
     c = ui.current()
     ui.heading("experiments")
+    notes.classes(c)  # a picture none of the model's classes: said, with one click to one that is
+    notes.what_the_model_saw(c)
     st.markdown(t("experiments.intro"))
     iv = controls(c)
     base = core.experiment(c.image_bytes, c.model_id, Intervention())

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, labels, plots, ranges, style, ui
+from app import core, describe, labels, notes, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core.explain import METHODS, curves, qk_geometry, relevance
@@ -22,6 +22,8 @@ CLASS_SPECIFIC = ("relevance", "gradient")  # the methods whose map depends on t
 def main() -> None:
     c = ui.current()
     ui.heading("explanations")
+    notes.classes(c)  # a picture none of the model's classes: said, with one click to one that is
+    notes.what_the_model_saw(c)
     st.markdown(t("explanations.intro"))
     if c.config.num_labels:
         target, other = pick_classes(c)

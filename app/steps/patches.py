@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from app import core, describe, plots, style, ui
+from app import core, describe, notes, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.images import model_view
@@ -60,11 +60,13 @@ def picture_and_model_view(c: ui.Current) -> None:
     with st.container(key="picture_and_view"):
         st.html(OWN_SIZE_CSS)
         left, right = st.columns(2)
+    demo = c.demo is not None  # a demo is headed by its own name; "Your picture" is an upload
     with left:
-        st.subheader(t("patches.original"))
+        st.subheader(c.image_name if demo else t("patches.original"))
         w, h = a.original_size
-        st.image(original, output_format=fmt, caption=t("patches.original_caption", w=w, h=h),
-                 alt=describe.original(c.image_name, (w, h), a.crop))
+        st.image(original, output_format=fmt,
+                 caption=t("patches.original_caption_demo" if demo else "patches.original_caption", w=w, h=h),
+                 alt=describe.original(c.image_name, (w, h), a.crop, demo))
     with right:
         st.subheader(t("patches.model_view", S=S))
         st.image(enlarged, output_format="PNG", caption=t("patches.model_view_caption", S=S),
@@ -72,6 +74,7 @@ def picture_and_model_view(c: ui.Current) -> None:
         pre = a.preprocess
         how = t("patches.squash", S=S) if pre.squash else t("patches.crop", r=pre.resize_to, S=S)
         st.caption(how + " " + t("patches.normalise", mean=pre.image_mean, std=pre.image_std))
+    notes.what_the_model_saw(c)  # a strip's centre, a tiny picture enlarged, a squash: where it matters
 
 
 def patch_grid(c: ui.Current) -> None:

@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, plots, style, ui
+from app import core, describe, notes, plots, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import views
@@ -57,6 +57,7 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
     left, right = st.columns([1, 2])
     with left:
         st.metric(t("prediction.top1"), names[0], f"{p.top_probs[0]:.1%}", delta_color="off", delta_arrow="off")
+        notes.what_the_model_saw(c)  # beside the prediction: what of the picture it was made from
         st.image(plots.upscale(a.model_view, 224), caption=t("prediction.view_caption", S=cfg.image_size),
                  alt=describe.model_view(a.model_view))
     with right:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from vit_core.data import LABELS, DatasetNotFound, load_split
+from vit_core.imagenet import imagenet_classes
 from vit_core.images import load_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,7 @@ def test_manifest_lists_exactly_the_pngs():
         assert 0 < len(e["short_en"]) <= 24 and 0 < len(e["short_ko"]) <= 16  # they fit the sidebar picker's box
         assert e["kind"] in ("drawing", "fashion-mnist")
         assert e["label"] is None or e["label"] in LABELS
+        assert "imagenet" not in e or e["imagenet"] in imagenet_classes()  # written only where it is one of them
 
 
 @pytest.mark.parametrize("file", [e["file"] for e in MANIFEST])

@@ -4,6 +4,7 @@ The corpus of files lives in tests/bad_images.py; here it is run, then fuzzed. N
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import struct
@@ -24,7 +25,8 @@ from tests.bad_images import BY_NAME, CASES, GREEN, Case, encode, frames, png_ch
 from tests.conftest import ROOT
 from vit_core import images
 from vit_core.config import PreprocessConfig
-from vit_core.images import ImageError, crop_box, denormalize, load_image, model_view, preprocess
+from vit_core.images import (ImageError, Preparation, crop_box, denormalize, load_image, model_view, preparation,
+                             preprocess)
 
 # Pillow warns about some of the damaged files, as it should; here they are expected.
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin"),
@@ -316,6 +318,32 @@ def test_crop_box_takes_the_largest_centred_square():
     assert crop_box((1, 1), pre) == (0.0, 0.0, 1.0, 1.0)
     assert crop_box((10_000, 50), PreprocessConfig(squash=True)) == (0.0, 0.0, 10_000.0, 50.0)
     assert crop_box((320, 640), PreprocessConfig(crop_size=28, resize_to=32)) == (20.0, 180.0, 300.0, 460.0)
+
+
+def test_preparation_says_what_the_crop_and_resize_did():
+    """The record of what preprocessing did: the share seen and the crop box, enlarged or shrunk and how much,
+    squashed and from what shape (issue 28: a 50×10000 strip, a 1-pixel picture)."""
+    pre = PreprocessConfig()  # the teaching model: the largest centred square, resized to 28×28
+    strip = preparation((50, 10_000), pre)
+    assert isinstance(strip, Preparation) and dataclasses.is_dataclass(strip)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        strip.seen = 1.0
+    assert strip.size == (50, 10_000) and strip.box == (0.0, 4975.0, 50.0, 5025.0) and strip.box_size == (50, 50)
+    assert strip.seen == pytest.approx(0.005) and strip.input_size == 28
+    assert strip.scale == (0.56, 0.56) and strip.shrunk and not strip.enlarged
+    assert not strip.squashed and strip.aspect == 1.0
+    dot = preparation((1, 1), pre)
+    assert dot.seen == 1.0 and dot.scale == (28.0, 28.0) and dot.enlarged and not dot.shrunk and not dot.squashed
+    same = preparation((28, 28), pre)
+    assert same.seen == 1.0 and same.scale == (1.0, 1.0) and not same.enlarged and not same.shrunk
+    # Hugging Face's ViTImageProcessor squashes: the whole picture is seen, its shape is lost
+    squashed = preparation((50, 10_000), PreprocessConfig(crop_size=224, resize_to=224, squash=True))
+    assert squashed.seen == 1.0 and squashed.box == (0.0, 0.0, 50.0, 10_000.0)
+    assert squashed.squashed and squashed.aspect == pytest.approx(1 / 200)
+    assert squashed.scale == pytest.approx((4.48, 0.0224)) and not squashed.enlarged and not squashed.shrunk
+    # ImageNet's resize to 256 and centre crop of 224: a square photo loses its border
+    photo = preparation((512, 512), PreprocessConfig(crop_size=224, resize_to=256))
+    assert photo.seen == pytest.approx((224 / 256) ** 2) and photo.box_size == (448.0, 448.0) and photo.shrunk
 
 
 @pytest.mark.parametrize("size", [(120, 40), (40, 120)])

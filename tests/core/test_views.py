@@ -98,6 +98,7 @@ def test_big_tall_and_wide_pictures(loaded, size):
     expected = ((w - side) / 2 * ow / w, (h - side) / 2 * oh / h, (w + side) / 2 * ow / w, (h + side) / 2 * oh / h)
     assert np.allclose(a.crop, expected, atol=1.0), (a.crop, expected)
     assert 0 <= left < right <= ow and 0 <= top < bottom <= oh
+    assert a.preparation.size == size and a.preparation.seen == pytest.approx(side * side / (w * h))  # as uploaded
 
 
 def test_a_photo_is_decoded_small_but_the_model_sees_it_whole(loaded):
