@@ -5,6 +5,9 @@ Catalogs live in app/locales/<lang>/<namespace>.toml; a key is "<namespace>.<nam
 A text cites the place of the paper that says it as [[§4.2, Table 2]] ([[§4.2, 표 2]] in Korean): `t` writes it as
 "(§4.2, Table 2)" linked to the paper on arXiv. The places that exist are app/data/paper_places.json
 (tests/test_references.py checks every citation against it).
+
+A Korean particle after a value is written as a pair, `{method}은(는)`, `{n}(으)로`: `t` keeps the form that fits the
+value filled in (app/josa.py says how a value is read).
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import tomllib
 from pathlib import Path
 
 import streamlit as st
+
+from app import josa
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 PLACES = Path(__file__).resolve().parent / "data" / "paper_places.json"
@@ -48,9 +53,10 @@ def t(key: str, **values) -> str:
 
 
 def t_in(lang: str, key: str, **values) -> str:
-    """t() in `lang`: for what is made outside a script run (a download built on click) or cached per language."""
+    """t() in `lang`: for what is made outside a script run (a download built on click) or cached per language.
+    Without values it is the template itself (what the explorer fills in the browser), pairs such as 은(는) kept."""
     text = catalog(lang).get(key) or catalog(DEFAULT)[key]
-    return cited(text.format(**values) if values else text)
+    return cited(josa.resolve(text.format(**values)) if values else text)
 
 
 @functools.cache

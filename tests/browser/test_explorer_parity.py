@@ -2,7 +2,8 @@
 the suite already uses (page.evaluate, no server), the Python here.
 
 Step 5's numbers and sentences are computed in the browser (app/components/explorer/numbers.js, text.js, data.js);
-vit_core and app/describe.py are the reference they port. Held equal here: decoding what `views.quantised` sent
+vit_core and app/describe.py are the reference they port (Korean particles: ../shared/josa.js, of app/josa.py,
+tests/browser/test_josa_parity.py). Held equal here: decoding what `views.quantised` sent
 (`views.dequantised`), pooling (`analysis.pool_attention`), the head average (`analysis.head_average`), the rollout
 row, scaling a map (`views.scaled`), the layers a big model is sent (`explorer.window`), the number and str.format
 rules, and every sentence a screen reader hears from the explorer, in English and Korean — on hand-worked cases and on
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from app import components, describe, i18n, labels
+from app import components, describe, i18n, josa, labels
 from app.components import explorer
 from vit_core import views
 from vit_core.analysis import head_average, pool_attention
@@ -82,10 +83,15 @@ def test_number_never_writes_e_notation(page):
 
 
 def test_format_fills_templates_as_python(page, lang):
+    """fmt is app.i18n.t_in's filling: str.format, then each Korean particle pair chosen by the value before it."""
     for key, text in texts(lang).items():
-        pool = [0.0625, 3, 0.5, 17, 2.5, 0.000123, 1234.5, 6, 0.1875, 8, 9]
-        values = {n: pool[i % len(pool)] for i, n in enumerate(sorted(set(re.findall(r"\{(\w+)", text))))}
-        assert page.evaluate("([t, v]) => fmt(t, v)", [text, values]) == text.format(**values), key
+        pool = [0.0625, 3, 0.5, 17, 2.5, 0.000123, 1234.5, 6, 0.1875, 8, 9, 10, 1, "관련도", "어텐션", "ViT"]
+        names = sorted(set(re.findall(r"\{(\w+)", text)))
+        for shift in range(len(pool)):
+            values = {n: pool[(i + shift) % len(pool)] for i, n in enumerate(names)}
+            if any(isinstance(v, str) for n, v in values.items() if re.search(r"\{%s:" % n, text)):
+                continue  # a format spec takes a number
+            assert page.evaluate("([t, v]) => fmt(t, v)", [text, values]) == josa.resolve(text.format(**values)), key
 
 
 # ---- decoding, pooling, averaging, scaling: random attentions at 50, 197 and 577 tokens ------------------------------
@@ -245,6 +251,7 @@ PLANTED = {  # a one-token change in the JS port: each must make the comparison 
     "ties broken the other way": ("values[b] - values[a] || a - b", "values[b] - values[a] || b - a"),
     "e-notation for tiny numbers": ("if (a < 1e-3) {", "if (a < 1e-3) { return String(Number(v.toPrecision(2)));"),
     "pooling by the sum": ("sum[k] / n[k]", "sum[k]"),
+    "particles left as pairs": ("return josaResolve(template.replace(", "return (template.replace("),
     "the window on the wrong side": ("head > H / 2 ?", "head >= H / 2 ?"),
     "a row decoded on its neighbour's scale": ("b.scale[(head - 1) * T + r]", "b.scale[(head - 1) * T + r + 1]"),
 }
@@ -260,7 +267,8 @@ def test_a_planted_bug_in_the_port_fails(chromium, bug):
         for check in (lambda: test_sentences_on_a_hand_worked_case(page),
                       lambda: test_number_and_fixed_equal_python(page),
                       lambda: test_store_decodes_pools_averages_and_scales_as_python(page, 50, 4),
-                      lambda: test_the_browser_asks_for_the_layers_the_server_sends(page, 12, 12)):
+                      lambda: test_the_browser_asks_for_the_layers_the_server_sends(page, 12, 12),
+                      lambda: test_format_fills_templates_as_python(page, "ko")):
             try:
                 check()
             except AssertionError:

@@ -33,7 +33,7 @@ from app import budget, components, core, labels, ranges, style
 from app.i18n import current_language, t_in
 from vit_core import views
 
-PORTS = ("numbers.js", "text.js")  # the ports of the Python reference (tests/browser/test_explorer_parity.py)
+PORTS = ("../shared/josa.js", "numbers.js", "text.js")  # ports of the Python reference (tests/browser/*_parity.py)
 JS_FILES = (*PORTS, "data.js", "canvas.js", "template.js", "controls.js", "report.js", "views/matrix.js",
             "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
 CSS_FILES = ("explorer.css",)

@@ -4,15 +4,16 @@
 // languages.
 // `tr(key, values)` is the catalog lookup: Explorer.t, or the test's own.
 
-// port of str.format as app/i18n.t uses it: {x}, {x:.3f}, {x:g}
+// port of app/i18n.t_in: str.format ({x}, {x:.3f}, {x:g}), then each Korean particle pair such as 은(는) chosen by
+// the value before it (josaResolve, ../shared/josa.js, the port of app/josa.resolve)
 function fmt(template, values) {
-  return template.replace(/\{(\w+)(?::([^}]*))?\}/g, (all, name, spec) => {
+  return josaResolve(template.replace(/\{(\w+)(?::([^}]*))?\}/g, (all, name, spec) => {
     const v = values[name];
     if (v === undefined) return all;
     if (spec && /^\.\d+f$/.test(spec)) return fixed(Number(v), Number(spec.slice(1, -1)));
     if (spec === "g") return general(Number(v));
     return String(v);
-  });
+  }));
 }
 
 // port of Python's f"{v:g}": six significant digits, trailing zeros dropped, e-notation below 1e-4 and from 1e6
