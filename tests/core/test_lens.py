@@ -174,6 +174,8 @@ def test_lenses_equal_transformers(checkpoint):
     lens = logit_lens(model, trace)
     assert lens.logits.shape == (model.config.num_hidden_layers + 1, N + 1, model.config.num_labels)
     assert np.allclose(lens.logits, logits, atol=1e-5)
+    votes = logits.argmax(-1)  # (L+1, T)
+    assert np.allclose(lens.agreement, (votes[:, 1:] == votes[-1, 0]).float().mean(-1))
     alike = similarity(trace)
     assert np.allclose(alike.cosine, cosine, atol=1e-5)
     patches = cosine[:, 1:, 1:]
@@ -184,6 +186,7 @@ def test_lenses_equal_transformers(checkpoint):
     assert np.allclose(stream.attention_added, torch.stack(attn).norm(dim=-1), atol=1e-5)
     assert np.allclose(stream.mlp_added, torch.stack(mlp).norm(dim=-1), atol=1e-5)
     assert np.allclose(stream.patch_median, np.median(h[:, 1:].norm(dim=-1), axis=-1), atol=1e-5)
+    assert np.array_equal(stream.largest, np.argsort(-h[:, 1:].norm(dim=-1).numpy(), axis=-1, kind="stable")[:, :5])
 
 
 # ---- python -m vit_core lens ---------------------------------------------------------------------------------------
