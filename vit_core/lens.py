@@ -108,8 +108,9 @@ def attention_added(block: Block, z: torch.Tensor, probs: torch.Tensor, keep: to
 def residual_stream(model: ViT, trace: Trace | TraceArrays, intervention: Intervention | None = None,
                     k: int = 5) -> ResidualStream:
     """Every token's norm after every layer, and the norms of what each block's attention and MLP added to it.
-    Costs V and the output projection once per block (about a sixth of the trace); the MLP's share is what is left:
-    z_ℓ − z_{ℓ-1} − MSA(…). A trace run with ablated heads needs its `intervention` here too."""
+    Costs V and the output projection again in each block (the arithmetic of a sixth of the trace for ViT-B/16, a
+    third for the teaching model); the MLP's share is what is left, z_ℓ − z_{ℓ-1} − MSA(…). A trace run with ablated
+    heads needs its `intervention` here too."""
     z = one_picture(trace.hidden_states)  # (L+1, T, D)
     probs = one_picture(trace.attentions)  # (L, H, T, T)
     keep = head_keep(len(model.blocks), model.config.num_attention_heads, (intervention or Intervention()).ablate)
