@@ -229,3 +229,12 @@ def test_cli_lens_reports_bad_inputs_cleanly(tiny_model, headless_model, picture
         err = capsys.readouterr().err
         assert err.startswith("error: ") and said in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_cli_lens_help_describes_the_npz(capsys):
+    with pytest.raises(SystemExit):
+        main(["lens", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for said in ("logits (L+1, T, C)", "similarity (L+1, T, T)", "norms (L+1, T)", "float32", "token 0 the cls token",
+                 "layer 0 being the embeddings z0"):
+        assert said in text
