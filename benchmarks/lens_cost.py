@@ -1,7 +1,7 @@
 """What the three lenses of issue 27 cost (vit_core/lens.py), against the trace they read, and what a layer of each
 would cost to send to the browser.
 
-    python benchmarks/lens_cost.py [--runs 20] [--warmup 3] [--models teaching,b16]
+    python benchmarks/lens_cost.py [--runs 20] [--warmup 3] [--models teaching,b16] [--threads N]
 
 For the shipped teaching model and a random ViT-B/16-shaped model (224×224, P=16, D=768, 12 layers × 12 heads,
 MLP 3072, 1000 classes), batch 1, torch's default thread count, this times, round-robin so that background load hits
@@ -64,7 +64,7 @@ def payload(model: ViT, trace) -> None:
     lens, alike, stream = logit_lens(model, trace), similarity(trace), residual_stream(model, trace)
     layer = model.config.num_hidden_layers  # the last: as big as any
     logits, cosine, norms = lens.logits[layer], alike.cosine[layer], stream.norms[layer]  # (T, C), (T, T), (T,)
-    probs = torch.from_numpy(logits).softmax(-1).numpy()  # (T, C)
+    probs = torch.tensor(logits).softmax(-1).numpy()  # (T, C)
     C = logits.shape[-1]
     vote_type = np.uint8 if C <= 256 else np.uint16
     print("  bytes per layer sent to the browser:")
@@ -111,7 +111,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--models", default="teaching,b16", help="comma-separated: teaching, b16")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default, as the app runs; "
+                        "1 keeps figures steadier on a busy machine)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     started = machine.header("lens cost: the three lenses of vit_core/lens.py against model.trace")
     models = {"teaching": lambda: ("teaching model (assets/models/fashion-vit, 28×28, P=4)",
                                    load_model(TEACHING).model),
