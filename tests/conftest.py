@@ -49,14 +49,18 @@ def pixels() -> torch.Tensor:
     return torch.randn(2, 3, 28, 28, generator=torch.Generator().manual_seed(0))
 
 
-def hf_outputs(folder, pixels, head=True, **kwargs):
-    """transformers' eager implementation of the checkpoint in `folder`, every attention and hidden state kept."""
+def hf_model(folder, head=True):
+    """transformers' eager implementation of the checkpoint in `folder`, in eval mode."""
     import transformers
 
     cls = transformers.ViTForImageClassification if head else transformers.ViTModel
-    hf = cls.from_pretrained(folder, attn_implementation="eager").eval()
+    return cls.from_pretrained(folder, attn_implementation="eager").eval()
+
+
+def hf_outputs(folder, pixels, head=True, **kwargs):
+    """transformers' eager implementation of the checkpoint in `folder`, every attention and hidden state kept."""
     with torch.no_grad():
-        return hf(pixel_values=pixels, output_attentions=True, output_hidden_states=True, **kwargs)
+        return hf_model(folder, head)(pixel_values=pixels, output_attentions=True, output_hidden_states=True, **kwargs)
 
 
 def assert_parity(model, ref, pixels, head=True, atol=1e-5):

@@ -1,4 +1,4 @@
-"""`python -m vit_core {trace,evaluate,train,fetch,list-models}`."""
+"""`python -m vit_core {trace,lens,evaluate,head-importance,explain,faithfulness,fetch,list-models,train}`."""
 from __future__ import annotations
 
 import argparse
@@ -189,6 +189,28 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_lens(args) -> int:
+    import numpy as np
+
+    from .checkpoints import load_model
+    from .hub import resolve
+    from .images import load_image, preprocess
+    from .lens import logit_lens, residual_stream, similarity
+
+    loaded = load_model(resolve(args.model))
+    model = loaded.model
+    trace = model.trace(preprocess(load_image(args.image), loaded.preprocess))
+    lens, alike, stream = logit_lens(model, trace), similarity(trace), residual_stream(model, trace)
+    np.savez_compressed(args.out, logits=lens.logits, similarity=alike.cosine, norms=stream.norms,
+                        attention_added=stream.attention_added, mlp_added=stream.mlp_added,
+                        labels=np.array(model.config.labels, dtype=str))
+    print(f"prediction: {model.config.labels[lens.prediction]}; patches that agree with it after each layer: "
+          + " ".join(f"{a:.0%}" for a in lens.agreement))
+    with np.load(args.out) as z:
+        print(f"wrote {args.out}: " + ", ".join(f"{k} {z[k].shape}" for k in z.files))
+    return 0
+
+
 def cmd_fetch(args) -> int:
     from .hub import fetch, get
 
@@ -257,6 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ablate-heads", type=_listed(parse_heads), default=(), metavar="2.1,5.4",
                    help="zero these heads' attention × V before the output projection (layer.head, from 1)")
     t.set_defaults(func=cmd_trace)
+
+    lens_npz = ("the .npz holds float32 arrays, layer 0 being the embeddings z0 before the first block, token 0 the "
+                "cls token and then the patches row-major, as the app numbers them: logits (L+1, T, C), the final "
+                "LayerNorm and head read from every token (the logit lens); similarity (L+1, T, T), the cosine similarity of "
+                "every pair of tokens; norms (L+1, T), the length of every token's vector; attention_added and "
+                "mlp_added (L, T), the length of what each block's attention and MLP added to it (Eq. 2-3); and "
+                "labels (C,), the class names. A model without a classification head is refused.")
+    s = sub.add_parser("lens", help="what every token carries after every layer: the logit lens, the tokens' "
+                                    "similarity and the residual stream's size, to .npz", description=lens_npz)
+    s.add_argument("image")
+    s.add_argument("--model", default=str(DEFAULT_MODEL),
+                   help="checkpoint folder, or a curated name from list-models (default: the teaching model)")
+    s.add_argument("--out", required=True, help="output .npz file")
+    s.set_defaults(func=cmd_lens)
 
     e = sub.add_parser("evaluate", help="accuracy on the Fashion-MNIST test set")
     e.add_argument("--model", default=str(DEFAULT_MODEL))
