@@ -218,13 +218,13 @@ def mask_changes_top(model: ViT, a: Analysis, mask: str | list[int] = "centre", 
     """Whether masking patches (a preset of the experiments page, or patch numbers) changes the predicted class."""
     needs_head("mask_changes_top", a)
     c = a.config
-    masked = preset(mask, c.grid_size, a.model_view, c.patch_size) if isinstance(mask, str) else tuple(mask)
-    if any(not 0 <= k < c.num_patches for k in masked):
+    iv = Intervention(preset(mask, c.grid_size, a.model_view, c.patch_size) if isinstance(mask, str) else mask, fill)
+    if any(not 0 <= k < c.num_patches for k in iv.mask):
         raise NoAnswer("mask_changes_top", "beyond", patches=c.num_patches)
-    after = probs_with(model, a, Intervention(masked, fill))
+    after = probs_with(model, a, iv)
     before, now = int(a.probs.argmax()), int(after.argmax())
     return Answer("mask_changes_top", "choice", ("changes" if now != before else "stays",),
-                  {"masked": len(masked), "patches": tuple(masked), "fill": fill, "before": before, "after": now,
+                  {"masked": len(iv.mask), "patches": iv.mask, "fill": fill, "before": before, "after": now,
                    "prob_before": float(a.probs[before]), "prob_after": float(after[before])})
 
 

@@ -223,6 +223,11 @@ class Question:
     options: tuple[Option, ...] = ()  # a choice's, in the order shown; the answer is the option's index
     line: int = 0
 
+    def option(self, means: str) -> int:
+        """The index of the option that means `means` (a choice rule's answer): what a learner taps and the store
+        keeps."""
+        return [o.means for o in self.options].index(means)
+
     def stored(self, patches: int, layers: int) -> store.Question:
         """What the class store accepts for this question, on a model of `patches` patches and `layers` layers."""
         if self.kind == "patch":
@@ -448,7 +453,7 @@ class _Reader:
                 self.problem(path + (key,), "unknown_view_key", field=key, page=page, known=", ".join(known))
             elif not (check := view_value(page, key)).ok(value):
                 self.problem(path + (key,), "bad_value", field=key, value=shown(value), allowed=check.allowed)
-        return MappingProxyType(dict(view))
+        return MappingProxyType({key: frozen(value) for key, value in view.items()})
 
     def question(self, q: dict, path: tuple) -> Question | None:
         kind, name = q.get("kind"), q.get("rule")
@@ -470,7 +475,7 @@ class _Reader:
                 self.problem(path, "missing_key", field=key)
             elif key in q and not check.ok(q[key]):
                 self.problem(path + (key,), "bad_value", field=key, value=shown(q[key]), allowed=check.allowed)
-            params[key] = q.get(key, default)
+            params[key] = frozen(q.get(key, default))
         options = self.options(q.get("option"), kind, rule, path + ("option",))
         if kind not in KINDS or rule is None or rule.kind != kind:
             return None
@@ -505,6 +510,11 @@ class _Reader:
                 self.problem(path[:-1] if not given else path + (0,),
                              "missing_outcome" if outcome not in given else "repeated_outcome", outcome=outcome)
         return tuple(read)
+
+
+def frozen(value: object) -> object:
+    """A value of a view or a question, read-only: a list becomes a tuple."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def shown(value: object) -> str:

@@ -125,12 +125,12 @@ def test_a_good_file_becomes_frozen_records():
     assert got.id == "tiny" and got.title.get("ko") == "작은 수업"
     first, second = got.beats
     assert (first.page, dict(first.view), first.question, first.line) == ("patches", {}, None, 7)
-    assert dict(second.view) == {"section": "changes", "mask": [3, 4]}
+    assert dict(second.view) == {"section": "changes", "mask": (3, 4)}
     q = second.question
     assert (q.kind, q.rule, dict(q.params), q.line) == ("choice", "mask_changes_top",
                                                         {"mask": "centre", "fill": "mean"}, 18)
     assert [o.means for o in q.options] == ["changes", "stays"] and q.options[1].text.ko == "아니요"
-    assert q.stored(49, 6).high == 1
+    assert q.stored(49, 6).high == 1 and q.option("stays") == 1
     with pytest.raises(AttributeError):
         second.page = "paper"
     assert parse(GOOD.encode("utf-8-sig")) == got  # a byte-order mark is not a problem
