@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,14 @@ def problems(text: str | bytes) -> list[tuple[int, str]]:
 
 def line_of(text: str, fragment: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+def test_the_parser_needs_neither_streamlit_nor_torch():
+    code = ("import sys; from app.lessons import lesson; lesson.shipped(); "
+            "print(sorted({'streamlit', 'torch'} & set(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=STEPS.parents[1],
+                         check=True)
+    assert run.stdout.strip() == "[]"
 
 
 # ---- the shipped lesson -------------------------------------------------------------------------------------------
