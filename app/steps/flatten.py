@@ -77,7 +77,6 @@ def one_patch(c: ui.Current) -> int:
                           cfg.patch_dim)
     st.subheader(t("flatten.one_title"))
     k = st.slider(t("flatten.pick_patch"), 0, N - 1, min(N // 2, N - 1), key="flatten_patch")
-    r, col = divmod(k, g)
     pixels = views.patch_pixels(a, k)  # (P, P, 3) uint8
     left, mid, right = st.columns([1, 1, 2])
     with left:
