@@ -187,6 +187,12 @@ COLLECT = r"""(rootSelector) => {
 }"""
 
 
+# COLLECT leaves out text above the view as off-screen: a page is read from its top (every scrolling box scrolled up)
+TO_TOP = """() => [document.scrollingElement, ...document.querySelectorAll(
+    "[data-testid='stMain'], [data-testid='stAppViewContainer'], [data-testid='stSidebarContent']")]
+    .forEach((e) => { if (e) e.scrollTop = 0; })"""
+
+
 def open_everything(page) -> list[dict]:
     """Open the sidebar and every expander, draw every dataframe; returns what only shows on demand: the options of
     each select box and every tooltip (segments as COLLECT gives them)."""
@@ -325,6 +331,7 @@ def test_no_english_left_in_korean(app_server, korean_page, name):
     page = korean_page
     open_page(page, app_server, name)
     extra = open_everything(page)
+    page.evaluate(TO_TOP)
     segments = page.evaluate(COLLECT, None) + extra
     assert any(_HANGUL_CJK.search(s["text"]) for s in segments), f"{name}: the page is not in Korean at all"
     found = findings_of(segments)

@@ -14,14 +14,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from harness.browser import PATHS, Runs, open_page
 
-from tests.browser.test_browser_korean import _HANGUL_CJK, COLLECT, findings_of
+from tests.browser.test_browser_korean import _HANGUL_CJK, COLLECT, TO_TOP, findings_of
 
 LIST = "[role='listbox']"
 SWITCHES = ("[data-testid='stToggle'] input[type='checkbox'], [data-testid='stCheckbox'] input[type='checkbox']")
 BOXES = "[data-testid='stSelectbox'], [data-testid='stMultiSelect']"
-TO_TOP = """() => [document.scrollingElement, ...document.querySelectorAll(
-    "[data-testid='stMain'], [data-testid='stAppViewContainer'], [data-testid='stSidebarContent']")]
-    .forEach((e) => { if (e) e.scrollTop = 0; })"""
 
 
 def switch_everything_on(page) -> list[str]:
@@ -105,7 +102,7 @@ def test_no_english_in_any_widget_state(app_server, korean_page, name):
     open_page(page, app_server, name)
     switched = switch_everything_on(page)
     held = open_expanders_and_popovers(page)
-    page.evaluate(TO_TOP)  # COLLECT leaves out text above the view (as off-screen): read the page from its top
+    page.evaluate(TO_TOP)
     segments = page.evaluate(COLLECT, None) + held
     # the sidebar is the same on every page: its lists are read on the first one
     lists = open_every_list(page, "[data-testid='stMain']" if name != PATHS[0] else "body")
