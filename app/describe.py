@@ -17,7 +17,7 @@ from app.i18n import t
 
 
 def _patch(k: int, g: int) -> str:
-    return labels.patch_in_words(int(k), g)
+    return labels.patch(int(k), g)
 
 
 def strongest(heat: np.ndarray, n: int = 3) -> list[tuple[int, float]]:
@@ -250,6 +250,16 @@ def _axis_title(fig, axis: str) -> str:
     return (getattr(title, "text", None) or "") if title is not None else ""
 
 
+def _cell(tr, xs: list[str], ys: list[str], i: int, j: int) -> str:
+    """A heat map's cell (i, j) in words: as the trace names it (its `text`, one per cell), at a place on the grid
+    where its row and column are numbers ("row 2, column 3", labels.place), or by its row's and column's names."""
+    if tr.text is not None and np.ndim(tr.text) == 2:
+        return str(tr.text[i][j])
+    if ys[i].isdigit() and xs[j].isdigit():
+        return labels.place(ys[i], xs[j])
+    return t("alt.chart_cell", y=ys[i], x=xs[j])
+
+
 def chart(fig) -> tuple[str, list[dict[str, str]]]:
     """A Plotly figure in words and as a short table, from the data it draws: for a heat map its largest cells, for
     bars their values, for lines and points a sample along x with the highest and lowest. Returns (a sentence for
@@ -268,7 +278,7 @@ def chart(fig) -> tuple[str, list[dict[str, str]]]:
             order = np.argsort(-finite, axis=None, kind="stable")[:ROWS]
             hi, lo = np.unravel_index(order[0], z.shape), np.unravel_index(np.nanargmin(z), z.shape)
             sentences.append(t("alt.chart_heatmap", rows=z.shape[0], cols=z.shape[1], hi=number(z[hi]),
-                               hix=xs[hi[1]], hiy=ys[hi[0]], lo=number(z[lo]), lox=xs[lo[1]], loy=ys[lo[0]]))
+                               hiat=_cell(tr, xs, ys, *hi), lo=number(z[lo]), loat=_cell(tr, xs, ys, *lo)))
             rows += [{col_y: ys[i], col_x: xs[j], col_v: number(z[i, j])}
                      for i, j in zip(*np.unravel_index(order, z.shape)) if np.isfinite(z[i, j])]
             continue

@@ -15,35 +15,36 @@ def channel(ch: int, channels: int) -> str:
     return "RGB"[ch] if channels == 3 else str(ch)
 
 
-def patch(k: int, g: int) -> str:
-    """"patch 17 · row 2, col 3": axis names and hovers."""
-    return t("labels.patch", k=k, r=k // g, c=k % g)
+def place(r, c, short: bool = False) -> str:
+    """A place on the grid, the one way the app writes it in the page's language: "row 2, column 3" ("2행 3열");
+    `short` where space is tight (axis names, hovers, the attention matrix's rows): "row 2, col 3". Every caption, alt
+    text, table and tooltip that says where a patch (or a pixel of a patch) is goes through here, or through its port
+    in app/components/explorer/text.js; tests/app/test_places.py fails on a place written any other way."""
+    return t("labels.place_short" if short else "labels.place", r=r, c=c)
 
 
-def patch_in_words(k: int, g: int) -> str:
-    """"patch 17 (row 2, column 3)": in a sentence or a picker."""
-    return t("labels.patch_in_words", k=k, r=k // g, c=k % g)
-
-
-def patch_compact(k: int, g: int) -> str:
-    """"patch 17 (2, 3)": the rows of the attention matrix."""
-    return t("labels.patch_compact", k=k, r=k // g, c=k % g)
+def patch(k: int, g: int, short: bool = False) -> str:
+    """"patch 17 (row 2, column 3)"; short, "patch 17 (row 2, col 3)" (Korean: "패치 17 (2행 3열)" both)."""
+    return t("labels.patch", k=k, place=place(k // g, k % g, short))
 
 
 def patch_run(first: int, last: int, g: int) -> str:
-    """"patches 0–1 (0, 0)–(0, 1)": a pooled row of the attention matrix."""
+    """"patches 0–6 (row 0, col 0–6)": a pooled row of the attention matrix; a run that crosses into the next image
+    row, "patches 10–20 (row 1, col 3 – row 2, col 6)"."""
     (r0, c0), (r1, c1) = divmod(first, g), divmod(last, g)
-    return t("labels.patch_run", i=first, j=last, r0=r0, c0=c0, r1=r1, c1=c1)
+    where = (place(r0, f"{c0}–{c1}", short=True) if r0 == r1 else
+             t("labels.place_range", first=place(r0, c0, short=True), last=place(r1, c1, short=True)))
+    return t("labels.patch_run", i=first, j=last, place=where)
 
 
 def token(i: int, g: int) -> str:
-    """"token 18 = patch 17 · row 2, col 3", "token 0 = cls"."""
-    return t("labels.token_cls") if i == 0 else t("labels.token", i=i, patch=patch(i - 1, g))
+    """"token 18 = patch 17 (row 2, col 3)", "token 0 = cls"."""
+    return t("labels.token_cls") if i == 0 else t("labels.token", i=i, patch=patch(i - 1, g, short=True))
 
 
 def token_in_words(i: int, g: int) -> str:
     """"cls token", "patch 17 (row 2, column 3)"."""
-    return t("labels.cls_token") if i == 0 else patch_in_words(i - 1, g)
+    return t("labels.cls_token") if i == 0 else patch(i - 1, g)
 
 
 def token_short(i: int) -> str:
@@ -54,7 +55,7 @@ def token_short(i: int) -> str:
 def where(i: int, P: int, C: int, order: str = "p1 p2 c") -> str:
     """The pixel and channel that value i of a flattened patch comes from: "row 1, col 1, G"."""
     r, c, ch = value_name(i, P, C, order)
-    return t("labels.where", r=r, c=c, ch=channel(ch, C))
+    return t("labels.where", place=place(r, c, short=True), ch=channel(ch, C))
 
 
 def value(i: int, P: int, C: int) -> str:
@@ -70,7 +71,7 @@ def matrix_labels(g: int, block: int) -> list[str]:
     """One name per row and column of the (pooled) attention matrix: "cls", then each patch, or each run of `block`
     patches."""
     n = g * g
-    return [t("labels.cls")] + [patch_compact(first, g) if min(first + block, n) - 1 == first
+    return [t("labels.cls")] + [patch(first, g, short=True) if min(first + block, n) - 1 == first
                                 else patch_run(first, min(first + block, n) - 1, g) for first in range(0, n, block)]
 
 

@@ -8,8 +8,14 @@ the keyboard scroll code panels (tabindex 0).
 Streamlit 1.67 has no parameter for these texts, so a few lines of JavaScript (app/components/streamlit_texts/), run
 in the app's own window, replace them where the browser shows them or reads them aloud (text, aria-label,
 placeholder, title, data-title), and keep replacing them as Streamlit draws (one document-wide observer, shared with
-the upload guard). Only exact, whole strings from the catalog `streamlit_texts.toml` are replaced; English pages are
-left alone. Keys there are the English text with spaces as underscores.
+the upload guard). Only exact, whole strings from the catalog `streamlit_texts.toml` are replaced, where a {name} in
+the English stands for any text ("Select {n} matches", "Remove {x}"); English pages are left alone. Keys there are the
+English text with spaces as underscores.
+
+A multiselect's "Select all" is decided per widget (issue 28 §4): the heads to switch off have none (one tap would
+switch off every head), the patches to mask keep it (mask everything, then unmask the few to keep), in Korean.
+tests/browser/test_browser_korean_widgets.py opens every list, switches on every toggle and opens every expander and
+popover on every page, in Korean, and fails on any English word in the lists.
 """
 from __future__ import annotations
 

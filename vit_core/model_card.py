@@ -71,7 +71,7 @@ Dosovitskiy 외(ICLR 2021, arXiv:2010.11929v2)가 설명한 Vision Transformer�
 pre-norm 블록(§3.1, 식 2–3), 학습되는 cls 토큰과 학습되는 1차원 위치 임베딩(§3.1, 식 1), GELU를 쓰는 MLP(§3.1),
 마지막 LayerNorm(식 4), cls 토큰에 붙은 선형 헤드(§3.1)가 논문을 따릅니다. {S}×{S} RGB 입력을 {P}×{P} 패치로
 잘라, 패치 {N}개 + cls 토큰 1개 = 토큰 {T}개가 됩니다. 논문이 정하지 않은 두 가지는 이 체크포인트의 형식인
-transformers `ViTConfig`의 기본값을 따릅니다: query, key, value 사영의 편향(`qkv_bias=True`)과 erf로 계산하는
+transformers `ViTConfig`의 기본값을 따릅니다: 쿼리·키·값 사영의 편향(`qkv_bias=True`)과 erf로 계산하는
 정확한 GELU(`hidden_act="gelu"`). Hugging Face 형식의 ViT 체크포인트라서
 `transformers.ViTForImageClassification.from_pretrained(<이 폴더>)`로 그대로 불러올 수 있습니다.
 

@@ -110,7 +110,7 @@ def what_positions_learned(c: ui.Current) -> None:
     """Paper Fig. 7 (centre): the cosine similarity of every position embedding with every other."""
     cfg, sim = c.config, c.analysis.position_similarity  # (g, g, g, g): [r, c] is the map of the patch at (r, c)
     st.subheader(t("embedding.sim_title"))
-    st.markdown(t("embedding.sim_intro", g=cfg.grid_size, N=cfg.num_patches))
+    st.markdown(t("embedding.sim_intro", g=cfg.grid_size, N=cfg.num_patches, place=labels.place("r", "c")))
     left, right = st.columns([3, 2])
     with left:
         ui.figure(similarity_png(sim, current_language()), "position_similarity", key="embedding_dl_sim",
@@ -131,9 +131,10 @@ def one_tile(sim: np.ndarray) -> None:
     r, col = divmod(k, g)
     names = [str(i) for i in range(g)]
     fig = plots.heatmap(sim[r, col], x=names, y=names, zmin=-1, zmax=1, height=380,
-                        title=t("embedding.tile_title", k=k, r=r, c=col),  # two lines: a narrow column
+                        title=t("embedding.tile_title", patch=labels.patch(k, g)),  # two lines: a narrow column
                         xaxis=t("embedding.sim_xlabel"), yaxis=t("embedding.sim_ylabel"),
-                        hovertemplate=t("embedding.tile_hover", r=r, c=col))
+                        hovertemplate=t("embedding.tile_hover", patch=labels.patch(k, g, short=True)))
+    fig.data[0].text = [[labels.patch(i * g + j, g, short=True) for j in range(g)] for i in range(g)]  # each cell
     fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="red", width=3))
     fig.update_layout(title_font_size=style.CHART_TITLE, margin_t=60)
     ui.chart(fig, key="embedding_tile")
@@ -158,7 +159,7 @@ def what_E_learned(c: ui.Current) -> None:
 
 # ---- names of rows and columns -----------------------------------------------------------------------------------
 def patch_namer(cfg) -> Callable[[int], str]:
-    return lambda k: labels.patch(k, cfg.grid_size)
+    return lambda k: labels.patch(k, cfg.grid_size, short=True)
 
 
 def token_namer(cfg) -> Callable[[int], str]:

@@ -85,8 +85,10 @@ def controls(c: ui.Current) -> Intervention:
         st.subheader(t("experiments.pos_title"))
         st.toggle(t("experiments.nopos"), key="exp_nopos", help=t("experiments.nopos_help"))
         st.subheader(t("experiments.heads_title"))
+        # no "Select all": one tap would switch off every head, never the experiment (the masks keep theirs: mask
+        # everything, then unmask the few patches to keep)
         st.multiselect(t("experiments.heads", L=L, H=H), head_names(L, H), key="exp_heads",
-                       placeholder=t("experiments.heads_none"))
+                       placeholder=t("experiments.heads_none"), select_all=False)
         st.button(t("experiments.reset"), key="exp_reset", on_click=reset, icon=":material/restart_alt:")
     return Intervention(tuple(ss["exp_mask"]), ss.get("exp_fill") or "mean",
                         int(ss["exp_seed"]) if ss.get("exp_shuffle") else None, bool(ss.get("exp_nopos")),

@@ -196,7 +196,7 @@ def geometry(c: ui.Current) -> None:
         shown = plots.outlined(c.analysis.model_view, g, PICTURE_SIDE, patch)
         st.image(style.encoded(shown, fmt(c)), output_format=fmt(c),
                  caption=t("explanations.qk_picked_cls") if token == 0 else
-                 t("explanations.qk_picked", k=patch, r=patch // g, c=patch % g) if patch is not None else
+                 t("explanations.qk_picked", patch=labels.patch(patch, g)) if patch is not None else
                  t("explanations.qk_picked_none"), alt=describe.picked_token(token, g))
         st.markdown(t("explanations.qk_nearness"))
 
@@ -204,15 +204,15 @@ def geometry(c: ui.Current) -> None:
 def qk_chart(geo, g: int, token: int | None) -> go.Figure:
     T = geo.tokens
     idx = np.arange(1, T)
-    hover = t("explanations.qk_hover") + "<extra></extra>"
+    names = [labels.patch(k, g) for k in range(T - 1)]  # each point's patch, in words, for its hover
     traces = []
     for part, offset, symbol in (("q", 0, "circle"), ("k", T, "x")):
         pts = geo.points[offset + 1:offset + T]
         traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=t(f"explanations.qk_{part}"),
                                  marker=dict(symbol=symbol, size=9, color=idx, colorscale="Viridis", cmin=1, cmax=T - 1,
                                              line=dict(width=1, color="white") if symbol == "circle" else None),
-                                 customdata=np.stack([idx - 1, (idx - 1) // g, (idx - 1) % g], 1).astype(np.int16),
-                                 text=[str(i) for i in idx], hovertemplate=hover))
+                                 customdata=names, text=[str(i) for i in idx],  # text: the token a click picks
+                                 hovertemplate="%{customdata}<extra></extra>"))
         cls = geo.points[offset]
         traces.append(go.Scatter(x=[cls[0]], y=[cls[1]], mode="markers", text=["0"],
                                  name=t(f"explanations.qk_cls_{part}"), hovertemplate=t(f"explanations.qk_cls_{part}")

@@ -54,7 +54,7 @@ def patch_matrix(c: ui.Current) -> None:
         if cols_shown < PPC:
             c0 = right.slider(t("flatten.window_cols"), 0, PPC - cols_shown, 0, step=C, key="flatten_col0")
     rows, cols = range(r0, r0 + rows_shown), range(c0, c0 + cols_shown)
-    ylab, xlab = [labels.patch(k, g) for k in rows], [labels.value(i, P, C) for i in cols]
+    ylab, xlab = [labels.patch(k, g, short=True) for k in rows], [labels.value(i, P, C) for i in cols]
     zmin, zmax = style.symmetric(patches)
     fig = plots.heatmap(patches[r0:r0 + rows_shown, c0:c0 + cols_shown], x=xlab, y=ylab,
                         colorscale=style.DIVERGING, zmin=zmin, zmax=zmax, height=520,
@@ -77,14 +77,13 @@ def one_patch(c: ui.Current) -> int:
                           cfg.patch_dim)
     st.subheader(t("flatten.one_title"))
     k = st.slider(t("flatten.pick_patch"), 0, N - 1, min(N // 2, N - 1), key="flatten_patch")
-    r, col = divmod(k, g)
     pixels = views.patch_pixels(a, k)  # (P, P, 3) uint8
     left, mid, right = st.columns([1, 1, 2])
     with left:
         zoom = 280 / S
         box = tuple(v * zoom for v in views.patch_box(cfg, k))
         st.image(plots.crop_overlay(plots.upscale(a.model_view, 280), box),
-                 caption=t("flatten.where_caption", k=k, r=r, c=col), alt=describe.patch_place(k, g))
+                 caption=t("flatten.where_caption", patch=labels.patch(k, g)), alt=describe.patch_place(k, g))
     with mid:
         st.image(plots.upscale(pixels, 200), caption=t("flatten.pixels_caption", P=P),
                  alt=describe.patch_pixels(k, g, pixels))
@@ -95,14 +94,15 @@ def one_patch(c: ui.Current) -> int:
         patches = a.trace.patches[0]  # (N, P·P·C)
         vec_labels = [labels.value(i, P, C) for i in range(PPC)]
         zmin, zmax = style.symmetric(patches)  # the colours of the matrix above
-        fig = plots.heatmap(patches[k][None], x=vec_labels, y=[labels.patch(k, g)], colorscale=style.DIVERGING,
-                            zmin=zmin, zmax=zmax, height=150,
+        fig = plots.heatmap(patches[k][None], x=vec_labels, y=[labels.patch(k, g, short=True)],
+                            colorscale=style.DIVERGING, zmin=zmin, zmax=zmax, height=150,
                             hovertemplate="%{x}<br>" + t("flatten.hover_value") + " %{z:.3f}",
                             layout=dict(xaxis=style.ticks(vec_labels, range(PPC), 24),
                                         yaxis=dict(showticklabels=False)))
         fig.update_traces(showscale=False)
         ui.chart(fig, key="flatten_vector", title=t("alt.t_patch_values", k=k, PPC=PPC))
-        st.caption(t("flatten.vector_caption", k=k, PPC=PPC) + " " + style.pointer_hint(
+        st.caption(t("flatten.vector_caption", k=k, PPC=PPC, first=labels.place(0, 0, short=True),
+                     second=labels.place(0, 1, short=True)) + " " + style.pointer_hint(
             t("flatten.vector_hint_hover"), t("flatten.vector_hint_tap")), unsafe_allow_html=True)
     return k
 

@@ -99,7 +99,7 @@ def test_renders_on_the_teaching_model_and_sends_its_whole_trace_in_8_bits():
     assert 60_000 <= sent * 3 / 4 <= 61_000  # 6 × 4 × 50 × 50 bytes, as base64
     assert d["state"] == {"layer": 1, "head": 1, "query": 24, "rows": "cls", "pool": "mean", "speed": 1.0}
     assert np.allclose(d["dist"], a.distances.reshape(-1), atol=1e-3)
-    assert d["matrix_labels"][:2] == ["cls", "patch 0 (0, 0)"] and len(d["matrix_labels"]) == 50
+    assert d["matrix_labels"][:2] == ["cls", "patch 0 (row 0, col 0)"] and len(d["matrix_labels"]) == 50
     assert d["text"]["attention.next"] == "Next head ▶" and d["text"]["attention.prev_layer"] == "▲ Previous layer"
     assert d["view"].startswith("data:image/png;base64,")
     assert any("vit_core.analysis.attention_rollout" == c.value for c in at.caption)
@@ -145,7 +145,7 @@ def test_renders_in_korean():
     assert any("\uac00" <= ch <= "\ud7a3" for ch in at.title[0].value)
     d = explorer_data(at)
     assert d["text"]["attention.next"] == "다음 헤드 ▶" and d["text"]["attention.tip_matrix"].startswith("쿼리")
-    assert d["matrix_labels"][1] == "패치 0 (0, 0)" and d["base"].endswith(":ko")
+    assert d["matrix_labels"][1] == "패치 0 (0행 0열)" and d["base"].endswith(":ko")
 
 
 # ---- the view: from the explorer's reports ---------------------------------------------------------------------------

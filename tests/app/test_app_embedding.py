@@ -35,11 +35,11 @@ def test_teaching_model():
     at = embedding_page()
     projection = chart(at, "embedding_projection")
     assert z_shapes(projection) == [(49, 48), (48, 64), (49, 64)]  # patches · E = patch_embeddings, all of them
-    assert projection["data"][0]["y"][12] == "patch 12 · row 1, col 5"
-    assert projection["data"][1]["y"][1] == "value 1 · row 0, col 0, G"
+    assert projection["data"][0]["y"][12] == "patch 12 (row 1, col 5)"
+    assert projection["data"][1]["y"][1] == "value 1 (row 0, col 0, G)"
     broadcast = chart(at, "embedding_broadcast")
     assert z_shapes(broadcast) == [(50, 22)] * 3  # every 3rd of 64 dimensions: three small heatmaps
-    assert broadcast["data"][0]["y"][:2] == ["token 0 = cls", "token 1 = patch 0 · row 0, col 0"]
+    assert broadcast["data"][0]["y"][:2] == ["token 0 = cls", "token 1 = patch 0 (row 0, col 0)"]
     assert broadcast["data"][2]["x"][1] == "dim 3"
     assert len(broadcast["layout"]["shapes"]) == 3  # the cls row framed in each
     assert "thinned" in captions(at)  # and the page says so
@@ -53,11 +53,11 @@ def test_teaching_model():
 
     tile = chart(at, "embedding_tile")
     assert z_shapes(tile) == [(7, 7)]
-    assert tile["layout"]["title"]["text"].startswith("Patch 24 (row 3, col 3)")
+    assert tile["layout"]["title"]["text"].endswith("patch 24 (row 3, column 3)")
     at.slider(key="embedding_sim_patch").set_value(0).run()
     assert not problems(at)
     tile2 = chart(at, "embedding_tile")
-    assert tile2["layout"]["title"]["text"].startswith("Patch 0 (row 0, col 0)")
+    assert tile2["layout"]["title"]["text"].endswith("patch 0 (row 0, column 0)")
     assert tile2["data"][0]["z"] != tile["data"][0]["z"]
 
 
@@ -65,7 +65,7 @@ def test_vit_b16_shape_is_thinned_and_light(big_model):
     at = embedding_page(big_model)
     assert z_shapes(chart(at, "embedding_projection")) == [(40, 48), (48, 48), (40, 48)]
     assert z_shapes(chart(at, "embedding_broadcast")) == [(40, 24)] * 3
-    assert chart(at, "embedding_broadcast")["data"][1]["y"][-1] == "token 195 = patch 194 · row 13, col 12"
+    assert chart(at, "embedding_broadcast")["data"][1]["y"][-1] == "token 195 = patch 194 (row 13, col 12)"
     assert "`(1, 197, 96)`" in markdown(at) and "`(14, 14, 14, 14)`" in markdown(at)
     assert "**pos_embed** `(1, 197, 96)`" in markdown(at) and "**patch_embed.weight** `(96, 768)`" in markdown(at)
     assert sent_bytes(at._tree) < BUDGET
@@ -73,7 +73,7 @@ def test_vit_b16_shape_is_thinned_and_light(big_model):
     assert not problems(at)
     tile = chart(at, "embedding_tile")
     assert z_shapes(tile) == [(14, 14)]
-    assert tile["layout"]["title"]["text"].startswith("Patch 195 (row 13, col 13)")
+    assert tile["layout"]["title"]["text"].endswith("patch 195 (row 13, column 13)")
 
 
 def test_headless_model(headless_model):

@@ -140,8 +140,8 @@ def test_korean():
     assert not at.exception
     assert at.title[0].value.startswith("4단계")
     assert "일치" in at.success[0].value
-    assert "패치 0 (0행, 0열)" in text(at)
-    assert at.selectbox(key="encoder_query").options[1] == "패치 0 (0행, 0열)"
+    assert "패치 0 (0행 0열)" in text(at)
+    assert at.selectbox(key="encoder_query").options[1] == "패치 0 (0행 0열)"
     assert at.selectbox(key="encoder_query").options[0] == "cls 토큰"
 
 

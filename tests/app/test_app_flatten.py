@@ -39,9 +39,9 @@ def test_teaching_model_whole_matrix_three_methods_and_permutation():
     matrix = chart(at, "flatten_matrix")["data"][0]
     assert z_shape(matrix) == (49, 48)  # the whole matrix: no window
     assert not [s for s in at.slider if s.key in ("flatten_row0", "flatten_col0")]
-    assert matrix["y"][12] == "patch 12 · row 1, col 5"
-    assert matrix["x"][:4] == ["value 0 · row 0, col 0, R", "value 1 · row 0, col 0, G",
-                               "value 2 · row 0, col 0, B", "value 3 · row 0, col 1, R"]
+    assert matrix["y"][12] == "patch 12 (row 1, col 5)"
+    assert matrix["x"][:4] == ["value 0 (row 0, col 0, R)", "value 1 (row 0, col 0, G)",
+                               "value 2 (row 0, col 0, B)", "value 3 (row 0, col 1, R)"]
     assert sent_bytes(at._tree) < BUDGET
 
     # the three methods agree after the permutation and differ before it
@@ -60,10 +60,10 @@ def test_teaching_model_whole_matrix_three_methods_and_permutation():
 
     # another patch: the vector, the tables and the caption follow
     vector = chart(at, "flatten_vector")["data"][0]
-    assert z_shape(vector) == (1, 48) and vector["y"] == ["patch 24 · row 3, col 3"]
+    assert z_shape(vector) == (1, 48) and vector["y"] == ["patch 24 (row 3, col 3)"]
     at.slider(key="flatten_patch").set_value(3).run()
     assert not problems(at)
-    assert chart(at, "flatten_vector")["data"][0]["y"] == ["patch 3 · row 0, col 3"]
+    assert chart(at, "flatten_vector")["data"][0]["y"] == ["patch 3 (row 0, col 3)"]
     assert chart(at, "flatten_vector")["data"][0]["z"] != vector["z"]
     assert any(c.value.startswith("Row 3 of the matrix") for c in at.caption)
     assert list(table(at, "flatten_first_loop")["value"]) != list(loop["value"])
@@ -82,9 +82,9 @@ def test_vit_b16_shape_shows_a_window_and_stays_light(big_model):
     at.slider(key="flatten_col0").set_value(768 - 192).run()
     assert not problems(at)
     matrix = chart(at, "flatten_matrix")["data"][0]
-    assert matrix["y"][-1] == "patch 195 · row 13, col 13"
-    assert matrix["x"][-1] == "value 767 · row 15, col 15, B"
-    assert matrix["x"][0] == "value 576 · row 12, col 0, R"
+    assert matrix["y"][-1] == "patch 195 (row 13, col 13)"
+    assert matrix["x"][-1] == "value 767 (row 15, col 15, B)"
+    assert matrix["x"][0] == "value 576 (row 12, col 0, R)"
     assert any("patches 172–195" in c.value for c in at.caption)
     at.slider(key="flatten_patch").set_value(195).run()
     assert not problems(at)
@@ -107,8 +107,8 @@ def test_headless_model(headless_model):
 def test_korean():
     at = flatten_page(lang="ko")
     assert at.title[0].value.startswith("2단계")
-    assert chart(at, "flatten_matrix")["data"][0]["y"][12] == "패치 12 · 1행 5열"
+    assert chart(at, "flatten_matrix")["data"][0]["y"][12] == "패치 12 (1행 5열)"
     assert list(table(at, "flatten_first_einops")["픽셀 (행, 열)과 채널"][:2]) == ["0행 0열, R", "0행 0열, G"]
     at.slider(key="flatten_patch").set_value(0).run()
     assert not problems(at)
-    assert chart(at, "flatten_vector")["data"][0]["y"] == ["패치 0 · 0행 0열"]
+    assert chart(at, "flatten_vector")["data"][0]["y"] == ["패치 0 (0행 0열)"]

@@ -168,6 +168,7 @@ def js_sentences(page, lang: str, args: dict) -> dict:
         const tr = (k, v = {}) => fmt(texts[k] ?? k, v);
         return {
           patch: a.patches.map((k) => patchPlace(tr, k, a.g)),
+          patch_short: a.patches.map((k) => patchPlace(tr, k, a.g, true)),
           cls: clsMapSentence(tr, a.layer, a.head, a.map, a.g, a.self),
           query: queryMapSentence(tr, a.layer, a.head, a.query, a.map, a.g),
           average: averageSentence(tr, a.layer, a.H, a.map, a.g, a.query),
@@ -187,7 +188,8 @@ def py_sentences(a: dict) -> dict:
     rows = np.array(a["maps"], dtype=np.float32).reshape(a["L"], a["H"], -1)
     col_patch, col_value = i18n.t("alt.col_patch"), i18n.t("alt.col_value")
     return {
-        "patch": [labels.patch_in_words(k, g) for k in a["patches"]],
+        "patch": [labels.patch(k, g) for k in a["patches"]],
+        "patch_short": [labels.patch(k, g, short=True) for k in a["patches"]],
         "cls": describe.cls_map(a["layer"], a["head"], heat, a["self"]),
         "query": describe.query_map(a["layer"], a["head"], a["query"], heat),
         "average": describe.head_average(a["layer"], a["H"], heat, a["query"]),
@@ -228,6 +230,7 @@ def test_sentences_on_a_hand_worked_case(page):
     assert "The most focused head is layer 1, head 2 (its largest weight 0.500); the most spread out is layer 1, " \
            "head 1 (largest weight 0.250)." in js["grid_cls"]
     assert "The brightest cell is cls → 0: 0.900." in js["matrix"]
+    assert (js["patch"][3], js["patch_short"][3]) == ("patch 3 (row 1, column 1)", "patch 3 (row 1, col 1)")
     assert "is at 12.2 px; a head that spread its attention evenly would be at 9.8 px" in js["distances"]  # half to even
     assert js["rows"][:2] == [["patch 0 (row 0, column 0)", "0.500"], ["patch 2 (row 1, column 0)", "0.250"]]
     ties = [0.25, 0.5, 0.25, 0.5]  # ties go to the lower patch number, the first weakest is the one named
@@ -254,6 +257,7 @@ PLANTED = {  # a one-token change in the JS port: each must make the comparison 
     "particles left as pairs": ("return josaResolve(template.replace(", "return (template.replace("),
     "the window on the wrong side": ("head > H / 2 ?", "head >= H / 2 ?"),
     "a row decoded on its neighbour's scale": ("b.scale[(head - 1) * T + r]", "b.scale[(head - 1) * T + r + 1]"),
+    "a patch's place written short": ('short ? "labels.place_short" : "labels.place"', '"labels.place_short"'),
 }
 
 

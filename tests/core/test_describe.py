@@ -95,9 +95,13 @@ def test_numbers_a_screen_reader_can_say():
 def test_a_chart_in_words_and_as_a_table(lang):
     fig = go.Figure(go.Heatmap(z=MAP, x=["a", "b", "c"], y=["p", "q", "r"]))
     words, rows = describe.chart(fig)
-    assert words == ("A heat map of 3 rows by 3 columns: the largest value is 0.400 (row q, column b), the smallest "
-                     "0.000 (row p, column c).")
+    assert words == "A heat map of 3 rows by 3 columns: the largest value is 0.400 (q, b), the smallest 0.000 (p, c)."
     assert rows[:2] == [{"y": "q", "x": "b", "value": "0.400"}, {"y": "p", "x": "b", "value": "0.200"}]
+    numbered = go.Figure(go.Heatmap(z=MAP))  # rows and columns by number: a place on the grid, as labels writes it
+    assert describe.chart(numbered)[0].endswith("the largest value is 0.400 (row 1, column 1), the smallest 0.000 "
+                                                "(row 0, column 2).")
+    named = go.Figure(go.Heatmap(z=MAP, text=[[f"patch {k}" for k in range(i * 3, i * 3 + 3)] for i in range(3)]))
+    assert "the largest value is 0.400 (patch 4)" in describe.chart(named)[0]  # each cell named by the figure
     bars = go.Figure(go.Bar(x=["cat", "dog"], y=[0.25, 0.75], name="probability"))
     bars.update_layout(xaxis_title="class")
     words, rows = describe.chart(bars)
@@ -108,7 +112,7 @@ def test_a_chart_in_words_and_as_a_table(lang):
 def test_korean_texts_are_korean(korean):
     text = describe.heat(describe.t("alt.rollout", layer=2), MAP)
     assert text.startswith("2층까지의 어텐션 롤아웃을 그림 위에 그린 지도. "
-                           "가장 강한 곳은 패치 4 (1행, 1열): 0.400")
+                           "가장 강한 곳은 패치 4 (1행 1열): 0.400")
 
 
 # ---- every picture has one ----------------------------------------------------------------------------------------

@@ -60,8 +60,11 @@ function number(v) {
   return fixed(v, 0).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
-// port of app/labels.patch_in_words: "patch 17 (row 2, column 3)"
-const patchPlace = (tr, k, g) => tr("labels.patch_in_words", {k, r: Math.floor(k / g), c: k % g});
+// ports of app/labels.place and labels.patch: "row 2, column 3", "patch 17 (row 2, column 3)"; short where space is
+// tight: "row 2, col 3"
+const place = (tr, r, c, short = false) => tr(short ? "labels.place_short" : "labels.place", {r, c});
+const patchPlace = (tr, k, g, short = false) =>
+  tr("labels.patch", {k, place: place(tr, Math.floor(k / g), k % g, short)});
 
 // port of app/describe.heat: a map over the picture (N values, g×g), where it is strongest and weakest, and the
 // patch outlined on it (null: none)

@@ -40,7 +40,7 @@ const MapsView = {
     if (this.overlay(el.queryMap, row && patches(row), query, "query")) {
       const map = patches(row);
       col(el.queryMap).querySelector(".vx-query-caption").textContent =
-        t("attention.query_caption", {q: query, r: Math.floor(query / g), c: query % g}) + " "
+        t("attention.query_caption", {patch: patchPlace(t, query, g)}) + " "
         + t(touch() ? "attention.tap_hint" : "attention.click_hint");
       const said = queryMapSentence(t, layer, head, query, map, g);
       el.queryMap.setAttribute("aria-label", said);
