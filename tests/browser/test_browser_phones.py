@@ -20,36 +20,13 @@ import pytest
 
 from app.i18n import catalog
 from harness import server
-from harness.browser import PHONE, Runs, assert_no_exception, explorer_view, open_explorer, settle
+from harness.browser import (PHONE, SPLIT_WORDS, Runs, assert_no_exception, explorer_view, open_explorer,
+                             settle)
 
 DEVICES = {"desk": {"viewport": {"width": 1366, "height": 900}}, "phone": PHONE}
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 NETWORK = "10.0.0.7"  # the address the join panel gives (browser.serverAddress); the tests open 127.0.0.1
 LINK = "attention?layer=3&head=2&query=17"
-
-# Korean words split across two lines, anywhere in the main area (the explorer included): each maximal run of letters
-# and digits with a Hangul syllable in it ("16개의"; a line may break before a bracket, as Unicode's rules allow), in
-# one text node, whose pieces lie on more than one line although it is narrower than its block (a word too long for
-# a line may break: overflow-wrap).
-BROKEN_WORDS = r"""() => {
-  const main = document.querySelector("[data-testid='stMain']"), broken = [];
-  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || !el.checkVisibility() || el.closest("pre, code, svg, [data-testid='stCode']")) continue;
-    for (const m of n.data.matchAll(/[\p{L}\p{N}]*[\uac00-\ud7a3][\p{L}\p{N}]*/gu)) {
-      const range = document.createRange();
-      range.setStart(n, m.index);
-      range.setEnd(n, m.index + m[0].length);
-      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-      const tops = new Set(rects.map((r) => Math.round(r.top)));
-      const width = rects.reduce((w, r) => w + r.width, 0);
-      const block = el.closest("p, li, h1, h2, h3, h4, td, th, div, label, summary") || el;
-      if (tops.size > 1 && width < block.clientWidth) broken.push(m[0]);
-    }
-  }
-  return broken;
-}"""
 
 SIDEWAYS = """() => {
   const main = document.querySelector("[data-testid='stMain']");
@@ -114,7 +91,7 @@ def test_korean_breaks_between_words_long_strings_still_wrap_and_nothing_runs_si
                          ".vx p.vx-position", ".vx h3", ".vx-slider", "[data-testid='stSidebar'] label"):
             assert page.evaluate(STYLE, selector)[0] == "keep-all", selector
         assert page.evaluate(STYLE, "[data-testid='stMain'] [data-testid='stMarkdownContainer'] p")[1] == "anywhere"
-        assert page.evaluate(BROKEN_WORDS) == []
+        assert page.evaluate(SPLIT_WORDS) == []
     for selector in ("[data-testid='stMain'] [data-testid='stMarkdownContainer'] p", ".vx p.vx-position"):
         assert page.evaluate(LONG_STRING, selector) <= 1, f"a long string ran out of {selector}"
     wide = page.evaluate(SIDEWAYS)
