@@ -154,6 +154,22 @@ def matrix_chart(matrix: np.ndarray, names: list[str], which: str) -> go.Figure:
                          xaxis=t("encoder.keys_axis"), yaxis=t("encoder.queries_axis"))
 
 
+# ---- step 7: the prediction ------------------------------------------------------------------------------------------
+def top_chart(probs: np.ndarray, names: list[str], axis_title: str) -> go.Figure:
+    """The most likely classes as horizontal bars, the first on top, each with its probability written beside it.
+
+    Every label reads across (textangle 0): inside its bar's end where it fits, outside the bar where it does not
+    (a thin bar of 5.6 %); all at one size (uniformtext), never shrunk or turned sideways to fit a bar."""
+    return go.Figure(
+        go.Bar(x=probs.astype(np.float32), y=names, orientation="h", marker_color=style.BLUE,
+               text=[f"{q:.1%}" for q in probs], textposition="auto", textangle=0, insidetextanchor="end",
+               constraintext="none", cliponaxis=False, hovertemplate="%{y}: %{x:.4f}<extra></extra>"),
+        dict(height=90 + 45 * len(probs), margin=dict(l=10, r=10, t=10, b=10),
+             uniformtext=dict(minsize=style.CHART_TICK + 2, mode="show"),
+             xaxis=dict(range=[0, 1], tickformat=".0%", title=axis_title),
+             yaxis=dict(autorange="reversed", type="category"), template=style.NO_TEMPLATE))
+
+
 # ---- step 6: the mask ------------------------------------------------------------------------------------------------
 def mask_chart(view: np.ndarray, patch: int, masked: list[int], hover: str) -> go.Figure:
     """The model's view with the masked patches shaded and crossed; every patch a clickable point (its number as its

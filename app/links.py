@@ -21,6 +21,8 @@ from app.steps import STEPS
 KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
 _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
+_HERE = "_link_here"  # session state: the address of the page being shown, under the app's root ("attention")
+_PAGE = "_link_page"  # session state: (page, its own values) as its writer last put them in the URL
 
 # history.replaceState from the page itself (app/components/url_state/index.js, in the app's window, not an iframe).
 # `page`: a page's own values, written from its fragment by a writer of its own beside the app's (or None)
@@ -72,8 +74,35 @@ def write(key: str = "url_state", **page_values: str | int | None) -> None:
     values = {**st.session_state.get(_STATE, {}), **page_values}
     query = urlencode([(name, values[name]) for name in KEYS if values.get(name) is not None])
     page = urlencode([(name, page_values[name]) for name in KEYS if page_values.get(name) is not None])
+    if page_values:
+        st.session_state[_PAGE] = (st.session_state.get(_HERE), page_values)
     with st.container(key=f"{key}_box"):  # hidden by the CSS in app/main.py: it draws nothing
         _REPLACE(data={"query": query, "page": page if page_values else None}, key=key)
+
+
+def showing(page: str) -> None:
+    """The page this run shows: its address under the app's root, as st.navigation chose it (app/main.py)."""
+    st.session_state[_HERE] = page
+
+
+def view(base: str) -> str:
+    """The address of what is on screen, for another device (address()): `base` (the app's root as students open
+    it, ending in "/"), the page shown, and the values in the address bar, the shared ones and the page's own."""
+    ss = st.session_state
+    page = ss.get(_HERE) or ""
+    written_for, own = ss.get(_PAGE) or (None, {})
+    return address(base, page, {**ss.get(_STATE, {}), **(own if written_for == page else {})})
+
+
+def address(base: str, page: str, values: dict) -> str:
+    """`base` + the page + its query, the values of KEYS in their order:
+    http://10.0.0.7:8501/attention?lang=ko&image=fubao_28&model=teaching&layer=3&head=2&query=17.
+
+    Nothing in it is read as a path: the page is one of the app's (STEPS; any other, such as an unknown address's
+    page, becomes the root), and every value is percent-encoded in the query ("/" as %2F, "?" as %3F)."""
+    page = page if page in {s.path for s in STEPS} else ""
+    query = urlencode([(name, values[name]) for name in KEYS if values.get(name) is not None])
+    return base + page + (f"?{query}" if query else "")
 
 
 def requested_page() -> str | None:

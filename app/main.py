@@ -7,8 +7,10 @@ from app.steps import STEPS
 from vit_core import hub
 
 st.set_page_config(page_title="ViT Explainer", page_icon="🐼", layout="wide")
-# what the app draws only for the browser's sake (the address bar's state) takes no room on the page
-st.html("<style>[class*='st-key-url_state'] { display: none; }</style>")
+# what the app draws only for the browser's sake (the address bar's state) takes no room on the page: neither its
+# container nor the wrapper around it, which would leave a gap of 1rem in the column (three of them above the title)
+st.html("<style>[class*='st-key-url_state'], [data-testid='stLayoutWrapper']:has(> [class*='st-key-url_state']) "
+        "{ display: none; }</style>")
 st.html(style.APP_CSS)  # contrast, focus rings, reduced motion (docs/ACCESSIBILITY.md)
 st.html(style.PAGE_CSS)  # metrics and labels that wrap rather than end in "…", metric grids, pointer hints
 links.start(pictures.demo_ids(),
@@ -32,6 +34,8 @@ streamlit_texts.translate()
 lang = st.session_state["lang"]
 pages = [st.Page(step.file, title=step.title(lang), icon=step.icon, default=step is STEPS[0])
          for step in STEPS]
-join.join_panel()
 missing = links.not_found_page([step.path for step in STEPS])
-st.navigation(pages + ([missing] if missing else [])).run()
+page = st.navigation(pages + ([missing] if missing else []))
+links.showing(page.url_path)
+join.join_panel()
+page.run()

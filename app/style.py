@@ -141,7 +141,20 @@ def symmetric_clipped(z: np.ndarray, percentile: float = 99) -> tuple[float, flo
 # and the labels of widgets in the page, wrap rather than end in "…" (Streamlit cuts them at their column's width,
 # even by a tenth of a pixel). A container keyed by metric_grid lays its metrics out in equal columns, as many as the
 # width holds: five at 1366 px, three at 1024, two on a phone. A hint shows the wording for the pointer the reader has.
+# Korean pages (<html lang="ko">, set by app/components/streamlit_texts) break lines between words, never inside one
+# ("어\n떤"): word-break keep-all on every element (Streamlit sets word-break: break-word on its Markdown, captions
+# and paragraphs), the sidebar's and the explorer's included; code keeps its own. A string too long for a line (an
+# address, a number, code) still wraps, in every language: overflow-wrap break-word on the body, and anywhere where
+# Streamlit's break-word meant it (Markdown and captions: break-word is normal plus overflow-wrap anywhere).
+# The page starts just below Streamlit's header bar (3.75rem, where the sidebar's toggle and the menu are), not 6rem.
 PAGE_CSS = """<style>
+body { overflow-wrap: break-word; }
+html:lang(ko) body, html:lang(ko) body *:not(pre, pre *, code, code *, [data-testid="stJson"] *) {
+  word-break: keep-all !important; }
+:is([data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], [data-testid="stImageCaption"]),
+:is([data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], [data-testid="stImageCaption"]) * {
+  overflow-wrap: anywhere; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
 [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMetricValue"] { overflow-wrap: anywhere; }

@@ -145,6 +145,32 @@ def assert_no_exception(page, where: str):
     assert errors.count() == 0, f"{where}: {errors.first.inner_text()}"
 
 
+# Korean words split across two lines (issue 28 §6), anywhere in the main area (the explorer included): each maximal
+# run of letters and digits with a Hangul syllable in it ("16개의"; a line may break before a bracket, as Unicode's
+# rules allow), in one text node, whose pieces lie on more than one line although it is narrower than its block (a
+# word too long for a line may break: overflow-wrap). Returns those words. test_browser_layout's phone walk and
+# test_browser_phones.py read it on every Korean page.
+SPLIT_WORDS = r"""() => {
+  const main = document.querySelector("[data-testid='stMain']"), broken = [];
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || !el.checkVisibility() || el.closest("pre, code, svg, [data-testid='stCode']")) continue;
+    for (const m of n.data.matchAll(/[\p{L}\p{N}]*[\uac00-\ud7a3][\p{L}\p{N}]*/gu)) {
+      const range = document.createRange();
+      range.setStart(n, m.index);
+      range.setEnd(n, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+      const tops = new Set(rects.map((r) => Math.round(r.top)));
+      const width = rects.reduce((w, r) => w + r.width, 0);
+      const block = el.closest("p, li, h1, h2, h3, h4, td, th, div, label, summary") || el;
+      if (tops.size > 1 && width < block.clientWidth) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
+
+
 # ---- the walks over every page (test_browser_korean.py, test_browser_layout.py) -----------------------------------
 NAV_LINKS = "[data-testid='stSidebarNav'] a"
 

@@ -151,7 +151,7 @@ def cmd_faithfulness(args) -> int:
     out = Path(args.out) if args.out else Path(loaded.folder) / "faithfulness.json"
     out.write_text(json.dumps({"model": Path(loaded.folder).name, "images": len(inputs),
                                "data": "the first images of the Fashion-MNIST test set", "target": "predicted class",
-                               "fill": "0 in the normalised input (the data set's mean colour)",
+                               "fill": "0 in the normalised input (the preprocessing's image_mean colour)",
                                "random_seed": args.seed, "command": f"python -m vit_core faithfulness --n {args.n}",
                                "seconds": round(result.seconds, 1), "rows": rows}, indent=2) + "\n")
     print(f"{len(inputs)} pictures, {len(rows)} orders, {time.time() - start:.0f} s; wrote {out}")
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mask-patches", type=_listed(parse_patches), default=(), metavar="0,8,24",
                    help="blank these patches (numbers as the app shows them, row-major from 0)")
     t.add_argument("--mask-fill", choices=FILLS, default="mean",
-                   help="what a masked patch holds: mean (0 in the normalised input: the data set's mean colour), "
+                   help="what a masked patch holds: mean (0 in the normalised input: the image_mean colour), "
                         "blur (the patch's own mean colour) or noise (seeded)")
     t.add_argument("--shuffle-patches", type=int, default=None, metavar="SEED",
                    help="move the patches to other positions with this seed; the position embeddings stay")

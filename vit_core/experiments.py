@@ -42,10 +42,17 @@ class Run:
 
 
 def in_colours(pixel_values: torch.Tensor, pre: PreprocessConfig) -> np.ndarray:
-    """(1, 3, S, S) normalised → (S, S, 3) uint8, as a picture (a masked patch of 0 shows the data set's mean)."""
+    """(1, 3, S, S) normalised → (S, S, 3) uint8, as a picture (a masked patch of 0 shows mean_fill's colour)."""
     mean, std = torch.tensor(pre.image_mean)[:, None, None], torch.tensor(pre.image_std)[:, None, None]
     rgb = (pixel_values[0] * std + mean).clamp(0, 1)
     return (rgb.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+
+
+def mean_fill(pre: PreprocessConfig) -> tuple[int, int, int]:
+    """The colour of a patch masked with the `mean` fill, as in_colours draws it: 0 in the normalised input,
+    (x − mean) / std = 0, is x = the preprocessing's image_mean. Not black, and not the training pictures' average:
+    (128, 128, 128), a mid grey, for the teaching model (mean 0.5); (124, 116, 104) for ImageNet's mean."""
+    return tuple(int(v) for v in in_colours(torch.zeros(1, 3, 1, 1), pre)[0, 0])
 
 
 def run(model: ViT, pre: PreprocessConfig, a: Analysis, iv: Intervention,

@@ -12,9 +12,10 @@ Methods (higher = more important for the target; shape (B, N), patches in the ap
 - `value`: the last layer's attention weighted by the norm of the transformed values (Kobayashi et al., EMNLP 2020,
   "Attention is Not Only a Weight"): for each head h, α₀ⱼʰ · ‖vⱼʰ W_Oʰ‖, averaged over the heads.
 
-Faithfulness (`curves`): remove the patches most-relevant-first (fill 0 in the normalised input, the data set's mean
-colour), or reveal them most-relevant-first from an all-masked picture, and follow the target's probability over all
-N steps; the area under each curve (x from 0 to 1) is the score. Deletion: lower is better; insertion: higher.
+Faithfulness (`curves`): remove the patches most-relevant-first (fill 0 in the normalised input, the colour of the
+preprocessing's image_mean: mid grey for the teaching model), or reveal them most-relevant-first from an all-masked
+picture, and follow the target's probability over all N steps; the area under each curve (x from 0 to 1) is the
+score. Deletion: lower is better; insertion: higher.
 """
 from __future__ import annotations
 

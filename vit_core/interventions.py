@@ -4,7 +4,8 @@ An `Intervention` is a set of flags that `ViT.trace` and `ViT.forward` take (vit
 `apply_to_pixels`, `head_keep`); nothing is hooked in from outside. This module needs no torch.
 
 - **mask**: the patches named (row-major from 0, as the app numbers them, in the original picture) are filled in the
-  model's normalised input space: `mean` fills 0, the data set's mean colour; `blur` the patch's own mean colour
+  model's normalised input space: `mean` fills 0, the colour of the preprocessing's image_mean (mid grey for the
+  teaching model: experiments.mean_fill), not black; `blur` the patch's own mean colour
   (the strongest blur that keeps its colour); `noise` standard normal noise, seeded, so a run can be repeated.
 - **shuffle**: the patches' contents move to other positions by a seeded permutation; the position embeddings stay
   with the positions. `permutation[i]` is the original patch now at position i. Masking comes first, so a masked patch

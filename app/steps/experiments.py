@@ -75,8 +75,9 @@ def controls(c: ui.Current) -> Intervention:
         st.multiselect(t("experiments.mask_list", N=N - 1), list(range(N)), key="exp_mask",
                        on_change=lambda: st.session_state.update(exp_preset="own"),
                        placeholder=t("experiments.mask_none"))
-        fills = {k: t(f"experiments.fill_{k}") for k in FILLS}
-        st.radio(t("experiments.fill"), list(fills), format_func=fills.get, key="exp_fill", horizontal=True)
+        fills = fill_names(c)
+        st.radio(t("experiments.fill"), list(fills), format_func=fills.get, key="exp_fill", horizontal=True,
+                 help=t("experiments.fill_help", rgb=mean_rgb(c)))
     with right:
         st.subheader(t("experiments.shuffle_title"))
         st.toggle(t("experiments.shuffle"), key="exp_shuffle")
@@ -93,6 +94,17 @@ def controls(c: ui.Current) -> Intervention:
     return Intervention(tuple(ss["exp_mask"]), ss.get("exp_fill") or "mean",
                         int(ss["exp_seed"]) if ss.get("exp_shuffle") else None, bool(ss.get("exp_nopos")),
                         parse_heads(",".join(ss["exp_heads"]), L, H))
+
+
+def fill_names(c: ui.Current) -> dict[str, str]:
+    """Each fill of FILLS as the page names it, the `mean` fill with its colour (mean_rgb)."""
+    return {k: t(f"experiments.fill_{k}", rgb=mean_rgb(c)) for k in FILLS}
+
+
+def mean_rgb(c: ui.Current) -> str:
+    """The colour of the `mean` fill, "128, 128, 128": 0 in the normalised input is the preprocessing's mean colour
+    (experiments.mean_fill), mid grey for the teaching model, never black."""
+    return ", ".join(map(str, experiments.mean_fill(c.model.preprocess)))
 
 
 def on_preset(g: int, view: np.ndarray, patch: int) -> None:
@@ -155,7 +167,7 @@ def one_run(c: ui.Current, run: experiments.Run, title: str, heat: np.ndarray, c
     pictures[0].image(shown(plots.upscale(run.model_input, PICTURE_SIDE), S), output_format=style.picture_format(S, S),
                       caption=t("experiments.input_caption"),
                       alt=describe.model_input(describe.intervention(
-                          run.intervention, t(f"experiments.fill_{run.intervention.fill}")), S))
+                          run.intervention, fill_names(c)[run.intervention.fill]), S))
     cls_picture(pictures[1], run, heat, caption)
     ranked = experiments.top(run, TOP)
     if ranked:

@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, notes, plots, style, ui
+from app import core, describe, figures, notes, plots, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import views
@@ -61,12 +61,7 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
         st.image(plots.upscale(a.model_view, 224), caption=t("prediction.view_caption", S=cfg.image_size),
                  alt=describe.model_view(a.model_view))
     with right:
-        fig = go.Figure(go.Bar(x=p.top_probs.astype(np.float32), y=names, orientation="h", marker_color=style.BLUE,
-                               text=[f"{q:.1%}" for q in p.top_probs], textposition="auto",
-                               hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-        fig.update_layout(height=90 + 45 * k, margin=dict(l=10, r=10, t=10, b=10),
-                          xaxis=dict(range=[0, 1], tickformat=".0%", title=t("prediction.prob_axis")),
-                          yaxis=dict(autorange="reversed", type="category"))
+        fig = figures.top_chart(p.top_probs, names, t("prediction.prob_axis"))
         ui.chart(fig, key="prediction_top", title=t("prediction.top_title", k=k))
         st.caption(t("prediction.top_caption", k=k, n=n, rest=f"{p.rest:.1%}"))
     ui.shape("logits", a.trace.logits.shape, t("prediction.shape_logits", n=n))

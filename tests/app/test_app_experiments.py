@@ -23,6 +23,19 @@ def test_unchanged_page(lang):
     assert sent_bytes(at._tree) < BUDGET
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_mean_fill_says_its_colour(lang):
+    """ "the mean colour (0)" read as black (issue 28 §6): the fill names the colour 0 stands for, and its help says
+    why, in the page's language."""
+    from app.i18n import catalog
+
+    at = open_step(PAGE, lang=lang)
+    fill = at.radio(key="exp_fill")
+    named = fill.format_func("mean")
+    assert named == catalog(lang)["experiments.fill_mean"].format(rgb="128, 128, 128") and "RGB 128, 128, 128" in named
+    assert "RGB 128, 128, 128" in fill.help and ("not black" if lang == "en" else "검은색이 아니라") in fill.help
+
+
 def test_changes_run_the_model_again():
     at = open_step(PAGE, exp_mask=[16, 17, 23, 24], exp_heads=["1.2", "6.4"], exp_shuffle=True, exp_seed=5)
     assert not problems(at) and not any("Nothing is changed" in i.value for i in at.info)

@@ -133,8 +133,14 @@ def test_current_addresses_read_streamlits_config(monkeypatch):
 
 
 def join_page():
-    from app import join
+    import streamlit as st
 
+    from app import join, links
+
+    links.share(lang=st.session_state.get("lang"), image="fubao_28", model="teaching")
+    links.showing(st.session_state.get("page", ""))
+    if st.session_state.get("page") == "attention":  # the explorer's own writer (app/steps/attention.py)
+        links.write(key="url_state_attention", layer=3, head=2, query=17)
     join.join_panel()
 
 
@@ -147,11 +153,19 @@ def test_join_panel(monkeypatch, lang):
     words = catalog(lang)
     at = AppTest.from_function(join_page)
     at.session_state["lang"] = lang
+    at.session_state["page"] = "attention"
     monkeypatch.setattr(serve, "current_addresses", lambda: serve.addresses("", 8501, lan="192.168.1.20"))
     at.run()
     assert at.sidebar.expander[0].label == words["models.join_title"]
+    assert not at.sidebar.get("image")  # closed: nothing drawn, no QR code made
+    at.session_state["join_panel"] = True  # opened
+    at.run()
     assert at.sidebar.markdown[0].value == "**http://192.168.1.20:8501/**" and not at.sidebar.warning
-    assert [c for image in at.sidebar.get("image") for c in image.captions] == [words["models.join_qr"]]
+    view = f"http://192.168.1.20:8501/attention?lang={lang}&image=fubao_28&model=teaching&layer=3&head=2&query=17"
+    assert [c.value for c in at.sidebar.code] == [view]  # the view on screen, as text
+    assert [image.proto.imgs[0].caption for image in at.sidebar.get("image")] == [words["models.join_qr"], ""]
+    assert at.sidebar.caption[1].value == words["models.join_view"]
+    assert at.sidebar.button[0].label == words["models.join_view_update"]
 
     monkeypatch.setattr(serve, "current_addresses", lambda: serve.addresses("127.0.0.1", 8502))
     at.run()
@@ -177,3 +191,48 @@ def join_qr_png(url):
     from app.join import qr_png
 
     return qr_png(url)
+
+
+@pytest.mark.parametrize("page, values, path", [
+    ("attention", {"lang": "ko", "image": "fubao_28", "model": "teaching", "layer": 3, "head": 2, "query": 17},
+     "/attention"),
+    ("", {"lang": "en", "image": "fubao_28"}, "/"),  # the first page is the root
+    ("../../etc/passwd", {"lang": "en"}, "/"),  # an unknown page: the root, not the name
+    ("attention/../x", {}, "/"),
+    ("//evil.example", {}, "/"),
+    ("attention", {"image": "../../x/y?z#w", "model": "org/name", "layer": "3/4"}, "/attention"),
+    ("attention", {"secret": "x", "upload": "/tmp/a.png"}, "/attention"),  # only KEYS
+])
+def test_a_view_link_names_a_page_of_the_app_and_only_the_links_values(page, values, path):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from app import links
+
+    address = links.address("http://10.0.0.7:8501/", page, values)
+    parts = urlsplit(address)
+    assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == ("http", "10.0.0.7:8501", path, "")
+    assert parse_qsl(parts.query) == [(k, str(values[k])) for k in links.KEYS if k in values]
+
+
+def test_the_view_qr_code_scans_at_the_size_shown():
+    """The longest view link a class can have (an IPv6 address, https, a base path, a curated model, every value at
+    its longest), its QR code shrunk to the 200 px the sidebar shows, read back by a decoder (zxing-cpp)."""
+    import io
+
+    import segno
+    import zxingcpp
+    from PIL import Image
+
+    from app import links, pictures
+    from app.steps import STEPS
+    from vit_core import hub
+
+    base = serve.url("fd12:3456:789a:1::1234", 8501, "classroom", https=True)
+    values = {"lang": "ko", "image": max(pictures.demo_ids(), key=len), "model": max((m.name for m in hub.CURATED),
+              key=len), "layer": 12, "head": 12, "query": 196}
+    address = links.address(base, max((s.path for s in STEPS), key=len), values)
+    assert len(address) > 140
+    qr = segno.make(address, error="m")
+    assert qr.error == "M" and qr.version <= 10  # 57 modules at most: over 3 px each at 200 px
+    shown = Image.open(io.BytesIO(join_qr_png(address))).convert("L").resize((200, 200), Image.BILINEAR)
+    assert [code.text for code in zxingcpp.read_barcodes(shown)] == [address]

@@ -8,7 +8,8 @@ screen at 200 % browser zoom, issue 17 §6) and on a 390 px phone with touch. A 
 (b) the page is wider than the screen: the document, or the main area (Streamlit's scroll container), scrolls
     sideways, or an element of the main area reaches past the viewport's right edge (not counting what sits inside a
     container that scrolls or clips on purpose: dataframes, code blocks, st.json);
-(c) on the phone, the sidebar is still open after tapping one of its navigation links.
+(c) on the phone, the sidebar is still open after tapping one of its navigation links;
+(d) on the phone, in Korean, a word is split across two lines ("어\n떤": harness.browser.SPLIT_WORDS, issue 28 §6).
 
 One session per language on the desktop: each page is opened once, from the sidebar, and checked at each width by
 resizing the window (Streamlit's columns and Plotly's charts follow the window; the phone needs its own context,
@@ -22,7 +23,8 @@ import json
 
 import pytest
 
-from harness.browser import ARTIFACTS, NAV_LINKS, PATHS, assert_no_exception, open_page, page_url, settle_fully
+from harness.browser import (ARTIFACTS, NAV_LINKS, PATHS, SPLIT_WORDS, assert_no_exception, open_page, page_url,
+                             settle_fully)
 from harness.browser import PHONE as TOUCH_PHONE
 
 
@@ -381,5 +383,9 @@ def test_phone(app_server, sessions, lang, name):
              "text": "", "need": "closed", "have": "open"}])
     problems += [p for p in record(lang, name, "390 phone", layout_problems(page, ("cut", "wide", "info")))
                  if p["kind"] != "info"]
-    assert not problems, f"{name} ({lang}, phone): cut off, wider than the screen or sidebar open:\n" + \
+    if lang == "ko":  # lines break between Korean words, never inside one (style.PAGE_CSS: keep-all)
+        problems += record(lang, name, "390 phone", [{"kind": "split", "why": "a word split across two lines",
+                                                      "element": "main", "text": word, "need": "", "have": ""}
+                                                     for word in page.evaluate(SPLIT_WORDS)])
+    assert not problems, f"{name} ({lang}, phone): cut off, wider than the screen, a word split or sidebar open:\n" + \
         format_problems(problems)

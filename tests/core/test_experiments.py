@@ -48,6 +48,17 @@ def test_a_run_is_the_trace_with_the_intervention(teaching, analysed):
     assert [i for i, _ in experiments.top(plain, 3)] == list(np.argsort(plain.probs)[::-1][:3])
 
 
+def test_the_mean_fill_is_the_preprocessings_mean_colour_not_black(teaching, analysed):
+    """What page 6 names the `mean` fill (issue 28 §6): the colour a masked patch really shows."""
+    from vit_core.config import PreprocessConfig
+
+    masked = experiments.run(teaching.model, teaching.preprocess, analysed, Intervention(mask=(0,)))
+    assert experiments.mean_fill(teaching.preprocess) == (128, 128, 128)  # image_mean 0.5: mid grey
+    assert np.array_equal(masked.model_input[:4, :4], np.broadcast_to((128, 128, 128), (4, 4, 3)))
+    imagenet = PreprocessConfig(image_mean=(0.485, 0.456, 0.406), image_std=(0.229, 0.224, 0.225))
+    assert experiments.mean_fill(imagenet) == (124, 116, 104)
+
+
 def test_the_permutation_test(teaching, analysed):
     pt = experiments.permutation_test(teaching.model, teaching.preprocess, analysed, seed=7,
                                       base=Intervention(ablate=((2, 2),)))

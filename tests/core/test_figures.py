@@ -35,3 +35,19 @@ def test_the_accuracy_chart_marks_the_snapshots_and_the_one_in_view():
     assert list(line.x) == [0, 1, 2, 3] and np.allclose(line.y, [0.1, 0.5, 0.7, 0.75])
     assert list(marks.x) == [0, 2, 3] and np.allclose(marks.y, [0.1, 0.7, 0.75])
     assert list(marks.marker.size) == [8, 14, 8]  # epoch 2 is in view
+
+
+def test_every_bar_label_of_the_prediction_reads_across():
+    """Page 7's top classes (issue 28 §6): a thin bar's "5.6%" was turned sideways to fit inside it. Every label is
+    horizontal (textangle 0, never "auto"), inside a bar's end where it fits and beside the bar where it does not
+    (textposition "auto" with textangle 0 does that), at one size, never shrunk to fit (uniformtext "show",
+    constraintext "none"), and not cut at the plot's edge."""
+    probs = np.array([0.78, 0.056, 0.05, 0.03, 0.02])
+    fig = figures.top_chart(probs, ["sandal", "sneaker", "ankle boot", "bag", "shirt"], "probability")
+    (bar,) = fig.data
+    assert bar.orientation == "h" and list(bar.y) == ["sandal", "sneaker", "ankle boot", "bag", "shirt"]
+    assert list(bar.text) == ["78.0%", "5.6%", "5.0%", "3.0%", "2.0%"]
+    assert bar.textangle == 0 and bar.textposition == "auto" and bar.insidetextanchor == "end"
+    assert bar.constraintext == "none" and bar.cliponaxis is False
+    assert fig.layout.uniformtext.mode == "show" and fig.layout.uniformtext.minsize >= 12
+    assert fig.layout.yaxis.autorange == "reversed" and tuple(fig.layout.xaxis.range) == (0, 1)

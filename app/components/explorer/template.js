@@ -35,7 +35,8 @@ const Template = {
             <select data-key="speed">${speeds.join("")}</select></label>
         </div>
         <p class="vx-position"><span class="vx-where" aria-live="polite"></span> <span class="vx-ends"></span></p>
-        <p class="vx-note">${escape(t("attention.keys"))}</p>
+        <p class="vx-note vx-keys">${escape(t("attention.keys"))}</p>
+        <p class="vx-note">${escape(t("attention.jump"))}</p>
       </div>
       <h3 class="vx-matrix-title"></h3>
       <div class="vx-row">
