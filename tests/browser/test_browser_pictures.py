@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.numbers import number
 from vit_core import images
 
 from harness.browser import ARTIFACTS, UPLOADER, assert_no_exception, settle, settle_fully
@@ -162,7 +163,7 @@ def test_refused_files_are_explained_in_the_page_in_korean(app_server, chromium,
     dropzone.dispatch_event("drop", {"dataTransfer": dragged})
     shows(page, "huge.jpg")
     message = page.locator(ERROR).inner_text()
-    assert f"({images.UPLOAD_MB + 1:.1f} MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
+    assert f"({number(images.UPLOAD_MB + 1)} MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
     assert page.locator(CHIPS).count() == 0 and "MB or smaller" not in page.locator("body").inner_text()
     assert page.locator(".st-key-picture_upload [data-testid='stFileUploaderDropzone'] > div > span").count() == 0
 
