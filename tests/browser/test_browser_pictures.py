@@ -231,11 +231,11 @@ def test_the_cost_arrow_says_which_way_the_cost_goes(app_server, chromium):
     slider = page.locator(".st-key-whatif_p input[type='range']")
     slider.focus()
     page.keyboard.press("ArrowRight")  # P = 7: 17² = 289 attention scores against 50² = 2,500
-    shows(page, "0.12×")
+    shows(page, "0.116×")
     assert cost.locator("[data-testid='stMetricDeltaIcon-Down']").count() == 1
     slider.focus()
     page.keyboard.press("Home")  # P = 2: 197² against 2,500
-    shows(page, "15.52×")
+    shows(page, "15.5×")
     assert cost.locator("[data-testid='stMetricDeltaIcon-Up']").count() == 1
     page.context.close()
 
