@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from app import labels
+from app.numbers import number  # describe.number: the reference of the explorer's port (text.js)
 from app.i18n import t
 
 
@@ -38,16 +39,6 @@ def peaks(rows: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
     top = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1).max(-1)  # (K,)
     narrow, broad = int(top.argmax()), int(top.argmin())
     return (narrow, float(top[narrow])), (broad, float(top[broad]))
-
-
-def number(v: float) -> str:
-    """A map's value as the lesson writes it, and as a screen reader can say it (never "6.89e-06"): three decimals;
-    two significant digits for tiny ones (0.0000069); whole numbers with thousands separators for huge ones."""
-    if 1e-3 <= abs(v) < 1e3 or v == 0:
-        return f"{v:.3f}"
-    if abs(v) < 1e-3:
-        return np.format_float_positional(v, precision=2, unique=False, fractional=False, trim="-")
-    return f"{v:,.0f}"
 
 
 def heat(what: str, heat: np.ndarray, outlined: int | None = None) -> str:
@@ -179,7 +170,7 @@ def matrix(z: np.ndarray, names: list[str], query: int, g: int) -> str:
 
 def distances(L: int, H: int, layer: int, head: int, px: float, uniform: float) -> str:
     """The chart of every head's mean attention distance, the head in view on it, and the uniform head's."""
-    return t("alt.distances", L=L, H=H, layer=layer, head=head, px=f"{px:.1f}", u=f"{uniform:.1f}")
+    return t("alt.distances", L=L, H=H, layer=layer, head=head, px=number(px), u=number(uniform))
 
 
 def head_average(layer: int, H: int, heat_: np.ndarray, query: int | None) -> str:
@@ -241,8 +232,14 @@ def picked_token(token: int | None, g: int) -> str:
 ROWS = 12  # the most rows a chart's table shows
 
 
-def _names(values, n: int) -> list[str]:
-    return [str(i) for i in range(n)] if values is None else [str(v) for v in values]
+def _names(values, n: int, place=None) -> list[str]:
+    """The places along an axis as words: its category names, or its numbers as `place` writes them (`number`)."""
+    if values is None:
+        return [str(i) for i in range(n)]
+    values = list(values)
+    if all(isinstance(v, str) for v in values):
+        return values
+    return [(place or number)(float(v)) if not isinstance(v, str) else v for v in values]
 
 
 def _axis_title(fig, axis: str) -> str:
@@ -260,10 +257,12 @@ def _cell(tr, xs: list[str], ys: list[str], i: int, j: int) -> str:
     return t("alt.chart_cell", y=ys[i], x=xs[j])
 
 
-def chart(fig) -> tuple[str, list[dict[str, str]]]:
+def chart(fig, value=number, place=None) -> tuple[str, list[dict[str, str]]]:
     """A Plotly figure in words and as a short table, from the data it draws: for a heat map its largest cells, for
-    bars their values, for lines and points a sample along x with the highest and lowest. Returns (a sentence for
-    each trace, table rows)."""
+    bars their values, for lines and points a sample along x with the highest and lowest. Values are written by
+    `value`, numbered places along an axis by `place` (both `number` unless the page says otherwise: the paper's
+    values as it prints them, a share of patches as 31/49 (63%); app/numbers.py). Returns (a sentence for each trace,
+    table rows)."""
     sentences, rows = [], []
     col_series, col_x, col_y, col_v = (t("alt.col_series"), _axis_title(fig, "xaxis") or t("alt.col_x"),
                                        _axis_title(fig, "yaxis") or t("alt.col_y"), t("alt.col_value"))
@@ -273,27 +272,27 @@ def chart(fig) -> tuple[str, list[dict[str, str]]]:
         if tr.type == "heatmap":
             z = np.asarray(tr.z, dtype=np.float64)
             z = z[None] if z.ndim == 1 else z
-            xs, ys = _names(tr.x, z.shape[1]), _names(tr.y, z.shape[0])
+            xs, ys = _names(tr.x, z.shape[1], place), _names(tr.y, z.shape[0], place)
             finite = np.where(np.isfinite(z), z, -np.inf)
             order = np.argsort(-finite, axis=None, kind="stable")[:ROWS]
             hi, lo = np.unravel_index(order[0], z.shape), np.unravel_index(np.nanargmin(z), z.shape)
-            sentences.append(t("alt.chart_heatmap", rows=z.shape[0], cols=z.shape[1], hi=number(z[hi]),
-                               hiat=_cell(tr, xs, ys, *hi), lo=number(z[lo]), loat=_cell(tr, xs, ys, *lo)))
-            rows += [{col_y: ys[i], col_x: xs[j], col_v: number(z[i, j])}
+            sentences.append(t("alt.chart_heatmap", rows=z.shape[0], cols=z.shape[1], hi=value(z[hi]),
+                               hiat=_cell(tr, xs, ys, *hi), lo=value(z[lo]), loat=_cell(tr, xs, ys, *lo)))
+            rows += [{col_y: ys[i], col_x: xs[j], col_v: value(z[i, j])}
                      for i, j in zip(*np.unravel_index(order, z.shape)) if np.isfinite(z[i, j])]
             continue
         horizontal = tr.type == "bar" and tr.orientation == "h"
         values = np.asarray(tr.x if horizontal else tr.y, dtype=np.float64)
         if values.size == 0:
             continue
-        places = _names(tr.y if horizontal else tr.x, values.size)
+        places = _names(tr.y if horizontal else tr.x, values.size, place)
         hi, lo = int(np.nanargmax(values)), int(np.nanargmin(values))
-        sentences.append(t("alt.chart_series", name=name or t("alt.col_value"), n=values.size, hi=number(values[hi]),
-                           hiat=places[hi], lo=number(values[lo]), loat=places[lo]))
+        sentences.append(t("alt.chart_series", name=name or t("alt.col_value"), n=values.size, hi=value(values[hi]),
+                           hiat=places[hi], lo=value(values[lo]), loat=places[lo]))
         keep = sorted({hi, lo, *np.linspace(0, values.size - 1, min(values.size, ROWS)).round().astype(int)})
         place_col = col_y if horizontal else col_x
         value_col = col_x if horizontal else col_y
-        rows += [{**({col_series: name} if len(drawn) > 1 else {}), place_col: places[i], value_col: number(values[i])}
+        rows += [{**({col_series: name} if len(drawn) > 1 else {}), place_col: places[i], value_col: value(values[i])}
                  for i in keep]
     return " ".join(sentences), rows
 

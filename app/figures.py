@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
-from app import labels, plots, style
+from app import labels, numbers, plots, style
 from app.i18n import catalog, t
 from vit_core import experiments, views
 
@@ -95,7 +95,8 @@ def flow_figure(points: list[views.FlowPoint], per_row: int = 4):
         ax.imshow(point.patch_norms, cmap="viridis", interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_xlabel(f"{point.shortest:.3g} … {point.longest:.3g}\n‖cls‖ = {point.norms[0]:.3g}",
+        ax.set_xlabel(f"{numbers.number(point.shortest)} … {numbers.number(point.longest)}\n"
+                      f"‖cls‖ = {numbers.number(point.norms[0])}",
                       fontsize=style.FIGURE_LABEL)
         if col == 0:
             ax.set_ylabel("‖patch‖", fontsize=style.FIGURE_LABEL)
@@ -139,7 +140,7 @@ def row_chart(values: np.ndarray, key: int, title: str, hover: str) -> go.Figure
 def out_chart(out: np.ndarray, title: str) -> go.Figure:
     """One token's output of a head (d numbers) as bars."""
     fig = go.Figure(go.Bar(x=list(range(len(out))), y=out.astype(np.float32), marker_color=style.PURPLE,
-                           hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+                           hovertemplate=f"%{{x}}: %{{y:{numbers.D3}}}<extra></extra>"))
     fig.update_layout(height=280, title=title, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -162,8 +163,9 @@ def top_chart(probs: np.ndarray, names: list[str], axis_title: str) -> go.Figure
     (a thin bar of 5.6 %); all at one size (uniformtext), never shrunk or turned sideways to fit a bar."""
     return go.Figure(
         go.Bar(x=probs.astype(np.float32), y=names, orientation="h", marker_color=style.BLUE,
-               text=[f"{q:.1%}" for q in probs], textposition="auto", textangle=0, insidetextanchor="end",
-               constraintext="none", cliponaxis=False, hovertemplate="%{y}: %{x:.4f}<extra></extra>"),
+               text=[numbers.percent(q) for q in probs], textposition="auto", textangle=0, insidetextanchor="end",
+               constraintext="none", cliponaxis=False,
+               hovertemplate=f"%{{y}}: %{{x:{numbers.D3_PERCENT}}}<extra></extra>"),
         dict(height=90 + 45 * len(probs), margin=dict(l=10, r=10, t=10, b=10),
              uniformtext=dict(minsize=style.CHART_TICK + 2, mode="show"),
              xaxis=dict(range=[0, 1], tickformat=".0%", title=axis_title),
@@ -224,8 +226,8 @@ def importance_chart(costs: experiments.HeadCosts) -> go.Figure:
 
 
 def points(v: float) -> str:
-    """A change in percentage points, one decimal, with its sign; a change that rounds to 0 is 0.0."""
-    return "0.0" if round(v, 1) == 0 else f"{v:+.1f}"
+    """A change in percentage points, to one decimal (a cell is small), with its sign; one that rounds to 0 is 0."""
+    return numbers.signed(round(v, 1))
 
 
 # ---- step 6: before and during training ------------------------------------------------------------------------------

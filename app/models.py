@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import core
+from app import core, numbers
 from app.i18n import catalog, t
 from vit_core import ModelError, hub
 
@@ -52,7 +52,7 @@ def model_picker() -> str:
         if option == "local":
             return t("models.local")
         m = hub.get(option.removeprefix("hub:"))
-        return f"{m.name} · {m.size_mb:g} MB" + (" ✓" if hub.local_path(m.name) else "")
+        return f"{m.name} · {numbers.number(m.size_mb)} MB" + (" ✓" if hub.local_path(m.name) else "")
 
     labels = {option: label(option) for option in options}  # formatted now, in this run's language
     choice = st.sidebar.selectbox(t("models.choice"), options, format_func=labels.__getitem__, key="model_choice",
@@ -72,7 +72,7 @@ def model_picker() -> str:
     st.sidebar.caption(description(entry))
     if hub.local_path(entry.name):
         return choice
-    if not st.sidebar.button(t("models.download", size=f"{entry.size_mb:g}"), key="model_download"):
+    if not st.sidebar.button(t("models.download", size=numbers.number(entry.size_mb)), key="model_download"):
         st.sidebar.info(t("models.not_downloaded", name=entry.name))
         return core.TEACHING_ID
     bar = st.sidebar.progress(0.0, text=t("models.downloading", name=entry.name))

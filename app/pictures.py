@@ -31,7 +31,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import core
+from app import core, numbers
 from app.components import upload_guard
 from app.i18n import current_language, t
 from vit_core import images
@@ -167,7 +167,7 @@ def refusal() -> str | None:
     if not refused:
         return None
     size = math.ceil(refused["size"] / 2**20 * 10) / 10  # rounded up: a file just over the limit is 10.1, not 10.0
-    return t("common.refused", name=markdown_text(refused["name"]), size=f"{size:.1f}",
+    return t("common.refused", name=markdown_text(refused["name"]), size=numbers.number(size),
              reason=t("image_errors.file_too_large", limit_mb=images.MAX_MB))
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, labels, models, style, ui
+from app import core, labels, models, numbers, style, ui
 from app.i18n import current_language, t
 from vit_core import LoadedModel, ModelError, hub, views
 
@@ -101,8 +101,8 @@ def parameters(loaded: LoadedModel) -> None:
         t("about.part"): st.column_config.TextColumn(width="medium"),
         t("about.shape"): st.column_config.TextColumn(width="large"),
         t("about.count"): st.column_config.NumberColumn(format="localized", width="small"),
-        t("about.share"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0,
-                                                          width="small")})
+        t("about.share"): st.column_config.ProgressColumn(format=numbers.PRINTF_PERCENT, min_value=0.0,
+                                                          max_value=100.0, width="small")})
 
 
 def preprocessing(loaded: LoadedModel) -> None:
@@ -110,7 +110,7 @@ def preprocessing(loaded: LoadedModel) -> None:
     st.subheader(t("about.pre_title"))
     how = (t("about.pre_squash", S=pre.crop_size, resample=pre.resample) if pre.squash
            else t("about.pre_crop", r=pre.resize_to, S=pre.crop_size, resample=pre.resample))
-    mean, std = tuple(round(v, 4) for v in pre.image_mean), tuple(round(v, 4) for v in pre.image_std)
+    mean, std = numbers.vector(pre.image_mean), numbers.vector(pre.image_std)
     st.markdown(how + " " + t("about.pre_norm", mean=mean, std=std))
 
 
@@ -163,7 +163,7 @@ def training_history(loaded: LoadedModel) -> None:
     tc = training.get("train_config") or {}
     row = st.container(key=style.metric_grid("about_training"))
     if "test_accuracy" in training:
-        row.metric(t("about.train_test_acc"), f"{100 * training['test_accuracy']:.2f}%")
+        row.metric(t("about.train_test_acc"), numbers.percent(training["test_accuracy"]))
     row.metric(t("about.train_epochs"), len(history) or tc.get("epochs", "—"))
     if "wall_time_s" in training:
         row.metric(t("about.train_time"), duration(training["wall_time_s"]))
@@ -177,7 +177,8 @@ def training_history(loaded: LoadedModel) -> None:
             if all(field in h for h in history):
                 fig.add_trace(go.Scatter(x=epochs, y=[100 * h[field] for h in history], name=name,
                                          mode="lines+markers" if len(history) <= 30 else "lines",
-                                         hovertemplate=f"{t('about.train_epoch')} %{{x}}: %{{y:.2f}}%<extra>{name}</extra>"))
+                                         hovertemplate=f"{t('about.train_epoch')} %{{x}}: %{{y:{numbers.D3}}}%"
+                                                       f"<extra>{name}</extra>"))
         if len(history) <= 20:
             fig.update_xaxes(tickmode="array", tickvals=epochs)
         fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), title=t("about.train_chart_title"),
@@ -190,7 +191,7 @@ def training_history(loaded: LoadedModel) -> None:
         frame = pd.DataFrame({t("about.train_class"): [labels.translated_class(name) for name in per_class],
                               t("about.train_accuracy"): [100 * v for v in per_class.values()]})
         st.dataframe(frame, hide_index=True, width="stretch", column_config={
-            t("about.train_accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0,
+            t("about.train_accuracy"): st.column_config.ProgressColumn(format=numbers.PRINTF_PERCENT, min_value=0.0,
                                                                       max_value=100.0)})
     if tc:
         with st.expander(t("about.train_config")):
@@ -227,7 +228,7 @@ def duration(seconds: float) -> str:
         return t("about.train_time_s", seconds=seconds)
     if seconds < 7200:
         return t("about.train_time_min", minutes=seconds / 60)
-    return t("about.train_time_h", hours=seconds / 3600)
+    return t("about.train_time_h", hours=numbers.number(seconds / 3600))
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__

@@ -8,7 +8,7 @@ from matplotlib import colormaps
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 from plotly.subplots import make_subplots
 
-from app import budget, core, describe, labels, plots, style, ui
+from app import budget, core, describe, labels, numbers, plots, style, ui
 from app.i18n import catalog, current_language, t
 from vit_core import views
 from vit_core.analysis import embedding_filters_pca, position_similarity
@@ -201,7 +201,7 @@ def equation(terms: list[Term], ops: list[str], rows: dict, cols: dict, height: 
         ylab, xlab = [term.row_label(r) for r in ri], [term.col_label(c) for c in ci]
         zmin, zmax = style.symmetric(term.z)
         heat = plots.heatmap(term.z[np.ix_(ri, ci)], x=xlab, y=ylab, colorscale=style.DIVERGING, zmin=zmin,
-                             zmax=zmax, hovertemplate="%{y}<br>%{x}<br>%{z:.4f}").data[0]
+                             zmax=zmax, hovertemplate=f"%{{y}}<br>%{{x}}<br>%{{z:{numbers.D3}}}").data[0]
         heat.showscale = False
         fig.add_trace(heat, row=1, col=i)
         for update, names, idx, title in ((fig.update_xaxes, xlab, ci, term.xaxis),
@@ -288,7 +288,7 @@ def pca_png(model_id: str) -> bytes:
         if i < k:
             ax.imshow(comps[i] if C == 3 else comps[i, ..., 0], cmap=None if C == 3 else "gray",
                       interpolation="nearest")
-            ax.set_title(f"{i + 1} · {explained[i]:.1%}", fontsize=style.FIGURE_SMALL)
+            ax.set_title(f"{i + 1} · {numbers.percent(explained[i])}", fontsize=style.FIGURE_SMALL)
     fig.tight_layout()
     return style.figure_png(fig)
 

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 import streamlit as st
 
-from app import budget, core, describe, figures, labels, plots, style, ui
+from app import budget, core, describe, figures, labels, numbers, plots, style, ui
 from app.i18n import current_language, t
 from vit_core import views
 from vit_core.model import Block, attention, explain_block
@@ -129,7 +129,7 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
     with left:
         view = plots.upscale(c.analysis.model_view, budget.OVERLAY_SIDE)
         st.image(plots.heat_overlay(view, row.patch_map),
-                 caption=t("encoder.map_caption", q=token_names[query], cls=float(row.probs[0])),
+                 caption=t("encoder.map_caption", q=token_names[query], cls=describe.number(float(row.probs[0]))),
                  alt=describe.heat(t("alt.encoder_row", q=token_names[query], layer=layer, head=head + 1,
                                      cls=describe.number(float(row.probs[0]))), row.patch_map))
     with right:
@@ -186,7 +186,7 @@ def one_pair_in_numbers(c: ui.Current, block: views.BlockArrays, head: int, quer
     for label, value in (("score_here", we.score), ("score_model", we.model_score), ("weight_here", we.weight),
                          ("weight_model", we.model_weight)):
         row.metric(t(f"encoder.{label}"), f"{value:.6f}")
-    gaps = dict(ds=f"{we.score_gap:.1e}", dw=f"{we.weight_gap:.1e}")
+    gaps = dict(ds=numbers.roundoff(we.score_gap), dw=numbers.roundoff(we.weight_gap))
     if we.matches:
         st.success(t("encoder.match", **gaps))
     else:

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from app import core, describe, figures, notes, plots, ranges, style, ui
+from app import core, describe, figures, notes, numbers, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import experiments
@@ -171,7 +171,7 @@ def one_run(c: ui.Current, run: experiments.Run, title: str, heat: np.ndarray, c
     cls_picture(pictures[1], run, heat, caption)
     ranked = experiments.top(run, TOP)
     if ranked:
-        st.markdown("  \n".join(t("experiments.top_line", n=n + 1, name=class_name(cfg, i), p=p)
+        st.markdown("  \n".join(t("experiments.top_line", n=n + 1, name=class_name(cfg, i), p=numbers.percent(p))
                                 for n, (i, p) in enumerate(ranked)))
 
 
@@ -195,11 +195,11 @@ def what_changed(c: ui.Current, ch: experiments.Change) -> None:
             st.metric(t("experiments.m_top"), class_name(cfg, ch.top_after),
                       t("experiments.m_top_delta", before=class_name(cfg, ch.top_before)), delta_color="off",
                       delta_arrow="off")
-            st.metric(t("experiments.m_prob", name=class_name(cfg, ch.top_before)), f"{ch.prob_after:.1%}",
-                      t("experiments.pp", v=ch.points), delta_color="off",
-                      delta_arrow="auto" if abs(ch.points) >= 0.05 else "off")  # no arrow beside "+0.0"
-            st.metric(t("experiments.m_logit"), f"{ch.largest_logit_change:.2e}")
-        st.metric(t("experiments.m_attention"), f"{ch.largest_attention_change:.2e}")
+            st.metric(t("experiments.m_prob", name=class_name(cfg, ch.top_before)), numbers.percent(ch.prob_after),
+                      t("experiments.pp", v=figures.points(ch.points)), delta_color="off",
+                      delta_arrow="auto" if figures.points(ch.points) != "0" else "off")  # no arrow beside "0"
+            st.metric(t("experiments.m_logit"), numbers.roundoff(ch.largest_logit_change))
+        st.metric(t("experiments.m_attention"), numbers.roundoff(ch.largest_attention_change))
 
 
 # ---- the permutation test ------------------------------------------------------------------------------------------
@@ -217,19 +217,22 @@ def permutation_test(c: ui.Current, iv: Intervention) -> None:
             t("experiments.perm_without"): (pt.logits_without_pos, pt.attention_without_pos, name("without_pos"),
                                             name("without_pos_shuffled"))}
     st.dataframe({t("experiments.perm_col_run"): list(rows),
-                  t("experiments.perm_col_logits"): [f"{r[0]:.1e}" for r in rows.values()],
-                  t("experiments.perm_col_attention"): [f"{r[1]:.1e}" for r in rows.values()],
+                  t("experiments.perm_col_logits"): [numbers.roundoff(r[0]) for r in rows.values()],
+                  t("experiments.perm_col_attention"): [numbers.roundoff(r[1]) for r in rows.values()],
                   t("experiments.perm_col_top"): [f"{r[2]} → {r[3]}" for r in rows.values()]},
                  hide_index=True, key="exp_perm_table")
     if cfg.labels and pt.exact:
-        st.success(t("experiments.perm_exact", logits=pt.logits_without_pos, attention=pt.attention_without_pos,
-                     with_logits=pt.logits_with_pos, with_attention=pt.attention_with_pos))
+        st.success(t("experiments.perm_exact", logits=numbers.roundoff(pt.logits_without_pos),
+                     attention=numbers.roundoff(pt.attention_without_pos),
+                     with_logits=numbers.number(pt.logits_with_pos),
+                     with_attention=numbers.number(pt.attention_with_pos)))
     elif pt.exact:
-        st.success(t("experiments.perm_exact_nohead", attention=pt.attention_without_pos,
-                     with_attention=pt.attention_with_pos))
+        st.success(t("experiments.perm_exact_nohead", attention=numbers.roundoff(pt.attention_without_pos),
+                     with_attention=numbers.number(pt.attention_with_pos)))
     else:
-        st.warning(t("experiments.perm_not_exact", logits=pt.logits_without_pos, attention=pt.attention_without_pos))
-    st.caption(t("experiments.perm_caption", exact=experiments.EXACT))
+        st.warning(t("experiments.perm_not_exact", logits=numbers.roundoff(pt.logits_without_pos),
+                     attention=numbers.roundoff(pt.attention_without_pos)))
+    st.caption(t("experiments.perm_caption", exact=numbers.roundoff(experiments.EXACT)))
 
 
 # ---- each head's share -----------------------------------------------------------------------------------------
@@ -240,15 +243,16 @@ def head_importance(c: ui.Current) -> None:
         st.info(t("experiments.importance_none"))
         return
     costs = experiments.head_costs(data["accuracy"], data["table"])
-    st.markdown(t("experiments.importance_intro", n=data["images"], acc=data["accuracy"]))
+    st.markdown(t("experiments.importance_intro", n=data["images"], acc=numbers.percent(data["accuracy"])))
     left, right = st.columns([3, 2], gap="large")
     with left:
         ui.chart(figures.importance_chart(costs), key="exp_importance", title=t("experiments.importance_title"),
                  config={"displaylogo": False})
     with right:
         layer, head = costs.worst
-        st.markdown(t("experiments.importance_read", layer=layer + 1, head=head + 1, acc=costs.worst_accuracy,
-                      drop=costs.worst_drop, harmless=costs.harmless, n=costs.ablated.size))
+        st.markdown(t("experiments.importance_read", layer=layer + 1, head=head + 1,
+                      acc=numbers.percent(costs.worst_accuracy),
+                      drop=numbers.number(costs.worst_drop), harmless=costs.harmless, n=costs.ablated.size))
         st.caption(t("experiments.importance_source", command=data.get("command", ""),
                      seconds=data.get("seconds", 0)))
 
@@ -295,10 +299,10 @@ def one_model(c: ui.Current, run_and_sim, layer: int, head: int, acc: float | No
     ranked = experiments.top(run, 1)
     with st.container(key=style.metric_grid(f"exp_model_{side}")):
         if ranked:
-            st.metric(t("experiments.m_guess"), class_name(cfg, ranked[0][0]), f"{ranked[0][1]:.1%}",
+            st.metric(t("experiments.m_guess"), class_name(cfg, ranked[0][0]), numbers.percent(ranked[0][1]),
                       delta_color="off", delta_arrow="off")
         if acc is not None:
-            st.metric(t("experiments.m_test_acc"), f"{acc:.1%}")
+            st.metric(t("experiments.m_test_acc"), numbers.percent(acc))
     pictures = st.columns(2)
     cls_picture(pictures[0], run, experiments.cls_map(run, layer - 1, head - 1),
                 t("experiments.map_caption_head", layer=layer, head=head))

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, labels, notes, plots, ranges, style, ui
+from app import core, describe, labels, notes, numbers, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core.explain import METHODS, curves, qk_geometry, relevance
@@ -67,7 +67,7 @@ def pick_classes(c: ui.Current) -> tuple[int, int | None]:
 
 
 def method_maps(c: ui.Current, e) -> None:
-    st.header(t("explanations.maps_title", name=class_name(c.config, e.target), p=float(e.probs[e.target])))
+    st.header(t("explanations.maps_title", name=class_name(c.config, e.target), p=numbers.percent(e.probs[e.target])))
     columns = st.columns(len(METHODS))
     for column, method in zip(columns, METHODS):
         with column:
@@ -114,14 +114,15 @@ def this_picture(c: ui.Current, e) -> None:
              (pc.random_insertion, "random_insertion", "dash", style.BLUE)]
     fig = go.Figure(
         [go.Scatter(x=x, y=y.astype(np.float32), mode="lines", line=dict(dash=dash, color=colour),
-                    name=t(f"explanations.curve_{key}", auc=pc.areas[key]),
+                    name=t(f"explanations.curve_{key}", auc=numbers.number(pc.areas[key])),
                     hovertemplate=t("explanations.curve_hover") + "<extra></extra>")
          for y, key, dash, colour in lines],
         dict(height=340, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
              xaxis=dict(title=t("explanations.curve_x"), tickformat=".0%"),
              yaxis=dict(title=t("explanations.curve_y", name=class_name(c.config, e.target)), range=[0, 1]),
              template=style.NO_TEMPLATE))
-    ui.chart(fig, key="expl_curves", title=t("explanations.curves_title"), config={"displaylogo": False})
+    ui.chart(fig, key="expl_curves", title=t("explanations.curves_title"), config={"displaylogo": False},
+             place=lambda share: numbers.share(round(share * N), N))  # 31/49 (63%) of the patches
     better = (pc.areas["deletion"] < pc.areas["random_deletion"], pc.areas["insertion"] > pc.areas["random_insertion"])
     readings = {(True, True): t("explanations.curves_reading_both", method=names[method]),
                 (False, False): t("explanations.curves_reading_neither", method=names[method])}
@@ -138,21 +139,24 @@ def measured(c: ui.Current) -> None:
     st.markdown(t("explanations.table_intro", n=data["images"]))
     names = {m: t(f"explanations.m_{m}") for m in (*METHODS, "random")}
     st.dataframe({t("explanations.col_method"): [names.get(r["method"], r["method"]) for r in rows],
-                  t("explanations.col_deletion"): [f"{r['deletion_mean']:.3f} ± {r['deletion_std']:.3f}" for r in rows],
+                  t("explanations.col_deletion"): [spread(r, "deletion") for r in rows],
                   t("explanations.col_deletion_vs"): [vs(r, "deletion") for r in rows],
-                  t("explanations.col_insertion"): [f"{r['insertion_mean']:.3f} ± {r['insertion_std']:.3f}"
-                                                    for r in rows],
+                  t("explanations.col_insertion"): [spread(r, "insertion") for r in rows],
                   t("explanations.col_insertion_vs"): [vs(r, "insertion") for r in rows]},
                  hide_index=True, key="expl_table")
     st.markdown("  \n".join(reading(r, names[r["method"]]) for r in rows if r["method"] != "random"))
     st.caption(t("explanations.table_source", command=data.get("command", ""), seconds=data.get("seconds", 0)))
 
 
+def spread(row: dict, kind: str) -> str:
+    return f"{numbers.number(row[f'{kind}_mean'])} ± {numbers.number(row[f'{kind}_std'])}"
+
+
 def vs(row: dict, kind: str) -> str:
     if row["method"] == "random":
         return "—"
-    return t("explanations.vs_cell", d=row[f"{kind}_vs_random"], ci=row[f"{kind}_vs_random_ci95"],
-             share=row[f"{kind}_better_share"])
+    return t("explanations.vs_cell", d=numbers.signed(row[f"{kind}_vs_random"]),
+             ci=numbers.number(row[f"{kind}_vs_random_ci95"]), share=row[f"{kind}_better_share"])
 
 
 def reading(row: dict, name: str) -> str:
@@ -162,7 +166,8 @@ def reading(row: dict, name: str) -> str:
     insertion = row["insertion_vs_random"] - row["insertion_vs_random_ci95"] > 0
     key = {(True, True): "both", (False, False): "neither"}.get((deletion, insertion),
                                                                "deletion_only" if deletion else "insertion_only")
-    return t(f"explanations.read_{key}", name=name, d=-row["deletion_vs_random"], i=row["insertion_vs_random"])
+    return t(f"explanations.read_{key}", name=name, d=numbers.number(-row["deletion_vs_random"]),
+             i=numbers.number(row["insertion_vs_random"]))
 
 
 # ---- queries and keys ---------------------------------------------------------------------------------------------

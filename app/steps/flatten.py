@@ -4,7 +4,7 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from app import budget, core, describe, labels, plots, style, ui
+from app import budget, core, describe, labels, numbers, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.checkpoints import pick_tensors
@@ -59,13 +59,14 @@ def patch_matrix(c: ui.Current) -> None:
     fig = plots.heatmap(patches[r0:r0 + rows_shown, c0:c0 + cols_shown], x=xlab, y=ylab,
                         colorscale=style.DIVERGING, zmin=zmin, zmax=zmax, height=520,
                         xaxis=t("flatten.axis_values"), yaxis=t("flatten.axis_patches"),
-                        hovertemplate="%{y}<br>%{x}<br>" + t("flatten.hover_value") + " %{z:.3f}",
+                        hovertemplate="%{y}<br>%{x}<br>" + t("flatten.hover_value") + f" %{{z:{numbers.D3}}}",
                         layout=dict(xaxis=style.ticks(xlab, cols, 24), yaxis=style.ticks(ylab, rows, 24)))
     ui.chart(fig, key="flatten_matrix", title=t("flatten.matrix_title", N=N, PPC=PPC))
     if windowed:
         st.caption(t("flatten.window_caption", r0=r0, r1=r0 + rows_shown - 1, c0=c0, c1=c0 + cols_shown - 1,
                      N_last=N - 1, PPC_last=PPC - 1))
-    st.caption(t("flatten.matrix_caption", mean=a.preprocess.image_mean, std=a.preprocess.image_std))
+    st.caption(t("flatten.matrix_caption", mean=numbers.vector(a.preprocess.image_mean),
+                 std=numbers.vector(a.preprocess.image_std)))
     ui.shape(t("flatten.shape_pixels"), a.trace.pixel_values.shape, t("flatten.shape_pixels_meaning"))
     ui.shape(t("flatten.shape_patches"), a.trace.patches.shape, t("flatten.shape_patches_meaning", P=P, C=C))
 
@@ -96,7 +97,7 @@ def one_patch(c: ui.Current) -> int:
         zmin, zmax = style.symmetric(patches)  # the colours of the matrix above
         fig = plots.heatmap(patches[k][None], x=vec_labels, y=[labels.patch(k, g, short=True)],
                             colorscale=style.DIVERGING, zmin=zmin, zmax=zmax, height=150,
-                            hovertemplate="%{x}<br>" + t("flatten.hover_value") + " %{z:.3f}",
+                            hovertemplate="%{x}<br>" + t("flatten.hover_value") + f" %{{z:{numbers.D3}}}",
                             layout=dict(xaxis=style.ticks(vec_labels, range(PPC), 24),
                                         yaxis=dict(showticklabels=False)))
         fig.update_traces(showscale=False)
@@ -121,7 +122,8 @@ def three_implementations(c: ui.Current, ways: views.ThreeWays, k: int) -> None:
                 t("flatten.col_position"): range(n_first),
                 t("flatten.col_meaning"): [labels.where(i, P, C, order) for i in range(n_first)],
                 t("flatten.col_value"): getattr(ways, name)[k, :n_first],
-            }), hide_index=True, height="content", key=f"flatten_first_{name}")
+            }), hide_index=True, height="content", key=f"flatten_first_{name}",
+                column_config={t("flatten.col_value"): st.column_config.NumberColumn(format=numbers.PRINTF)})
 
 
 def the_check(ways: views.ThreeWays) -> None:
@@ -131,7 +133,7 @@ def the_check(ways: views.ThreeWays) -> None:
     row = st.container(key=style.metric_grid("flatten_check", wide=True))  # as many columns as fit
     for label, key in (("diff_loop_einops", "loop_vs_einops"), ("diff_conv_einops", "conv_vs_einops"),
                        ("diff_loop_conv", "loop_vs_conv"), ("diff_unpermuted", "einops_vs_loop_unpermuted")):
-        row.metric(t(f"flatten.{label}"), f"{diffs[key]:.3g}")
+        row.metric(t(f"flatten.{label}"), numbers.number(diffs[key]))
     st.caption(t("flatten.check_caption"))
 
 

@@ -7,11 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, style, ui
+from app import core, numbers, style, ui
+from app.numbers import paper  # a value of the paper's tables, as the paper prints it
 from app.i18n import t
 from vit_core import ModelError, views
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "paper_results.json"
+PAPER_Y = f"%{{y:{numbers.D3_PAPER}}}%"  # a chart's accuracy in its hover, as Tables 5 and 6 print it: 88.08%
 COLORS = {"vit": "#e4572e", "resnet": "#4c72b0", "hybrid": "#59a14f"}
 SOURCE = re.compile(r"(?P<cite>.+), Table (?P<n>\d+)(?: \(Appendix (?P<appendix>\w+)\))?")  # as the data file writes it
 
@@ -85,13 +87,13 @@ def table2(t2: dict) -> None:
     cost = {k: v["mean"] for k, v in cells["tpuv3_core_days"].items()}
     h14, l16, bit = "vit_h14_jft", "vit_l16_jft", "bit_l"
     row = st.container(key=style.metric_grid("paper_t2", wide=True))  # three a row where they fit, fewer where not
-    row.metric(t("paper.t2_metric_acc"), f"{cells['imagenet'][h14]['mean']:.2f}%",
-               delta=f"{cells['imagenet'][h14]['mean'] - cells['imagenet'][bit]['mean']:+.2f} "
-                     f"(BiT-L {cells['imagenet'][bit]['mean']:.2f}%)")
-    row.metric(t("paper.t2_metric_cost"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[h14]),
-               delta=f"{cost[h14]:g}k vs {cost[bit]:g}k", delta_color="off")
-    row.metric(t("paper.t2_metric_l16"), t("paper.t2_metric_cost_value", ratio=cost[bit] / cost[l16]),
-               delta=f"{cost[l16]:g}k vs {cost[bit]:g}k", delta_color="off")
+    row.metric(t("paper.t2_metric_acc"), f"{paper(cells['imagenet'][h14]['mean'])}%",
+               delta=f"{numbers.signed(cells['imagenet'][h14]['mean'] - cells['imagenet'][bit]['mean'])} "
+                     f"(BiT-L {paper(cells['imagenet'][bit]['mean'])}%)")
+    row.metric(t("paper.t2_metric_cost"), t("paper.t2_metric_cost_value", ratio=numbers.number(cost[bit] / cost[h14])),
+               delta=f"{paper(cost[h14])}k vs {paper(cost[bit])}k", delta_color="off")
+    row.metric(t("paper.t2_metric_l16"), t("paper.t2_metric_cost_value", ratio=numbers.number(cost[bit] / cost[l16])),
+               delta=f"{paper(cost[l16])}k vs {paper(cost[bit])}k", delta_color="off")
     show_std = st.toggle(t("paper.t2_std"), value=False, key="paper_t2_std")
 
     def cell_text(row_key: str, cell: dict | None) -> str:
@@ -100,8 +102,8 @@ def table2(t2: dict) -> None:
         if "display" in cell:
             return cell["display"]
         if row_key == "tpuv3_core_days":
-            return f"{cell['mean']:g}k"
-        return f"{cell['mean']:.2f}" + (f" ± {cell['std']:.2f}" if show_std and "std" in cell else "")
+            return f"{paper(cell['mean'])}k"
+        return paper(cell["mean"]) + (f" ± {paper(cell['std'])}" if show_std and "std" in cell else "")
 
     benchmark = t("paper.t2_benchmark")
     headers = [c["label"] for c in t2["columns"]]
@@ -122,9 +124,9 @@ def table2(t2: dict) -> None:
                  column_config={benchmark: st.column_config.TextColumn(pinned=True), **help_text})
     st.caption(source(t2) + " " + t("paper.note_missing"))
     real, vtab = cells["imagenet_real"], cells["vtab"]
-    st.markdown(t("paper.t2_reading", l16_real=f"{real[l16]['mean']:.2f}", bit_real=f"{real[bit]['mean']:.2f}",
-                  l16_vtab=f"{vtab[l16]['mean']:.2f}", bit_vtab=f"{vtab[bit]['mean']:.2f}",
-                  bit_vtab_std=f"{vtab[bit]['std']:.2f}", l16_ratio=cost[bit] / cost[l16],
+    st.markdown(t("paper.t2_reading", l16_real=paper(real[l16]["mean"]), bit_real=paper(real[bit]["mean"]),
+                  l16_vtab=paper(vtab[l16]["mean"]), bit_vtab=paper(vtab[bit]["mean"]),
+                  bit_vtab_std=paper(vtab[bit]["std"]), l16_ratio=cost[bit] / cost[l16],
                   h14_ratio=cost[bit] / cost[h14]))
     with st.expander(t("paper.t2_notes")):
         for note in ("paper.note_ns", "paper.note_res", "paper.note_tpu"):
@@ -146,7 +148,7 @@ def table5(t5: dict, t6: dict) -> None:
         fig.add_trace(go.Scatter(
             x=[s["images"] for s, _ in points], y=[v for _, v in points], mode="lines+markers", name=model,
             customdata=[PRETRAINING[s["key"]] for s, _ in points], marker=dict(size=9),
-            hovertemplate=f"<b>{model}</b><br>%{{customdata}}<br>{t('paper.t5_hover_acc')}: %{{y:.2f}}%<extra></extra>"))
+            hovertemplate=f"<b>{model}</b><br>%{{customdata}}<br>{t('paper.t5_hover_acc')}: {PAPER_Y}<extra></extra>"))
     if show_resnets:
         resnets = [r for r in t6["rows"] if r["family"] == "resnet"]
         jft = next(s for s in sets if s["key"] == "jft300m")
@@ -155,20 +157,20 @@ def table5(t5: dict, t6: dict) -> None:
             name=t("paper.t5_resnets_name"), marker=dict(symbol="line-ew-open", size=26, color=COLORS["resnet"],
                                                           line=dict(width=3, color=COLORS["resnet"])),
             customdata=[f"{r['model']} ({r['epochs']} {t('paper.t6_epochs')})" for r in resnets],
-            hovertemplate=f"<b>%{{customdata}}</b><br>{t('paper.t5_hover_acc')}: %{{y:.2f}}%<extra></extra>"))
+            hovertemplate=f"<b>%{{customdata}}</b><br>{t('paper.t5_hover_acc')}: {PAPER_Y}<extra></extra>"))
     fig.update_xaxes(type="log", title=t("paper.t5_xaxis"), tickvals=[s["images"] for s in sets],
                      ticktext=[PRETRAINING[s["key"]].replace(" (", "<br>(") for s in sets])
     fig.update_yaxes(title=t("paper.t5_yaxis"))
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="v"),
                       title=DATASETS[target])
-    ui.chart(fig, key="paper_t5_chart")
+    ui.chart(fig, key="paper_t5_chart", value=paper)
     st.caption(source(t5) + " " + t("paper.t5_missing") + " " + h14_disagreement(t5, t6, DATASETS))
     imnet = {s: t5["values"][s]["imagenet"] for s in ("imagenet", "imagenet21k", "jft300m")}
     st.markdown(t("paper.t5_message",
-                  l16_small=f"{imnet['imagenet']['ViT-L/16']:.2f}", b16_small=f"{imnet['imagenet']['ViT-B/16']:.2f}",
-                  l16_mid=f"{imnet['imagenet21k']['ViT-L/16']:.2f}", b16_mid=f"{imnet['imagenet21k']['ViT-B/16']:.2f}",
-                  l16_big=f"{imnet['jft300m']['ViT-L/16']:.2f}", b16_big=f"{imnet['jft300m']['ViT-B/16']:.2f}",
-                  h14_big=f"{imnet['jft300m']['ViT-H/14']:.2f}"))
+                  l16_small=paper(imnet["imagenet"]["ViT-L/16"]), b16_small=paper(imnet["imagenet"]["ViT-B/16"]),
+                  l16_mid=paper(imnet["imagenet21k"]["ViT-L/16"]), b16_mid=paper(imnet["imagenet21k"]["ViT-B/16"]),
+                  l16_big=paper(imnet["jft300m"]["ViT-L/16"]), b16_big=paper(imnet["jft300m"]["ViT-B/16"]),
+                  h14_big=paper(imnet["jft300m"]["ViT-H/14"])))
     st.info(t("paper.t5_bit_note"))
 
 
@@ -191,12 +193,12 @@ def table6(t6: dict, t5: dict) -> None:
                         symbol="circle" if family == "vit" else ("square" if family == "resnet" else "diamond")),
             customdata=[[r["model"], r["epochs"]] for r in rows],
             hovertemplate=(f"<b>%{{customdata[0]}}</b> (%{{customdata[1]}} {t('paper.t6_epochs')})<br>"
-                           f"%{{x:,}} exaFLOPs<br>{t('paper.t5_hover_acc')}: %{{y:.2f}}%<extra>{name}</extra>")))
+                           f"%{{x:,}} exaFLOPs<br>{t('paper.t5_hover_acc')}: {PAPER_Y}<extra>{name}</extra>")))
     ticks = [50, 100, 200, 500, 1000, 2000, 5000]
     fig.update_xaxes(type="log", title=t("paper.t6_xaxis"), tickvals=ticks, ticktext=[f"{v:,}" for v in ticks])
     fig.update_yaxes(title=t("paper.t6_yaxis"))
     fig.update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10), title=DATASETS[metric])
-    ui.chart(fig, key="paper_t6_chart")
+    ui.chart(fig, key="paper_t6_chart", value=paper)
     st.caption(source(t6) + " " + h14_disagreement(t5, t6, DATASETS))
     st.markdown(t("paper.t6_message"))
 
@@ -206,7 +208,7 @@ def h14_disagreement(t5: dict, t6: dict, datasets: dict) -> str:
     88.04 vs 88.08, …" said wherever one of the two tables is drawn ("" if they agree)."""
     h14 = next(r for r in t6["rows"] if r["model"] == "ViT-H/14")
     jft = t5["values"]["jft300m"]
-    pairs = [f"{datasets[k]} {jft[k]['ViT-H/14']:.2f} / {h14[k]:.2f}" for k in t6["metrics"]
+    pairs = [f"{datasets[k]} {paper(jft[k]['ViT-H/14'])} / {paper(h14[k])}" for k in t6["metrics"]
              if k in jft and "ViT-H/14" in jft[k] and jft[k]["ViT-H/14"] != h14[k]]
     return t("paper.h14_disagree", pairs=", ".join(pairs)) if pairs else ""
 
@@ -218,11 +220,11 @@ def table1(t1: dict) -> None:
     rows = [[r["model"], r["layers"], r["hidden_size"], r["mlp_size"], r["heads"], f"{r['params_millions']}M"]
             for r in t1["rows"]]
     loaded = current_model()
-    if loaded is not None:  # in the paper's unit, millions: 208,010 is 0.21M
+    if loaded is not None:  # in the paper's unit, millions: 208,010 is 0.208M
         cfg, n = loaded.model.config, views.parameter_count(loaded.model)
         rows.append([f"{t('paper.t1_this')} ({cfg.image_size}×{cfg.image_size}, P = {cfg.patch_size})",
                      cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size, cfg.num_attention_heads,
-                     f"{n / 1e6:.2f}M" if n < 1e7 else f"{n / 1e6:.0f}M"])
+                     f"{numbers.number(n / 1e6)}M"])
     st.dataframe(pd.DataFrame(rows, columns=[t("paper.t2_model"), t("paper.t1_layers"), t("paper.t1_hidden"),
                                              t("paper.t1_mlp"), t("paper.t1_heads"), t("paper.t1_params")]),
                  hide_index=True, width="stretch")

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from app import core, describe, notes, plots, style, ui
+from app import core, describe, notes, numbers, plots, style, ui
 from app.i18n import t
 from vit_core import views
 from vit_core.images import model_view
@@ -106,7 +106,7 @@ def other_patch_sizes(c: ui.Current) -> None:
     # the arrow says which way the cost goes from the model's own patch size (the delta is a ratio, always positive)
     arrow = "down" if w.cost_ratio < 1 else "up" if w.cost_ratio > 1 else "off"
     row.metric(t("patches.whatif_cost"), f"{w.attention_cells:,}", delta_arrow=arrow,
-                   delta=f"{w.cost_ratio:.2f}× " + t("patches.whatif_vs_model"), delta_color="off")
+                   delta=f"{numbers.number(w.cost_ratio)}× " + t("patches.whatif_vs_model"), delta_color="off")
     st.image(patch_grid_png(c.analysis.model_view, chosen, numbers=w.patches <= 196), width=420,
              output_format="PNG", alt=describe.patch_grid(cfg.image_size, chosen, numbered=w.patches <= 196))
     if chosen != P:

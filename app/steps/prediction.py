@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, figures, notes, plots, ui
+from app import core, describe, figures, notes, numbers, plots, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import views
@@ -38,7 +38,7 @@ def no_head(c: ui.Current) -> None:
     L, a = c.config.num_hidden_layers, c.analysis
     st.info(t("prediction.no_head", D=c.config.hidden_size))
     norms = views.cls_norms(a)  # (L+1,): the cls token after each layer
-    st.metric(t("prediction.cls_norm_metric", L=L), f"{norms[-1]:.2f}")
+    st.metric(t("prediction.cls_norm_metric", L=L), numbers.number(norms[-1]))
     fig = go.Figure(go.Scatter(x=list(range(L + 1)), y=norms.astype(np.float32), mode="lines+markers",
                                hovertemplate=t("prediction.norm_hover")))
     fig.update_layout(height=320, title=t("prediction.cls_norm_title"), xaxis_title=t("prediction.layer_axis"),
@@ -56,14 +56,14 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
     st.header(t("prediction.top_title", k=k))
     left, right = st.columns([1, 2])
     with left:
-        st.metric(t("prediction.top1"), names[0], f"{p.top_probs[0]:.1%}", delta_color="off", delta_arrow="off")
+        st.metric(t("prediction.top1"), names[0], numbers.percent(p.top_probs[0]), delta_color="off", delta_arrow="off")
         notes.what_the_model_saw(c)  # beside the prediction: what of the picture it was made from
         st.image(plots.upscale(a.model_view, 224), caption=t("prediction.view_caption", S=cfg.image_size),
                  alt=describe.model_view(a.model_view))
     with right:
         fig = figures.top_chart(p.top_probs, names, t("prediction.prob_axis"))
         ui.chart(fig, key="prediction_top", title=t("prediction.top_title", k=k))
-        st.caption(t("prediction.top_caption", k=k, n=n, rest=f"{p.rest:.1%}"))
+        st.caption(t("prediction.top_caption", k=k, n=n, rest=numbers.percent(p.rest)))
     ui.shape("logits", a.trace.logits.shape, t("prediction.shape_logits", n=n))
     ui.shape("probs", a.probs.shape, t("prediction.shape_probs"))
 
@@ -100,7 +100,7 @@ def top_class_per_layer(c: ui.Current, p: views.Predictions) -> None:
     st.subheader(t("prediction.table_title"))
     st.dataframe({t("prediction.col_layer"): list(range(cfg.num_hidden_layers + 1)),
                   t("prediction.col_class"): [class_name(cfg, int(i)) for i in p.layer_best],
-                  t("prediction.col_prob"): [f"{q:.1%}" for q in p.layer_best_probs]},
+                  t("prediction.col_prob"): [numbers.percent(q) for q in p.layer_best_probs]},
                  hide_index=True, key="prediction_table")
     st.caption(t("prediction.table_caption", n=n))
     ui.shape("layer_probs", a.layer_probs.shape, t("prediction.shape_layer_probs", L=cfg.num_hidden_layers, n=n))

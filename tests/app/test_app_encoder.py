@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from vit_core import load_model, views
 
+from app.numbers import number
 from app.steps import step
 
 from tests.app.apptest import BUDGET, chart, floats, open_step, sent_bytes
@@ -100,7 +101,7 @@ def test_teaching_model_another_layer_head_query_and_key(attentions):
     np.testing.assert_allclose(probs, attentions[3, 0, 2, 10], atol=1e-6)  # layer 4, head 3, token 10
     assert red == "cls" and red_value == probs[0]
     captions = [c for image in at.get("image") for c in image.captions]
-    assert any(c.endswith(f"The cls token (not on the map) gets {probs[0]:.3f}.") for c in captions)
+    assert any(c.endswith(f"The cls token (not on the map) gets {number(probs[0])}.") for c in captions)
     assert metric(at, "Weight, computed here") == pytest.approx(probs[0], abs=2e-6)
     np.testing.assert_allclose(matrix(at)[10], probs)
 

@@ -9,6 +9,7 @@ import pytest
 
 from app import models
 from app.i18n import LANGUAGES, catalog
+from app.numbers import number
 from vit_core import NoNetwork, hub
 
 from app.steps import STEPS, step
@@ -93,7 +94,7 @@ def test_download_on_request_with_progress(offline_cache, tmp_path, monkeypatch)
 
     monkeypatch.setattr(hub, "fetch", fake_fetch)
     at = open_step(PATCHES, model_choice="hub:vit-base-16")
-    assert at.button(key="model_download").label == f"Download ({hub.get('vit-base-16').size_mb:g} MB)"
+    assert at.button(key="model_download").label == f"Download ({number(hub.get('vit-base-16').size_mb)} MB)"
     assert "49 words" in at.title[0].value and not calls
     at.button(key="model_download").click().run()
     assert calls == ["vit-base-16"] and not problems(at)

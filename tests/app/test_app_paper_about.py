@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.i18n import catalog
+from app.numbers import percent
 from app.steps import step
 from vit_core import load_model
 from vit_core.data import class_names
@@ -165,15 +166,15 @@ def test_paper_page_widgets_change_what_is_shown():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_table1_gives_the_apps_model_in_the_papers_unit(lang):
-    """208,010 parameters beside the paper's "86M" would compare a count with millions: the row says 0.21M, and the
+    """208,010 parameters beside the paper's "86M" would compare a count with millions: the row says 0.208M, and the
     caption says what that row is and how many parameters it has."""
     at = render(step("paper").file, "teaching", lang)
     table1 = at.dataframe[1].value
-    assert list(table1.iloc[:, -1]) == ["86M", "307M", "632M", "0.21M"]
+    assert list(table1.iloc[:, -1]) == ["86M", "307M", "632M", "0.208M"]
     assert table1.columns[-1] == catalog(lang)["paper.t1_params"] and "M" in table1.columns[-1]
     assert table1.iloc[3, 0].startswith(catalog(lang)["paper.t1_this"])
     captions = " ".join(c.value for c in at.caption)
-    assert catalog(lang)["paper.t1_this_caption"].format(n="208,010", m="0.21M") in captions
+    assert catalog(lang)["paper.t1_this_caption"].format(n="208,010", m="0.208M") in captions
     assert catalog(lang)["paper.t1_this_smaller"].format(times="413", model="ViT-Base") in captions  # 86M / 208,010
 
 
@@ -233,7 +234,7 @@ def test_about_page_renders(model, lang):
         names = [class_names(lang).get(name, name) for name in summary["per_class_accuracy"]]
         assert list(at.dataframe[1].value[text["about.train_class"]]) == names
         assert text["about.classes_many"].format(n=len(names), names=", ".join(names[:8])) in captions
-        assert metrics[text["about.train_test_acc"]] == f"{100 * summary['test_accuracy']:.2f}%"
+        assert metrics[text["about.train_test_acc"]] == percent(summary["test_accuracy"])
     else:
         assert len(at.get("plotly_chart")) == 0
         assert text["about.train_none"] in [c.value for c in at.caption]

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from vit_core import load_model
 from vit_core.data import class_names
 
+from app.numbers import number, percent
 from app.steps import step
 
 from tests.app.apptest import BUDGET, chart, floats, open_step, sent_bytes
@@ -40,10 +41,10 @@ def test_teaching_model_top5_and_layers():
     top = chart(at, "prediction_top")["data"][0]
     names, probs = top["y"], floats(top["x"])
     assert len(names) == 5 and names[0] == at.metric[0].value
-    assert all(np.diff(probs) <= 0) and top["text"] == [f"{p:.1%}" for p in probs]  # best first, labelled
+    assert all(np.diff(probs) <= 0) and top["text"] == [percent(p) for p in probs]  # best first, labelled
     assert at.metric[0].delta == top["text"][0]
     assert any(c.value == f"The 5 most likely of the model's 10 classes. All 10 probabilities sum to 1; the other "
-                          f"classes share {1 - probs.sum():.1%}." for c in at.caption)
+                          f"classes share {percent(1 - probs.sum())}." for c in at.caption)
 
     lines = chart(at, "prediction_lines")["data"]
     assert [line["name"] for line in lines] == names and all(line["x"] == list(range(7)) for line in lines)
@@ -90,7 +91,7 @@ def test_headless_model_explains_itself(headless_model):
     model = load_model(headless_model.removeprefix("path:")).model
     cls0 = (model.cls_token + model.pos_embed[:, :1]).detach().numpy().ravel()  # z_0⁰ = x_class + E_pos[0]
     assert norms[0] == pytest.approx(np.linalg.norm(cls0), rel=1e-5)
-    assert at.metric[0].value == f"{norms[-1]:.2f}"
+    assert at.metric[0].value == number(norms[-1])
     assert "`(4, 1, 197, 96)`" in " ".join(m.value for m in at.markdown)  # hidden_states: (L+1, B, T, D)
 
 

@@ -23,6 +23,7 @@ import time
 import pytest
 
 from app import serve
+from app.numbers import number
 from vit_core import hub
 
 from harness import server
@@ -214,7 +215,7 @@ def test_a_classroom_without_internet(classroom, chromium, tmp_path):
         page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
         settle(page)
         entry = hub.get("vit-small-16")
-        choose_model(page, f"{entry.name} · {entry.size_mb:g} MB")
+        choose_model(page, f"{entry.name} · {number(entry.size_mb)} MB")
         command = f"python -m vit_core fetch {entry.name}"
         started = time.perf_counter()
         page.locator(".st-key-model_download button").click()

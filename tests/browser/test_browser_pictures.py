@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.numbers import number
 from vit_core import images
 
 from harness.browser import ARTIFACTS, UPLOADER, assert_no_exception, settle, settle_fully
@@ -162,7 +163,7 @@ def test_refused_files_are_explained_in_the_page_in_korean(app_server, chromium,
     dropzone.dispatch_event("drop", {"dataTransfer": dragged})
     shows(page, "huge.jpg")
     message = page.locator(ERROR).inner_text()
-    assert f"({images.UPLOAD_MB + 1:.1f} MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
+    assert f"({number(images.UPLOAD_MB + 1)} MB)" in message and f"최대 {images.MAX_MB} MB" in message, message
     assert page.locator(CHIPS).count() == 0 and "MB or smaller" not in page.locator("body").inner_text()
     assert page.locator(".st-key-picture_upload [data-testid='stFileUploaderDropzone'] > div > span").count() == 0
 
@@ -230,11 +231,11 @@ def test_the_cost_arrow_says_which_way_the_cost_goes(app_server, chromium):
     slider = page.locator(".st-key-whatif_p input[type='range']")
     slider.focus()
     page.keyboard.press("ArrowRight")  # P = 7: 17² = 289 attention scores against 50² = 2,500
-    shows(page, "0.12×")
+    shows(page, "0.116×")
     assert cost.locator("[data-testid='stMetricDeltaIcon-Down']").count() == 1
     slider.focus()
     page.keyboard.press("Home")  # P = 2: 197² against 2,500
-    shows(page, "15.52×")
+    shows(page, "15.5×")
     assert cost.locator("[data-testid='stMetricDeltaIcon-Up']").count() == 1
     page.context.close()
 

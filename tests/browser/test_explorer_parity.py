@@ -79,7 +79,8 @@ def test_number_and_fixed_equal_python(page):
 def test_number_never_writes_e_notation(page):
     """The promise of docs/ACCESSIBILITY.md: a screen reader hears 0.00000069, never "6.9e-7"."""
     assert page.evaluate("number(6.9e-7)") == describe.number(6.9e-7) == "0.00000069"
-    assert page.evaluate("number(0.0625)") == describe.number(0.0625) == "0.062"  # a tie goes to even, as Python
+    assert page.evaluate("number(1.125)") == describe.number(1.125) == "1.12"  # a tie goes to even, as Python
+    assert page.evaluate("[number(0), number(0.63265306), number(0.0625)]") == ["0", "0.633", "0.0625"]  # app.numbers
 
 
 def test_format_fills_templates_as_python(page, lang):
@@ -224,15 +225,16 @@ HAND = {"g": 2, "L": 1, "H": 2, "layer": 1, "head": 2, "query": 3, "self": 0.062
 
 def test_sentences_on_a_hand_worked_case(page):
     js = js_sentences(page, "en", HAND)
-    assert js["cls"] == ("Where the cls token looks in layer 1, head 2, drawn over the picture; it keeps 0.062 on itself."
-                         " Strongest at patch 0 (row 0, column 0): 0.500; weakest at patch 3 (row 1, column 1): "
-                         "0.00000069. Next strongest: patch 2 (row 1, column 0), 0.250.")
-    assert "The most focused head is layer 1, head 2 (its largest weight 0.500); the most spread out is layer 1, " \
-           "head 1 (largest weight 0.250)." in js["grid_cls"]
-    assert "The brightest cell is cls → 0: 0.900." in js["matrix"]
+    assert js["cls"] == ("Where the cls token looks in layer 1, head 2, drawn over the picture; it keeps 0.0625 on "
+                         "itself. Strongest at patch 0 (row 0, column 0): 0.5; weakest at patch 3 (row 1, column 1): "
+                         "0.00000069. Next strongest: patch 2 (row 1, column 0), 0.25.")
+    assert "The most focused head is layer 1, head 2 (its largest weight 0.5); the most spread out is layer 1, " \
+           "head 1 (largest weight 0.25)." in js["grid_cls"]
+    assert "The brightest cell is cls → 0: 0.9." in js["matrix"]
     assert (js["patch"][3], js["patch_short"][3]) == ("patch 3 (row 1, column 1)", "patch 3 (row 1, col 1)")
-    assert "is at 12.2 px; a head that spread its attention evenly would be at 9.8 px" in js["distances"]  # half to even
-    assert js["rows"][:2] == [["patch 0 (row 0, column 0)", "0.500"], ["patch 2 (row 1, column 0)", "0.250"]]
+    assert "is at 12.2 px; a head that spread its attention evenly would be at 9.75 px" in js["distances"]  # ties
+    # to even: 12.25 is 12.2
+    assert js["rows"][:2] == [["patch 0 (row 0, column 0)", "0.5"], ["patch 2 (row 1, column 0)", "0.25"]]
     ties = [0.25, 0.5, 0.25, 0.5]  # ties go to the lower patch number, the first weakest is the one named
     assert page.evaluate("v => [strongest(v, 4), weakest(v)]", ties) == [
         [list(p) for p in describe.strongest(np.array(ties), 4)], describe.weakest(np.array(ties))] == [
@@ -252,7 +254,9 @@ def test_hand_case_equals_python_in_both_languages(page, lang):
 # ---- the test itself can fail ---------------------------------------------------------------------------------------
 PLANTED = {  # a one-token change in the JS port: each must make the comparison above fail
     "ties broken the other way": ("values[b] - values[a] || a - b", "values[b] - values[a] || b - a"),
-    "e-notation for tiny numbers": ("if (a < 1e-3) {", "if (a < 1e-3) { return String(Number(v.toPrecision(2)));"),
+    "e-notation for tiny numbers": ("let s = fixed(v, 2 - lead);", "let s = fixed(v, 2 - lead);"
+                                    " if (lead < -3) return String(Number(v.toPrecision(2)));"),
+    "trailing zeros kept": ('s.replace(/0+$/, "").replace(/\\.$/, "")', "s"),
     "pooling by the sum": ("sum[k] / n[k]", "sum[k]"),
     "particles left as pairs": ("return josaResolve(template.replace(", "return (template.replace("),
     "the window on the wrong side": ("head > H / 2 ?", "head >= H / 2 ?"),

@@ -35,15 +35,15 @@ MAP = np.array([[0.10, 0.20, 0.00],
 def test_a_map_says_where_it_is_strongest_and_weakest(lang):
     assert describe.strongest(MAP, 3) == [(4, 0.4), (1, 0.2), (0, 0.1)]  # 0.10 at 0, 5 and 8: the lowest number
     text = describe.heat("Attention of layer 3, head 2.", MAP, outlined=7)
-    assert text == ("Attention of layer 3, head 2. Strongest at patch 4 (row 1, column 1): 0.400; weakest at patch 2 "
-                    "(row 0, column 2): 0.000. Next strongest: patch 1 (row 0, column 1), 0.200. "
+    assert text == ("Attention of layer 3, head 2. Strongest at patch 4 (row 1, column 1): 0.4; weakest at patch 2 "
+                    "(row 0, column 2): 0. Next strongest: patch 1 (row 0, column 1), 0.2. "
                     "A dashed square outlines patch 7 (row 2, column 1).")
 
 
 def test_the_query_map_names_layer_head_and_query(lang):
     text = describe.query_map(3, 2, 7, MAP)
     assert text.startswith("Where patch 7 (row 2, column 1) looks in layer 3, head 2, drawn over the picture. "
-                           "Strongest at patch 4 (row 1, column 1): 0.400")
+                           "Strongest at patch 4 (row 1, column 1): 0.4")
 
 
 def test_the_grid_of_every_head_names_the_most_focused_and_the_most_spread(lang):
@@ -53,8 +53,8 @@ def test_the_grid_of_every_head_names_the_most_focused_and_the_most_spread(lang)
     text = describe.heads_grid(maps, layer=1, head=1, query=None)
     assert "2 rows (layers) by 3 columns (heads)" in text and "where the cls token looks" in text
     assert "The framed map is layer 1, head 1." in text
-    assert "most focused head is layer 2, head 3 (its largest weight 0.700)" in text
-    assert "most spread out is layer 1, head 2 (largest weight 0.200)" in text
+    assert "most focused head is layer 2, head 3 (its largest weight 0.7)" in text
+    assert "most spread out is layer 1, head 2 (largest weight 0.2)" in text
 
 
 def test_a_patch_says_its_pixel_values(lang):
@@ -73,8 +73,8 @@ def test_position_similarity_compares_neighbours_with_the_rest(lang):
                     d = abs(r - rr) + abs(c - cc)
                     sim[r, c, rr, cc] = {0: 1.0, 1: 0.5, 2: -0.25}[d]
     text = describe.position_similarity(sim)
-    assert "next to each other average a cosine similarity of 0.500" in text
-    assert "further apart average -0.250" in text
+    assert "next to each other average a cosine similarity of 0.5" in text
+    assert "further apart average -0.25" in text
 
 
 def test_an_intervention_in_words(lang):
@@ -88,31 +88,31 @@ def test_an_intervention_in_words(lang):
 
 
 def test_numbers_a_screen_reader_can_say():
-    assert [describe.number(v) for v in (0.0, 0.1234, -0.5, 6.89e-06, -3.2e-5, 123456.7)] == \
-        ["0.000", "0.123", "-0.500", "0.0000069", "-0.000032", "123,457"]
+    assert [describe.number(v) for v in (0.0, 0.1234, -0.5, 6.89e-06, -3.2e-5, 123456.7, 20.39035, 0.63265306)] == \
+        ["0", "0.123", "-0.5", "0.00000689", "-0.000032", "123,457", "20.4", "0.633"]
 
 
 def test_a_chart_in_words_and_as_a_table(lang):
     fig = go.Figure(go.Heatmap(z=MAP, x=["a", "b", "c"], y=["p", "q", "r"]))
     words, rows = describe.chart(fig)
-    assert words == "A heat map of 3 rows by 3 columns: the largest value is 0.400 (q, b), the smallest 0.000 (p, c)."
-    assert rows[:2] == [{"y": "q", "x": "b", "value": "0.400"}, {"y": "p", "x": "b", "value": "0.200"}]
+    assert words == "A heat map of 3 rows by 3 columns: the largest value is 0.4 (q, b), the smallest 0 (p, c)."
+    assert rows[:2] == [{"y": "q", "x": "b", "value": "0.4"}, {"y": "p", "x": "b", "value": "0.2"}]
     numbered = go.Figure(go.Heatmap(z=MAP))  # rows and columns by number: a place on the grid, as labels writes it
-    assert describe.chart(numbered)[0].endswith("the largest value is 0.400 (row 1, column 1), the smallest 0.000 "
+    assert describe.chart(numbered)[0].endswith("the largest value is 0.4 (row 1, column 1), the smallest 0 "
                                                 "(row 0, column 2).")
     named = go.Figure(go.Heatmap(z=MAP, text=[[f"patch {k}" for k in range(i * 3, i * 3 + 3)] for i in range(3)]))
-    assert "the largest value is 0.400 (patch 4)" in describe.chart(named)[0]  # each cell named by the figure
+    assert "the largest value is 0.4 (patch 4)" in describe.chart(named)[0]  # each cell named by the figure
     bars = go.Figure(go.Bar(x=["cat", "dog"], y=[0.25, 0.75], name="probability"))
     bars.update_layout(xaxis_title="class")
     words, rows = describe.chart(bars)
-    assert words == "probability: 2 values, the highest 0.750 at dog, the lowest 0.250 at cat."
-    assert rows == [{"class": "cat", "y": "0.250"}, {"class": "dog", "y": "0.750"}]
+    assert words == "probability: 2 values, the highest 0.75 at dog, the lowest 0.25 at cat."
+    assert rows == [{"class": "cat", "y": "0.25"}, {"class": "dog", "y": "0.75"}]
 
 
 def test_korean_texts_are_korean(korean):
     text = describe.heat(describe.t("alt.rollout", layer=2), MAP)
     assert text.startswith("2층까지의 어텐션 롤아웃을 그림 위에 그린 지도. "
-                           "가장 강한 곳은 패치 4 (1행 1열): 0.400")
+                           "가장 강한 곳은 패치 4 (1행 1열): 0.4")
 
 
 # ---- every picture has one ----------------------------------------------------------------------------------------
@@ -146,5 +146,5 @@ def test_the_table_is_markdown_whose_cells_are_text_never_markup():
 
 def test_a_maps_largest_cells_as_table_rows(lang):
     rows = describe.map_rows(MAP, 2)
-    assert rows == [{"patch": "patch 4 (row 1, column 1)", "value": "0.400"},
-                    {"patch": "patch 1 (row 0, column 1)", "value": "0.200"}]
+    assert rows == [{"patch": "patch 4 (row 1, column 1)", "value": "0.4"},
+                    {"patch": "patch 1 (row 0, column 1)", "value": "0.2"}]

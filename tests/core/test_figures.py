@@ -14,8 +14,8 @@ def english(monkeypatch):
 
 
 def test_a_change_in_points_is_written_with_its_sign_and_never_as_minus_zero():
-    assert [figures.points(v) for v in (-5.0, -0.26, -0.04, 0.0, 0.01, 0.26)] == ["-5.0", "-0.3", "0.0", "0.0",
-                                                                                 "0.0", "+0.3"]
+    assert [figures.points(v) for v in (-5.0, -0.26, -0.04, 0.0, 0.01, 0.26)] == ["-5", "-0.3", "0", "0", "0",
+                                                                                 "+0.3"]
 
 
 def test_the_importance_chart_writes_each_head_in_its_cell():
@@ -24,7 +24,7 @@ def test_the_importance_chart_writes_each_head_in_its_cell():
     heat, cells = fig.data
     assert np.allclose(np.asarray(heat.z), costs.points)
     assert list(cells.x) == ["1", "2", "1", "2"] and list(cells.y) == ["1", "1", "2", "2"]
-    assert list(cells.text) == ["0.0", "-5.0", "-0.3", "0.0"]
+    assert list(cells.text) == ["0", "-5", "-0.3", "0"]
     assert list(cells.textfont.color) == ["white", "black", "white", "white"]  # dark on the light end of the scale
 
 

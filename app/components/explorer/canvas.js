@@ -57,7 +57,7 @@ const Canvas = {
     }
     ctx.fillStyle = getComputedStyle(this.root).color;
     ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    for (const f of [0, 0.5, 1]) ctx.fillText(fixed(lo + (hi - lo) * f, hi < 0.1 ? 3 : 2), x + 13, y + h * (1 - f));
+    for (const f of [0, 0.5, 1]) ctx.fillText(number(lo + (hi - lo) * f), x + 13, y + h * (1 - f));
   },
 
   textTable(details, title, sentences, columns, rows) {  // a <details> "… as text": sentences, then a table

@@ -9,7 +9,8 @@ const Template = {
     root.className = "vx";
     root.setAttribute("role", "group");
     root.setAttribute("aria-label", t("attention.title"));
-    const speeds = d.speeds.map((s) => `<option value="${s}">${escape(t("attention.seconds", {s}))}</option>`);
+    const speeds = d.speeds.map((s) => `<option value="${s}">${escape(t("attention.seconds", {s: number(s)}))}`
+                                       + "</option>");
     const button = (act, key, text) =>
       `<button type="button" data-act="${act}" aria-keyshortcuts="${key}">${escape(t(text))}</button>`;
     const pool = d.block > 1 ? `<fieldset class="vx-radios"><legend>${escape(t("attention.pool_label"))}</legend>
@@ -97,7 +98,8 @@ const Template = {
       <h3>${escape(t("attention.distance_title"))}</h3>
       <div class="vx-box"><canvas class="vx-dist" role="img"></canvas></div>
       <ul class="vx-legend">
-        <li><span class="vx-key vx-key-uniform"></span>${escape(t("attention.distance_uniform", {u: d.uniform}))}</li>
+        <li><span class="vx-key vx-key-uniform"></span>${
+          escape(t("attention.distance_uniform", {u: number(d.uniform)}))}</li>
         <li><span class="vx-key vx-key-mean"></span>${escape(t("attention.distance_mean"))}</li>
         <li><span class="vx-key vx-key-heads"></span>${escape(t("attention.distance_heads"))}</li>
         <li><span class="vx-key vx-key-current"></span>${escape(t("attention.distance_current"))}</li>

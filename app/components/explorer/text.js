@@ -46,18 +46,16 @@ function fixed(v, f) {
   return (v < 0 || Object.is(v, -0) ? "-" : "") + (f ? `${s.slice(0, n)}.${s.slice(n)}` : s);
 }
 
-// port of app/describe.number: three decimals; two significant digits, positional, for tiny ones (0.00000069, never
-// 6.9e-7); whole numbers with thousands separators for huge ones
+// port of app.numbers.number (app/describe.number): three significant digits, positional (0.00000069, never 6.9e-7),
+// trailing zeros dropped, zero as 0; from 1,000 on a whole number with thousands separators
 function number(v) {
-  const a = Math.abs(v);
-  if ((a >= 1e-3 && a < 1e3) || v === 0) return fixed(v, 3);
-  if (a < 1e-3) {
-    const digits = Math.min(100, 1 - Math.floor(Math.log10(a)));  // decimals that keep two significant digits
-    let s = v.toFixed(digits);
-    if (Math.abs(Number(s)) >= 10 ** (2 - digits)) s = v.toFixed(digits - 1);  // 9.96e-4 rounds up to 0.0010
-    return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
-  }
-  return fixed(v, 0).replace(/\B(?=(\d{3})+$)/g, ",");
+  if (v === 0 || !Number.isFinite(v)) return v === 0 ? "0" : String(v);
+  if (Math.abs(v) >= 999.5) return fixed(v, 0).replace(/\B(?=(\d{3})+$)/g, ",");
+  const lead = Number(Math.abs(v).toExponential().split("e")[1]);  // the exponent of the leading digit
+  const digits = (s) => s.replace("-", "").replace(".", "").replace(/^0+/, "").length;
+  let s = fixed(v, 2 - lead);
+  if (digits(s) > 3) s = fixed(v, 1 - lead);  // rounded up to a fourth digit: 9.996 → 10.00
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
 // ports of app/labels.place and labels.patch: "row 2, column 3", "patch 17 (row 2, column 3)"; short where space is
@@ -107,4 +105,4 @@ function matrixSentence(tr, z, G, names, query, g) {
 
 // port of app/describe.distances: the chart of every head's mean attention distance, the head in view on it
 const distancesSentence = (tr, L, H, layer, head, px, uniform) =>
-  tr("alt.distances", {L, H, layer, head, px: fixed(px, 1), u: fixed(uniform, 1)});
+  tr("alt.distances", {L, H, layer, head, px: number(px), u: number(uniform)});

@@ -42,7 +42,7 @@ const DistancesView = {
     if (!this.distTable) {
       const rows = [];
       for (let i = 0; i < L * H; i++) {
-        rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), fixed(d.dist[i], 1)]);
+        rows.push([String(Math.floor(i / H) + 1), String((i % H) + 1), number(d.dist[i])]);
       }
       this.textTable(this.root.querySelector(".vx-dist-text").parentElement,
                      t("alt.as_text", {title: t("attention.distance_title")}), t("alt.distances_all", {L, H}),
@@ -66,7 +66,7 @@ const DistancesView = {
   distTip(e) {
     const h = this.distHit(e);
     return h && this.t("attention.tip_distance", {layer: h[0], head: h[1],
-                                                  px: fixed(this.d.dist[(h[0] - 1) * this.d.H + h[1] - 1], 1)});
+                                                  px: number(this.d.dist[(h[0] - 1) * this.d.H + h[1] - 1])});
   },
 };
 

@@ -30,7 +30,7 @@ const MapsView = {
     if (this.overlay(el.cls, cls && patches(cls), null, "cls")) {
       const map = patches(cls), at = strongest(map, 1)[0];
       col(el.cls).querySelector(".vx-cls-caption").textContent =
-        t("attention.cls_caption", {self: cls[0], top: at[1], at: at[0]});
+        t("attention.cls_caption", {self: number(cls[0]), top: number(at[1]), at: at[0]});
       const said = clsMapSentence(t, layer, head, map, g, cls[0]);
       el.cls.setAttribute("aria-label", said);
       this.textTable(col(el.cls).querySelector(".vx-text"),
@@ -47,10 +47,10 @@ const MapsView = {
       this.textTable(col(el.queryMap).querySelector(".vx-text"),
                      t("alt.as_text", {title: t("alt.t_query_map", {k: query})}), said,
                      [t("alt.col_patch"), t("alt.col_value")], mapRows(t, map, g, d.rows_n));
-      this.root.querySelector(".vx-on-cls").textContent = fixed(row[0], 3);
-      this.root.querySelector(".vx-on-self").textContent = fixed(row[query + 1], 3);
+      this.root.querySelector(".vx-on-cls").textContent = number(row[0]);
+      this.root.querySelector(".vx-on-self").textContent = number(row[query + 1]);
     }
-    this.root.querySelector(".vx-distance").textContent = `${fixed(d.dist[(layer - 1) * d.H + head - 1], 1)} px`;
+    this.root.querySelector(".vx-distance").textContent = `${number(d.dist[(layer - 1) * d.H + head - 1])} px`;
     const r = st.rows === "cls" ? 0 : query + 1, outlined = st.rows === "cls" ? null : query;
     const average = this.s.average(layer, r), roll = this.s.rollout(layer, r);
     if (!average || !roll) this.waiting = true;
@@ -72,6 +72,6 @@ const MapsView = {
     const row = this.s.row(this.state.layer, this.state.head, key === "cls" ? 0 : this.state.query + 1);
     const k = cell[0] * this.d.g + cell[1];
     return row && this.t("attention.tip_map", {patch: patchPlace(this.t.bind(this), k, this.d.g),
-                                               v: fixed(row[k + 1], 4)});
+                                               v: number(row[k + 1])});
   },
 };

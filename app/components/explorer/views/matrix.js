@@ -38,7 +38,7 @@ const MatrixView = {
     let qsum = 0;
     for (const v of row) qsum += v;
     el.matrix.parentElement.parentElement.querySelector(".vx-matrix-caption").innerHTML = markdown(
-      t("attention.matrix_caption", {T, top: m.top, qsum, q: st.query}) + " "
+      t("attention.matrix_caption", {T, top: number(m.top), qsum: number(qsum), q: st.query}) + " "
       + t(touch() ? "attention.matrix_hint_tap" : "attention.matrix_hint_hover"));
     if (d.block > 1) {
       this.root.querySelector(".vx-pooled").textContent = t("attention.pooled_caption",
@@ -59,6 +59,6 @@ const MatrixView = {
     const c = Math.floor((e.clientX - r.left - x0) / side * G), q = Math.floor((e.clientY - r.top - y0) / side * G);
     if (c < 0 || q < 0 || c >= G || q >= G) return null;
     const key = this.d.block > 1 ? `attention.tip_matrix_${this.state.pool}` : "attention.tip_matrix";
-    return this.t(key, {q: this.d.matrix_labels[q], k: this.d.matrix_labels[c], v: fixed(this.pooledZ[q * G + c], 4)});
+    return this.t(key, {q: this.d.matrix_labels[q], k: this.d.matrix_labels[c], v: number(this.pooledZ[q * G + c])});
   },
 };
