@@ -23,7 +23,8 @@ from app import josa
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 PLACES = Path(__file__).resolve().parent / "data" / "paper_places.json"
-CITATION = re.compile(r"\[\[(.+?)\]\]")
+# a citation opens with a place of the paper; any other [[…]] is text (a lesson file's `[[beat]]`, in docs/LESSONS.md)
+CITATION = re.compile(r"\[\[((?:§|Table |Fig\. |Eq\. |Appendix |표 |그림 |식 |부록 ).+?)\]\]")
 LANGUAGES = {"en": "English", "ko": "한국어"}
 DEFAULT = "en"
 

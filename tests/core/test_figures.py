@@ -46,7 +46,7 @@ def test_every_bar_label_of_the_prediction_reads_across():
     fig = figures.top_chart(probs, ["sandal", "sneaker", "ankle boot", "bag", "shirt"], "probability")
     (bar,) = fig.data
     assert bar.orientation == "h" and list(bar.y) == ["sandal", "sneaker", "ankle boot", "bag", "shirt"]
-    assert list(bar.text) == ["78.0%", "5.6%", "5.0%", "3.0%", "2.0%"]
+    assert list(bar.text) == ["78%", "5.6%", "5%", "3%", "2%"]  # app/numbers.py: no trailing zeros
     assert bar.textangle == 0 and bar.textposition == "auto" and bar.insidetextanchor == "end"
     assert bar.constraintext == "none" and bar.cliponaxis is False
     assert fig.layout.uniformtext.mode == "show" and fig.layout.uniformtext.minsize >= 12

@@ -29,7 +29,7 @@ KINDS = {  # (pattern of one cited place, its kind in PLACES); Korean names firs
 }
 # "그림" is also any picture ("그림 32장"): in words it is the paper's figure only after "논문의"; in [[…]] always
 KOREAN = {"표 ": "Table ", "그림 ": "Fig. ", "식 ": "Eq. ", "부록 ": "Appendix "}
-CITATION = re.compile(r"\[\[(.+?)\]\]")
+CITATION = i18n.CITATION  # what t() links; an [[…]] that does not open with a place is text (`[[beat]]`)
 
 
 def english_names(text: str) -> str:
@@ -79,6 +79,16 @@ def test_every_citation_names_a_place_of_the_paper():
            if not exists(*place)]
     assert not bad, bad
     assert len([1 for _, _, v in catalogs() if CITATION.search(v)]) >= 30  # the paper page and the lesson cite
+
+
+def test_every_double_bracket_outside_code_is_a_citation():
+    """t() links only an [[…]] that opens with a place of the paper; any other, outside `code`, would be shown as
+    typed: a misspelt citation ("[[Tabel 2]]") is caught here rather than silently left as text."""
+    code = re.compile(r"`[^`]*`")
+    stray = [(lang, key) for lang, key, value in catalogs()
+             if "[[" in CITATION.sub("", code.sub("", value))]
+    assert not stray, stray
+    assert "[[beat]]" in i18n.cited("write `[[beat]]`")  # a lesson file's table header stays text
 
 
 def test_both_languages_cite_the_same_places():
