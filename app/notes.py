@@ -25,10 +25,9 @@ top (`classes`):
 """
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from app import pictures, ui
+from app import numbers, pictures, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core.images import Preparation
@@ -39,24 +38,19 @@ SQUASHED_BEYOND = 2.0  # the long side over the short one
 MAX_LISTED = 20  # classes a page names for a picture it cannot know
 
 
-def figure(v: float) -> str:
-    """At most 3 significant digits, never e-notation: 0.5, 33.3, 224, 0.0016."""
-    return np.format_float_positional(v, precision=3, unique=False, fractional=False, trim="-")
-
-
 def seen(prep: Preparation) -> list[str]:
     """What the crop and resize did to the picture, in the page's language, where it matters (the limits above)."""
     (w, h), S = prep.size, prep.input_size
     bw, bh = prep.box_size
     notes = []
     if prep.seen < SEEN_BELOW:
-        notes.append(t("notes.seen", cw=round(bw), ch=round(bh), w=w, h=h, share=figure(100 * prep.seen)))
+        notes.append(t("notes.seen", cw=round(bw), ch=round(bh), w=w, h=h, share=numbers.number(100 * prep.seen)))
     if prep.size == (1, 1):
         notes.append(t("notes.one_pixel"))
     elif min(prep.scale) > ENLARGED_OVER:
-        notes.append(t("notes.enlarged", x=figure(min(prep.scale)), w=round(bw), h=round(bh), S=S))
+        notes.append(t("notes.enlarged", x=numbers.number(min(prep.scale)), w=round(bw), h=round(bh), S=S))
     if prep.squashed and max(prep.aspect, 1 / prep.aspect) > SQUASHED_BEYOND:
-        notes.append(t("notes.squashed", w=w, h=h, S=S, x=figure(max(prep.aspect, 1 / prep.aspect))))
+        notes.append(t("notes.squashed", w=w, h=h, S=S, x=numbers.number(max(prep.aspect, 1 / prep.aspect))))
     return notes
 
 
