@@ -121,7 +121,7 @@ def test_keys_pointer_and_clicks_drive_the_explorer(app_server, chromium):
     side = min(box["width"], box["height"])
     page.mouse.click(box["x"] + side * (1.5 / 7), box["y"] + side * (5.5 / 7))  # row 5, column 1: patch 36
     assert explorer_view(page)[2] == 36
-    assert "Patch 36 (row 5, col 1) as the query" in page.locator(".vx-query-caption").inner_text()
+    assert "Where the query, patch 36 (row 5, column 1), looks" in page.locator(".vx-query-caption").inner_text()
     assert "patch 36 (row 5, column 1)" in query.get_attribute("aria-label")
 
     # the grid: a click shows that head

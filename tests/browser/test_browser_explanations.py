@@ -27,7 +27,7 @@ def test_picking_a_query_or_key_outlines_its_patch(app_server, chromium, device)
         else:
             page.mouse.click(x, y)
         page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stImageCaption"]')]
-            .some(c => /^Patch \\d+ \\(row \\d, column \\d\\)$|^The cls token/.test(c.innerText.trim()))""",
+            .some(c => /^Outlined: patch \\d+ \\(row \\d, column \\d\\)$|^The cls token/.test(c.innerText.trim()))""",
                                timeout=30_000)
         settle_fully(page)
         assert_no_exception(page, "after picking a point")

@@ -24,7 +24,7 @@ import re
 import pytest
 from PIL import Image
 
-from app import style
+from app import numbers, style
 from app.i18n import catalog
 
 from harness.browser import PHONE, open_page
@@ -98,13 +98,14 @@ def wait_for_layout(page, quiet_ms=300, timeout=15_000):
 def the_metrics(lang: str) -> dict[str, list]:
     """Per page, what must be shown whole: (label, a pattern its value must match)."""
     text = catalog(lang)
+    cost = text["paper.t2_metric_cost_value"]
     return {
         "about": [(text["about.m_patch_dim"], r"4·4·3 = 48"), (text["about.m_tokens"], r"49 \+ 1 = 50"),
                   (text["about.m_params"], r"208,010")],
         "encoder": [(text[f"encoder.{k}"], r"-?\d+\.\d{6}")
                     for k in ("score_here", "score_model", "weight_here", "weight_model")],
-        "paper": [(text["paper.t2_metric_cost"], re.escape(text["paper.t2_metric_cost_value"].format(ratio=9.9 / 2.5))),
-                  (text["paper.t2_metric_l16"], re.escape(text["paper.t2_metric_cost_value"].format(ratio=9.9 / 0.68))),
+        "paper": [(text["paper.t2_metric_cost"], re.escape(cost.format(ratio=numbers.number(9.9 / 2.5)))),
+                  (text["paper.t2_metric_l16"], re.escape(cost.format(ratio=numbers.number(9.9 / 0.68)))),
                   (text["paper.t2_metric_acc"], r"88\.55%")],
         "flatten": [(text[f"flatten.{k}"], r"\d[\d.e+-]*") for k in
                     ("diff_loop_einops", "diff_conv_einops", "diff_loop_conv", "diff_unpermuted")],

@@ -87,19 +87,19 @@ def test_a_demo_replaces_an_upload_and_the_way_back_is_obvious(app_server, chrom
     upload(page, png(tmp_path / "red.png", (90, 60)), "90×60 pixels as uploaded")
     assert demo_input.input_value() == "" and demo_input.get_attribute("placeholder") == "Your own picture"
 
-    choose_demo(page, "Fu Bao · 512×384", "512×384 pixels as uploaded")  # replaces the upload
+    choose_demo(page, "Fu Bao · 512×384", "512×384 pixels. The red square")  # replaces the upload
     assert page.locator(CHIPS).count() == 0, "the uploader still holds the upload"
 
     (tmp_path / "notes.txt.png").write_bytes(b"Shopping list: eggs, milk")
     upload(page, str(tmp_path / "notes.txt.png"), "notes.txt.png")  # not a picture: the message says "pick a demo"
     error = page.locator(ERROR)
     assert "notes.txt.png" in error.inner_text() and "pick a demo picture" in error.inner_text()
-    choose_demo(page, "Fu Bao · 512×384", "512×384 pixels as uploaded")  # shown before: works
+    choose_demo(page, "Fu Bao · 512×384", "512×384 pixels. The red square")  # shown before: works
     assert page.locator(ERROR).count() == 0
 
     upload(page, png(tmp_path / "blue.png", (70, 50), (20, 20, 220)), "70×50 pixels as uploaded")
     page.get_by_role("button", name="Back to the demo pictures").click()
-    shows(page, "512×384 pixels as uploaded")  # the demo the upload replaced
+    shows(page, "512×384 pixels. The red square")  # the demo the upload replaced
     assert page.locator(CHIPS).count() == 0 and demo_input.input_value() == "Fu Bao · 512×384"
     assert page.get_by_role("button", name="Back to the demo pictures").count() == 0
     page.context.close()
