@@ -60,10 +60,9 @@ def fmt(c: ui.Current) -> str:
 
 
 def map_chart(fig, key: str, title: str, sentences: str, rows: list[dict[str, str]], **kwargs) -> None:
-    """A map drawn as a chart (hover, click) and its text alternative: what it shows and a table."""
-    with st.container(key=f"astext_{key}"):
-        st.plotly_chart(fig, key=key, config=PLAIN, **kwargs)
-        ui.as_text(title, sentences, rows)
+    """A map drawn as a chart (hover, click) and its text alternative: what it shows, and a table of it."""
+    ui.chart(fig, key=key, title=title, summary=sentences + "\n\n" + describe.markdown_table(rows), data=False,
+             config=PLAIN, **kwargs)
 
 
 # ---- 1. the logit lens ----------------------------------------------------------------------------------------------
@@ -117,8 +116,9 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     st.markdown(t("tokens.sim_intro"))
     left, right = st.columns([3, 2], gap="large")
     with left:
+        names = [labels.patch(k, g) for k in range(N)]  # formatted once, in this run's language
         patch = st.selectbox(t("tokens.patch_select", n=N - 1), range(N), key="lens_patch",
-                             format_func=lambda k: labels.patch(k, g))
+                             format_func=names.__getitem__)
         row = sim.cosine[layer, 1 + patch, 1:].reshape(g, g)  # (g, g): the patch against every patch
         picture = figures.values_picture(c.analysis.model_view, row, -1.0, 1.0, style.DIVERGING, SIDE,
                                          marked=(patch,))
