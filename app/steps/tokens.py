@@ -29,15 +29,22 @@ def main() -> None:
     L, N = cfg.num_hidden_layers, cfg.num_patches
     ui.heading("tokens")
     st.markdown(t("tokens.intro", L=L, N=N, T=cfg.num_tokens))
-    found = core.lenses(c.image_bytes, c.model_id)
     keep_in_range(L, N, cfg.grid_size)
+    st.fragment(lenses_in_view)(c)
+    ui.source(logit_lens, similarity, residual_stream)
+
+
+def lenses_in_view(c: ui.Current) -> None:
+    """The layer slider and the three lenses at the layer in view: a fragment, so that a step of the slider or a
+    patch picked reruns only this, not the sidebar and the page around it; and the address bar from it."""
+    L = c.config.num_hidden_layers
+    found = core.lenses(c.image_bytes, c.model_id)  # once per (picture, model): a step only indexes it
     layer = st.slider(t("tokens.layer_slider", L=L), 0, L, key="lens_layer", help=t("tokens.layer_help"))
     st.caption(t("tokens.layer_caption") if layer == 0 else t("tokens.layer_block", layer=layer, L=L))
     logit_lens_view(c, found, layer)
     similarity_view(c, found, layer)
     residual_view(c, found, layer)
     links.write(key="url_state_tokens", layer=layer, query=st.session_state["lens_patch"])
-    ui.source(logit_lens, similarity, residual_stream)
 
 
 def keep_in_range(L: int, N: int, g: int) -> None:
@@ -94,7 +101,7 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         row = st.container(key=style.metric_grid("lens_metrics"))
         row.metric(t("tokens.agree_metric", answer=names[lens.prediction]), describe.share(agree, N))
         row.metric(t("tokens.cls_metric"), names[int(lens.votes[layer, 0])])
-        ui.chart(figures.layer_curves([(t("tokens.agree_series"), lens.agreement)], layer,
+        ui.chart(figures.layer_curves([(t("tokens.agree_series"), lens.agreement)],
                                       t("tokens.agree_title"), t("tokens.layer_axis"), t("tokens.agree_axis"),
                                       t("tokens.agree_hover"), percent=True),
                  key="lens_agreement")
@@ -130,7 +137,7 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         st.caption(style.pointer_hint(t("tokens.click_hint"), t("tokens.tap_hint")), unsafe_allow_html=True)
         st.caption(t("tokens.sim_caption"))
     with right:
-        ui.chart(figures.layer_curves([(t("tokens.sim_series"), sim.patch_mean)], layer, t("tokens.sim_curve_title"),
+        ui.chart(figures.layer_curves([(t("tokens.sim_series"), sim.patch_mean)], t("tokens.sim_curve_title"),
                                       t("tokens.layer_axis"), t("tokens.sim_axis"), t("tokens.sim_hover")),
                  key="lens_sim_curve")
         st.markdown(describe.alike_curve(sim.patch_mean))
@@ -154,13 +161,13 @@ def residual_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
                  alt=describe.norm_map(layer, norms, largest), width=SIDE)
     with right:
         ui.chart(figures.layer_curves([(t("tokens.series_cls"), s.cls), (t("tokens.series_median"), s.patch_median),
-                                       (t("tokens.series_max"), s.patch_max)], layer, t("tokens.norm_curve_title"),
+                                       (t("tokens.series_max"), s.patch_max)], t("tokens.norm_curve_title"),
                                       t("tokens.layer_axis"), t("tokens.norm_axis"), t("tokens.norm_hover")),
                  key="lens_norms")
     added = [(t("tokens.series_attn"), np.median(s.attention_added[:, 1:], axis=1)),
              (t("tokens.series_mlp"), np.median(s.mlp_added[:, 1:], axis=1)),
              (t("tokens.series_attn_cls"), s.attention_added[:, 0]), (t("tokens.series_mlp_cls"), s.mlp_added[:, 0])]
-    ui.chart(figures.layer_curves(added, layer, t("tokens.added_title"), t("tokens.block_axis"),
+    ui.chart(figures.layer_curves(added, t("tokens.added_title"), t("tokens.block_axis"),
                                   t("tokens.norm_axis"), t("tokens.added_hover"), first=1),
              key="lens_added")
     st.caption(t("tokens.added_caption"))
