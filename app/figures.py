@@ -318,15 +318,16 @@ def patch_picture_chart(picture: np.ndarray, g: int, hover: list[str], legend: l
 PERCENT_AXIS = dict(tickformat=".0%", range=[0, 1.02])
 
 
-def layer_curves(series: list[tuple[str, np.ndarray]], title: str, xaxis: str, yaxis: str, hover: str,
-                 first: int = 0, percent: bool = False, height: int = 320) -> go.Figure:
+def layer_curves(series: list[tuple[str, np.ndarray]], xaxis: str, yaxis: str, hover: str,
+                 first: int = 0, percent: bool = False, height: int = 300) -> go.Figure:
     """Lines over the layers (`first`, first + 1, …), one per (name, values). The layer in view is not marked: the
     same figure on every step of the layer slider is one the browser does not draw again (a marked layer made every
-    step of step 8 about 170 ms slower to feel, docs/PERFORMANCE.md)."""
+    step of step 8 about 170 ms slower to feel, docs/PERFORMANCE.md). No title inside the chart: the page writes it
+    above, where it wraps in a narrow column."""
     x = list(range(first, first + len(series[0][1])))
     lines = [go.Scatter(x=x, y=np.asarray(v, dtype=np.float32), mode="lines+markers", name=name,
                         hovertemplate=hover + "<extra>" + name + "</extra>") for name, v in series]
-    return go.Figure(lines, dict(height=height, title=title, margin=dict(l=10, r=10, t=40, b=10),
+    return go.Figure(lines, dict(height=height, margin=dict(l=10, r=10, t=10, b=10),
                                  template=style.NO_TEMPLATE, showlegend=len(series) > 1,
                                  legend=dict(orientation="h", y=-0.25),
                                  xaxis=dict(title=xaxis, dtick=1 if len(x) <= 13 else None),

@@ -66,6 +66,12 @@ def fmt(c: ui.Current) -> str:
     return style.picture_format(c.config.image_size, c.config.image_size)
 
 
+def curve(fig, key: str, title: str) -> None:
+    """A chart over the layers, its title above it (it wraps there, in a narrow column or on a phone)."""
+    st.markdown(f"**{title}**")
+    ui.chart(fig, key=key, title=title)
+
+
 def map_chart(fig, key: str, title: str, sentences: str, rows: list[dict[str, str]], **kwargs) -> None:
     """A map drawn as a chart (hover, click) and its text alternative: what it shows, and a table of it."""
     ui.chart(fig, key=key, title=title, summary=sentences + "\n\n" + describe.markdown_table(rows), data=False,
@@ -90,7 +96,7 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         legend.append((t("tokens.other_classes"), style.OTHER_CLASS))
     agree = int((votes == lens.prediction).sum())
     title = t("tokens.votes_title", layer=layer)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns(2, gap="medium")
     with left:
         picture = figures.votes_picture(c.analysis.model_view, votes.reshape(g, g), coloured, SIDE)
         hover = [f"{labels.patch(k, g, short=True)}: {names[int(v)]}" for k, v in enumerate(votes)]
@@ -101,10 +107,9 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         row = st.container(key=style.metric_grid("lens_metrics"))
         row.metric(t("tokens.agree_metric", answer=names[lens.prediction]), describe.share(agree, N))
         row.metric(t("tokens.cls_metric"), names[int(lens.votes[layer, 0])])
-        ui.chart(figures.layer_curves([(t("tokens.agree_series"), lens.agreement)],
-                                      t("tokens.agree_title"), t("tokens.layer_axis"), t("tokens.agree_axis"),
-                                      t("tokens.agree_hover"), percent=True),
-                 key="lens_agreement")
+        curve(figures.layer_curves([(t("tokens.agree_series"), lens.agreement)], t("tokens.layer_axis"),
+                                   t("tokens.agree_axis"), t("tokens.agree_hover"), percent=True),
+              "lens_agreement", t("tokens.agree_title"))
     st.caption(t("tokens.votes_caption", answer=names[lens.prediction]))
     st.markdown(f"**{t('tokens.cls_row_title')}**")
     st.dataframe({t("tokens.col_layer"): list(range(L + 1)),
@@ -121,7 +126,7 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     sim = found.similarity
     st.header(t("tokens.sim_title"))
     st.markdown(t("tokens.sim_intro"))
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns(2, gap="medium")
     with left:
         names = [labels.patch(k, g) for k in range(N)]  # formatted once, in this run's language
         patch = st.selectbox(t("tokens.patch_select", n=N - 1), range(N), key="lens_patch",
@@ -137,9 +142,9 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         st.caption(style.pointer_hint(t("tokens.click_hint"), t("tokens.tap_hint")), unsafe_allow_html=True)
         st.caption(t("tokens.sim_caption"))
     with right:
-        ui.chart(figures.layer_curves([(t("tokens.sim_series"), sim.patch_mean)], t("tokens.sim_curve_title"),
-                                      t("tokens.layer_axis"), t("tokens.sim_axis"), t("tokens.sim_hover")),
-                 key="lens_sim_curve")
+        curve(figures.layer_curves([(t("tokens.sim_series"), sim.patch_mean)], t("tokens.layer_axis"),
+                                   t("tokens.sim_axis"), t("tokens.sim_hover")),
+              "lens_sim_curve", t("tokens.sim_curve_title"))
         st.markdown(describe.alike_curve(sim.patch_mean))
     ui.shape("similarity", sim.cosine.shape, t("tokens.shape_similarity"))
 
@@ -151,7 +156,7 @@ def residual_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     s = found.stream
     st.header(t("tokens.norm_title"))
     st.markdown(t("tokens.norm_intro"))
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns(2, gap="medium")
     with left:
         norms = s.norms[layer, 1:].reshape(g, g)
         largest = tuple(int(k) for k in s.largest[layer][:MARKED])
@@ -160,16 +165,15 @@ def residual_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
         st.image(style.encoded(picture, fmt(c)), caption=t("tokens.norm_map_caption", layer=layer, k=len(largest)),
                  alt=describe.norm_map(layer, norms, largest), width=SIDE)
     with right:
-        ui.chart(figures.layer_curves([(t("tokens.series_cls"), s.cls), (t("tokens.series_median"), s.patch_median),
-                                       (t("tokens.series_max"), s.patch_max)], t("tokens.norm_curve_title"),
-                                      t("tokens.layer_axis"), t("tokens.norm_axis"), t("tokens.norm_hover")),
-                 key="lens_norms")
+        curve(figures.layer_curves([(t("tokens.series_cls"), s.cls), (t("tokens.series_median"), s.patch_median),
+                                    (t("tokens.series_max"), s.patch_max)], t("tokens.layer_axis"),
+                                   t("tokens.norm_axis"), t("tokens.norm_hover")),
+              "lens_norms", t("tokens.norm_curve_title"))
     added = [(t("tokens.series_attn"), np.median(s.attention_added[:, 1:], axis=1)),
              (t("tokens.series_mlp"), np.median(s.mlp_added[:, 1:], axis=1)),
              (t("tokens.series_attn_cls"), s.attention_added[:, 0]), (t("tokens.series_mlp_cls"), s.mlp_added[:, 0])]
-    ui.chart(figures.layer_curves(added, t("tokens.added_title"), t("tokens.block_axis"),
-                                  t("tokens.norm_axis"), t("tokens.added_hover"), first=1),
-             key="lens_added")
+    curve(figures.layer_curves(added, t("tokens.block_axis"), t("tokens.norm_axis"), t("tokens.added_hover"),
+                               first=1), "lens_added", t("tokens.added_title"))
     st.caption(t("tokens.added_caption"))
     registers(c, s)
     ui.shape("norms", s.norms.shape, t("tokens.shape_norms"))
