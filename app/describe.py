@@ -332,7 +332,7 @@ def qk(geo, token: int | None, g: int) -> str:
              picked=picked)
 
 
-# ---- step 8: inside the tokens (catalog: locales/*/tokens.toml) -------------------------------------------------------
+# ---- step 8: inside the tokens (catalog: locales/*/tokens.toml) ------------------------------------------------------
 def share(k: int, n: int) -> str:
     """k of n, as the lens writes it: "31/49 (63%)"."""
     return f"{k}/{n} ({k / n:.0%})"

@@ -52,7 +52,7 @@ def legend(at: AppTest) -> list[str]:
     return [tr["name"] for tr in chart(at, "lens_votes")["data"][2:]]
 
 
-# ---- the teaching model -----------------------------------------------------------------------------------------------
+# ---- the teaching model ----------------------------------------------------------------------------------------------
 def test_the_last_layer_on_the_teaching_model(record):
     at = tokens_page()
     L, N = 6, 49
@@ -126,7 +126,7 @@ def test_a_link_opens_its_layer_and_patch_and_keeps_them_in_range():
     assert at.selectbox(key="lens_patch").value == 48  # patch 99 of a 49-patch model: the last one
 
 
-# ---- Korean -----------------------------------------------------------------------------------------------------------
+# ---- Korean ----------------------------------------------------------------------------------------------------------
 def test_korean():
     at = tokens_page("ko")
     assert at.title[0].value.startswith("8단계 · 토큰의 속")
@@ -139,7 +139,7 @@ def test_korean():
     assert "0층: 첫 블록 전의 임베딩" in texts(at)
 
 
-# ---- other models -----------------------------------------------------------------------------------------------------
+# ---- other models ----------------------------------------------------------------------------------------------------
 def test_a_model_without_a_head_says_so_and_offers_no_logit_lens(headless_model):
     at = tokens_page(model_id=headless_model)
     assert any("no classification head" in i.value for i in at.info)
