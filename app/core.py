@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vit_core import LoadedModel, ModelNotFound, experiments, explain, hub, load_model, views
+from vit_core import LoadedModel, ModelNotFound, experiments, explain, hub, lens, load_model, views
 from vit_core.interventions import Intervention
 from vit_core.model import ViT
 
@@ -79,6 +79,16 @@ def block_detail(image_bytes: bytes, model_id: str, layer: int) -> views.BlockAr
     a = analyse(image_bytes, model_id)  # before the lock, which analyse takes itself
     with FORWARD_LOCK:
         return views.block_detail(get_model(model_id).model, a, layer)
+
+
+# ---- the token lenses (step 8) -------------------------------------------------------------------------------------
+@st.cache_resource(max_entries=32, show_spinner=False)  # ViT-B/16: 12 MB a picture (every token's 1000 logits)
+def lenses(image_bytes: bytes, model_id: str) -> lens.Lenses:
+    """The logit lens, the tokens' similarity and the residual stream of this picture (vit_core/lens.py), computed
+    once per (picture, model) from the analysis' trace: a slider step only indexes them."""
+    a = analyse(image_bytes, model_id)  # before the lock, which analyse takes itself
+    with FORWARD_LOCK:
+        return lens.lenses(get_model(model_id).model, a.trace)
 
 
 # ---- the experiments page ------------------------------------------------------------------------------------------

@@ -329,3 +329,53 @@ def qk(geo, token: int | None, g: int) -> str:
         picked = t("alt.qk_nearest", picked=picked, nearest=t("alt.row_cls") if j == 0 else _patch(j - 1, g))
     return t("alt.qk", N=T - 1, a=round(float(geo.explained[0]) * 100), b=round(float(geo.explained[1]) * 100),
              picked=picked)
+
+
+# ---- step 8: inside the tokens (catalog: locales/*/tokens.toml) ------------------------------------------------------
+def share(k: int, n: int) -> str:
+    """k of n, as the lens writes it: "31/49 (63%)"."""
+    return f"{k}/{n} ({k / n:.0%})"
+
+
+def votes(layer: int, votes_: np.ndarray, names: dict[int, str], answer: int, cls_vote: int) -> str:
+    """The logit lens's map in words: how many patches vote for the model's answer, the classes voted for most, and
+    the cls token's vote."""
+    classes, counts = np.unique(votes_, return_counts=True)
+    order = np.lexsort((classes, -counts))[:3]
+    most = ", ".join(t("tokens.alt_count", name=names[int(classes[i])], n=int(counts[i])) for i in order)
+    return t("tokens.alt_votes", layer=layer, share=share(int((votes_ == answer).sum()), votes_.size),
+             answer=names[answer], most=most, cls=names[cls_vote])
+
+
+def vote_rows(votes_: np.ndarray, names: dict[int, str], n: int = ROWS) -> list[dict[str, str]]:
+    """The classes the patches vote for, most voted first, as table rows: the class and its number of patches."""
+    classes, counts = np.unique(votes_, return_counts=True)
+    return [{t("tokens.col_class"): names[int(classes[i])], t("tokens.col_patches"): str(int(counts[i]))}
+            for i in np.lexsort((classes, -counts))[:n]]
+
+
+def similar(layer: int, patch: int, row: np.ndarray) -> str:
+    """One patch's similarity to every patch (g, g): the most and least alike of the others."""
+    g = row.shape[0]
+    flat = np.asarray(row, dtype=np.float64).reshape(-1).copy()
+    flat[patch] = -np.inf  # itself: always 1
+    k = int(flat.argmax())
+    flat[patch] = np.inf
+    low = int(flat.argmin())
+    return t("tokens.alt_similar", layer=layer, patch=_patch(patch, g), top=_patch(k, g),
+             v=number(float(row.flat[k])), low=_patch(low, g), vlow=number(float(row.flat[low])))
+
+
+def alike_curve(mean: np.ndarray) -> str:
+    """The learner's own curve of mean patch-pair similarity, read: where it starts, ends and peaks."""
+    peak = int(np.argmax(mean))
+    return t("tokens.alike_reading", first=number(float(mean[0])), last=number(float(mean[-1])), peak=peak,
+             top=number(float(mean[peak])), L=len(mean) - 1)
+
+
+def norm_map(layer: int, norms: np.ndarray, largest: tuple[int, ...]) -> str:
+    """The patches' norms (g, g) at one layer, the largest outlined."""
+    g = norms.shape[0]
+    flat = np.asarray(norms, dtype=np.float64).reshape(-1)
+    named = ", ".join(f"{_patch(k, g)} {number(float(flat[k]))}" for k in largest)
+    return t("tokens.alt_norms", layer=layer, largest=named, median=number(float(np.median(flat))))

@@ -12,6 +12,7 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
+from PIL import Image
 
 from app import labels, numbers, plots, style
 from app.i18n import catalog, t
@@ -245,3 +246,91 @@ def accuracy_chart(run: experiments.TrainingRun, epoch: int | None) -> go.Figure
         dict(height=300, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
              xaxis=dict(title=t("experiments.acc_x")),
              yaxis=dict(title=t("experiments.acc_y"), tickformat=".0%", range=[0, 1]), template=style.NO_TEMPLATE))
+
+
+# ---- step 8: inside the tokens ---------------------------------------------------------------------------------------
+def class_colours(votes: np.ndarray) -> list[int]:
+    """The classes that get a colour of their own on the logit lens's map, for every layer alike (so a class keeps
+    its colour as the slider moves): all the classes the patches vote for when they fit in style.CLASSES, else the
+    most voted, leaving the last colour-less (style.OTHER_CLASS). votes (L+1, N) → class numbers, most voted first."""
+    classes, counts = np.unique(votes, return_counts=True)
+    order = [int(classes[i]) for i in np.lexsort((classes, -counts))]
+    return order if len(order) <= len(style.CLASSES) else order[:len(style.CLASSES) - 1]
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def cells_picture(view: np.ndarray, cells: np.ndarray, side: int, alpha: float = 0.6,
+                  marked: tuple[int, ...] = ()) -> np.ndarray:
+    """A (g, g, 3) uint8 picture of cells blended over the model's view, `side` pixels wide with hard patch edges,
+    the patches `marked` outlined in style.HIGHLIGHT."""
+    g = cells.shape[0]
+    cells = np.asarray(Image.fromarray(cells).resize(view.shape[1::-1], Image.NEAREST))
+    picture = plots.upscale((view * (1 - alpha) + cells * alpha).astype(np.uint8), side)
+    if not marked:
+        return picture
+    im, cell = Image.fromarray(picture), picture.shape[1] / g
+    for k in marked:
+        r, c = divmod(int(k), g)
+        plots.mark(im, (c * cell, r * cell, (c + 1) * cell - 1, (r + 1) * cell - 1), style.HIGHLIGHT,
+                   max(2, round(cell / 8)))
+    return np.asarray(im)
+
+
+def votes_picture(view: np.ndarray, votes: np.ndarray, coloured: list[int], side: int) -> np.ndarray:
+    """The patches' votes (g, g) over the model's view, one colour per class of `coloured`, the others grey."""
+    palette = {k: _hex(style.CLASSES[i]) for i, k in enumerate(coloured)}
+    other = _hex(style.OTHER_CLASS)
+    cells = np.array([[palette.get(int(v), other) for v in row] for row in votes], dtype=np.uint8)  # (g, g, 3)
+    return cells_picture(view, cells, side)
+
+
+def values_picture(view: np.ndarray, values: np.ndarray, vmin: float, vmax: float, cmap: str, side: int,
+                   marked: tuple[int, ...] = ()) -> np.ndarray:
+    """A (g, g) map of values over the model's view, on a fixed scale from vmin to vmax."""
+    return cells_picture(view, plots.coloured(values, vmin, vmax, cmap), side, marked=marked)
+
+
+def patch_picture_chart(picture: np.ndarray, g: int, hover: list[str], legend: list[tuple[str, str]] = (),
+                        height: int = 340) -> go.Figure:
+    """A drawn map (`picture`, square) in which every patch is a point: its hover text `hover[k]`, its number its
+    text (ranges.clicked reads a click back). `legend`: (name, colour) entries drawn as the chart's legend."""
+    S = picture.shape[0]
+    rows, cols = np.divmod(np.arange(g * g), g)
+    centre = lambda k: (k + 0.5) * S / g - 0.5  # noqa: E731 — a patch's middle, in picture pixels
+    keys = [go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                       marker=dict(size=12, symbol="square", color=colour, line=dict(color="#444", width=1)))
+            for name, colour in legend]
+    return go.Figure(
+        [go.Image(source=data_uri(picture), hoverinfo="skip"),
+         go.Scatter(x=centre(cols).astype(np.float32), y=centre(rows).astype(np.float32), mode="markers",
+                    marker=dict(size=max(6, 300 // g), symbol="square", color="rgba(0,0,0,0)"),
+                    text=[str(k) for k in range(g * g)], customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                    showlegend=False, selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))),
+         *keys],
+        dict(height=height, margin=dict(l=0, r=0, t=0, b=0), hovermode="closest", clickmode="event+select",
+             dragmode=False, template=style.NO_TEMPLATE, showlegend=bool(legend),
+             legend=dict(orientation="h", y=-0.02, yanchor="top"),
+             xaxis=dict(visible=False, range=(-0.5, S - 0.5), constrain="domain"),
+             yaxis=dict(visible=False, range=(S - 0.5, -0.5), scaleanchor="x", constrain="domain")))
+
+
+PERCENT_AXIS = dict(tickformat=".0%", range=[0, 1.02])
+
+
+def layer_curves(series: list[tuple[str, np.ndarray]], xaxis: str, yaxis: str, hover: str,
+                 first: int = 0, percent: bool = False, height: int = 300) -> go.Figure:
+    """Lines over the layers (`first`, first + 1, …), one per (name, values). The layer in view is not marked: the
+    same figure on every step of the layer slider is one the browser does not draw again (a marked layer made every
+    step of step 8 about 170 ms slower to feel, docs/PERFORMANCE.md). No title inside the chart: the page writes it
+    above, where it wraps in a narrow column."""
+    x = list(range(first, first + len(series[0][1])))
+    lines = [go.Scatter(x=x, y=np.asarray(v, dtype=np.float32), mode="lines+markers", name=name,
+                        hovertemplate=hover + "<extra>" + name + "</extra>") for name, v in series]
+    return go.Figure(lines, dict(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                                 template=style.NO_TEMPLATE, showlegend=len(series) > 1,
+                                 legend=dict(orientation="h", y=-0.25),
+                                 xaxis=dict(title=xaxis, dtick=1 if len(x) <= 13 else None),
+                                 yaxis=dict(title=yaxis, **(PERCENT_AXIS if percent else {}))))

@@ -19,6 +19,7 @@ from app.i18n import LANGUAGES, t
 from app.steps import STEPS
 
 KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
+LENS = {"layer": "lens_layer", "query": "lens_patch"}  # the token step's widgets for a link's layer (from 0) and patch
 _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
 _HERE = "_link_here"  # session state: the address of the page being shown, under the app's root ("attention")
@@ -50,6 +51,8 @@ def start(demo_ids: list[str], model_ids: list[str]) -> None:
             # a whole number (ranges.from_text: ASCII digits, at most 9). Out of range (layer=99, head=0,
             # query=5000): the explorer shows the nearest one and says so in the page's language
             ss[f"att_{key}"] = number
+            if key in LENS:  # the token step (app/steps/tokens.py) keeps its layer and patch under the same names
+                ss[LENS[key]] = number
         else:
             ignored.append(key)
     if ignored:

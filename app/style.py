@@ -72,6 +72,11 @@ HIGHLIGHT_CSS = "#00e5ff"
 CROP = (230, 40, 40)  # red: the model's crop and the patch grid
 BLUE, RED, PURPLE = "#3b82f6", "#dc2626", "#8b5cf6"
 LN_COLOUR, ATTN_COLOUR, MLP_COLOUR = "#fcd34d", "#93c5fd", "#86efac"
+# one colour per class on the logit lens's map (Okabe & Ito's eight, told apart with colour-blindness, then two more);
+# beyond them, every other class in OTHER_CLASS
+CLASSES = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000", "#8b5cf6",
+           "#994f00")
+OTHER_CLASS = "#9ca3af"
 # In a chart's layout: no Plotly template (the default one is about 6 KB a chart); Streamlit's theme styles the chart
 # in the browser. Given to the constructor, not set afterwards: every change to a built figure is validated again.
 NO_TEMPLATE: dict = {}

@@ -1,6 +1,7 @@
 """How long a step of the attention explorer takes as a learner feels it: from the click to the last visual change.
 
     python benchmarks/felt_latency.py [--steps 30] [--model teaching|b16|both] [--url URL] [--quiet-ms 400]
+                                      [--page attention|tokens]
 
 In Chromium (the system one, headless) at 1366 × 900 px, on the attention page (page 5), "Next head ▶" is clicked
 `--steps` times, a pause between clicks. For each click the page records, in the browser's own clock
@@ -19,6 +20,10 @@ In Chromium (the system one, headless) at 1366 × 900 px, on the attention page 
 A step is over when nothing has changed for `--quiet-ms` and the heading names the next head. Its felt time is the
 last change minus the click. The quiet wait is not counted; it only has to be longer than any gap inside one step
 (Streamlit's fragment rerun sends its deltas within a few ms of each other; 400 ms leaves room).
+
+With `--page tokens`, the step is a press of an arrow key on step 8's layer slider (Inside the tokens), which reruns
+that page on the server: from the key press (a capture-phase keydown listener) to the last visual change, once the
+page has written the new layer in the address bar.
 
 Models: the teaching model (28 × 28, 6 × 4 heads, 50 tokens) and a random ViT-B/16-shaped checkpoint (224 × 224,
 12 × 12 heads, 197 tokens; benchmarks/workload.b16_checkpoint) chosen in the sidebar as "A checkpoint folder on this
@@ -49,8 +54,9 @@ INSTRUMENT = r"""
   const w = window;
   w.__felt = {click: null, last: null, changes: 0};
   const seen = () => { if (w.__felt.click !== null) { w.__felt.last = performance.now(); w.__felt.changes++; } };
-  document.addEventListener("click", () => { w.__felt.click = performance.now(); w.__felt.last = null;
-                                             w.__felt.changes = 0; }, true);
+  const begin = () => { w.__felt.click = performance.now(); w.__felt.last = null; w.__felt.changes = 0; };
+  document.addEventListener("click", begin, true);
+  document.addEventListener("keydown", begin, true);  // a step of a slider moved by its keys (--page tokens)
   const status = "[data-testid='stStatusWidget'], [data-testid='stToolbar'], [data-testid='stDecoration']";
   const start = () => new MutationObserver((ms) => {
       for (const m of ms) {
@@ -99,6 +105,58 @@ def one_step(page, quiet_ms: int, timeout_ms: int = 60_000) -> tuple[float, int]
     return float(felt[0]), int(felt[1])
 
 
+# ---- step 8, Inside the tokens: a step of the layer slider, by its arrow keys (a rerun of the page on the server) --
+LENS_SLIDER = ".st-key-lens_layer input[type='range']"
+IN_ADDRESS = "(v) => new URL(location.href).searchParams.get('layer') === v"
+
+
+def slider_step(page, key: str, quiet_ms: int, timeout_ms: int = 60_000) -> tuple[float, int]:
+    """Press `key` on the focused layer slider; wait until the page has written the new layer in the address bar (the
+    last thing its run does) and nothing changed for quiet_ms; (felt ms, changes)."""
+    slider = page.locator(LENS_SLIDER)
+    shown = int(slider.input_value()) + (1 if key == "ArrowRight" else -1)
+    slider.focus()
+    page.keyboard.press(key)
+    page.wait_for_function(IN_ADDRESS, arg=str(shown), timeout=timeout_ms)
+    page.wait_for_function("""(q) => { const f = window.__felt;
+        return f.last !== null && performance.now() - f.last >= q
+               && document.querySelector("[data-testid='stApp']")?.dataset.testScriptState !== "running"; }""",
+                           arg=quiet_ms, timeout=timeout_ms, polling=50)
+    felt = page.evaluate("() => [window.__felt.last - window.__felt.click, window.__felt.changes]")
+    return float(felt[0]), int(felt[1])
+
+
+def measure_tokens(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -> list[float]:
+    """Steps of step 8's layer slider, down from the last layer to 0 and back up, by the arrow keys."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.add_init_script(INSTRUMENT)
+    page = context.new_page()
+    try:
+        open_page(page, base, "patches")
+        if folder:
+            choose_model(page, workload.LOCAL_FOLDER)
+            box = page.locator(".st-key-model_folder input")
+            box.fill(folder)
+            box.press("Enter")
+            settle_fully(page, timeout=300_000)
+        page.locator(NAV_LINKS).filter(has_text="Inside the tokens").click()
+        settle_fully(page, timeout=300_000)
+        slider = page.locator(LENS_SLIDER)
+        last = int(slider.get_attribute("max"))
+        key = "ArrowLeft"
+        slider_step(page, key, quiet_ms)  # the first step warms what a step uses (not counted)
+        felt = []
+        for _ in range(steps):
+            value = int(slider.input_value())
+            key = "ArrowRight" if value == 0 else "ArrowLeft" if value == last else key
+            ms, _changes = slider_step(page, key, quiet_ms)
+            felt.append(ms)
+            page.wait_for_timeout(200)
+        return felt
+    finally:
+        context.close()
+
+
 def measure(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -> list[float]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     context.add_init_script(INSTRUMENT)
@@ -138,6 +196,8 @@ def main() -> None:
     parser.add_argument("--model", choices=["teaching", "b16", "both"], default="both")
     parser.add_argument("--url", help="a running app to measure (default: start `python -m app` here)")
     parser.add_argument("--quiet-ms", type=int, default=400, help="no change for this long ends a step")
+    parser.add_argument("--page", choices=["attention", "tokens"], default="attention",
+                        help="attention: Next head on the explorer; tokens: step 8's layer slider, by its arrow keys")
     args = parser.parse_args()
     if args.steps < 2:
         parser.error("--steps must be at least 2")
@@ -152,8 +212,10 @@ def main() -> None:
         try:
             for name in models:
                 folder = str(workload.b16_checkpoint(Path(tmp))) if name == "b16" else None
-                print(report("ViT-B/16-shaped, random" if folder else "teaching model",
-                             measure(base, args.steps, args.quiet_ms, folder, browser)), flush=True)
+                run = measure_tokens if args.page == "tokens" else measure
+                print(report(("ViT-B/16-shaped, random" if folder else "teaching model")
+                             + (", step 8's layer slider" if args.page == "tokens" else ""),
+                             run(base, args.steps, args.quiet_ms, folder, browser)), flush=True)
         finally:
             browser.close()
 

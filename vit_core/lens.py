@@ -123,3 +123,23 @@ def residual_stream(model: ViT, trace: Trace | TraceArrays, intervention: Interv
                           _read_only(norms[:, 0]), _read_only(patches.quantile(0.5, dim=-1)),
                           _read_only(patches.amax(dim=-1)),
                           _read_only(patches.topk(min(k, patches.shape[-1]), dim=-1).indices))
+
+
+# ---- the three together: what the app's token step draws -------------------------------------------------------------
+@dataclass(frozen=True)
+class Lenses:
+    """The three lenses of one picture. `logit` is None for a model without a classification head, and `no_head`
+    keeps the NoHead that `logit_lens` raised (its `kind` is what a UI translates)."""
+    logit: LogitLens | None
+    similarity: Similarity
+    stream: ResidualStream
+    no_head: NoHead | None = None
+
+
+def lenses(model: ViT, trace: Trace | TraceArrays) -> Lenses:
+    """`logit_lens`, `similarity` and `residual_stream` of one trace: one extra pass over its hidden states, at most."""
+    try:
+        logit, no_head = logit_lens(model, trace), None
+    except NoHead as e:
+        logit, no_head = None, e
+    return Lenses(logit, similarity(trace), residual_stream(model, trace), no_head)

@@ -38,8 +38,8 @@ MAX_LAYERS, MAX_HEADS, MAX_PATCHES = 48, 64, 4096  # no model the app serves is 
 NUMBER_RANGE = (0, 1_000_000)  # what a number question accepts
 ANSWER_KEYS = ("answer", "answers", "correct", "right", "solution", "expected", "truth", "is_correct")
 
-PAGES = ("patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "explanations",
-         "paper")  # app/steps/__init__.py's WALKTHROUGH, in order (a test checks it)
+PAGES = ("patches", "flatten", "embedding", "encoder", "attention", "experiments", "prediction", "tokens",
+         "explanations", "paper")  # app/steps/__init__.py's WALKTHROUGH, in order (a test checks it)
 SECTIONS = {  # the parts of each page a beat can point at, from top to bottom
     "patches": ("picture", "grid", "sizes"),
     "flatten": ("matrix", "patch", "ways", "check", "order", "conv"),
@@ -48,6 +48,7 @@ SECTIONS = {  # the parts of each page a beat can point at, from top to bottom
     "attention": ("explorer", "distances"),
     "experiments": ("changes", "permutation", "heads", "training"),
     "prediction": ("top", "layers", "table"),
+    "tokens": ("lens", "similarity", "stream"),
     "explanations": ("maps", "compare", "curves", "table", "geometry"),
     "paper": ("table2", "table5", "table6", "table1", "sources"),
 }
@@ -135,6 +136,7 @@ VIEWS = {  # page → the view keys it takes, and their values
     "experiments": {"mask": Patches(), "fill": Word(FILLS), "shuffle": Whole(0, 9999), "positions": Flag(),
                     "ablate": Heads(), "attention": Word(("head", "mean", "rollout")), "layer": LAYER, "head": HEAD},
     "prediction": {},
+    "tokens": {"layer": Whole(0, MAX_LAYERS, ("last",)), "patch": PATCH},  # a layer from 0: the embeddings
     "explanations": {"class": CLASS, "other": CLASS, "method": Word(METHODS), "layer": LAYER, "head": HEAD},
     "paper": {},
 }
@@ -149,6 +151,7 @@ WIDGETS = {  # where a view key lives in the app: the session-state key of the p
     "experiments": {"mask": "exp_mask", "fill": "exp_fill", "shuffle": "exp_seed", "positions": "exp_nopos",
                     "ablate": "exp_heads", "attention": "exp_view", "layer": "exp_layer", "head": "exp_head"},
     "prediction": {},
+    "tokens": {"layer": "lens_layer", "patch": "lens_patch"},
     "explanations": {"class": "expl_target", "other": "expl_other", "method": "expl_method", "layer": "expl_layer",
                      "head": "expl_head"},
     "paper": {},

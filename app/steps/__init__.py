@@ -49,6 +49,7 @@ WALKTHROUGH = (  # (name, icon), in the order a learner takes them: numbered 1, 
     ("attention", ":material/visibility:"),
     ("experiments", ":material/science:"),
     ("prediction", ":material/target:"),
+    ("tokens", ":material/layers:"),
     ("explanations", ":material/lightbulb:"),
     ("paper", ":material/article:"),
 )

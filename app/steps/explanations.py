@@ -1,4 +1,4 @@
-"""Step 8 — explanations you can trust: five relevance maps for any target class, two classes side by side, the
+"""Step 9 — explanations you can trust: five relevance maps for any target class, two classes side by side, the
 deletion and insertion curves of the picture on screen, the measured faithfulness table, and where one head's
 queries and keys lie.
 

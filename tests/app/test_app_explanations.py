@@ -1,4 +1,4 @@
-"""Step 8, explanations (AppTest): five maps for the predicted class or any other, two classes compared, the curves of
+"""Step 9, explanations (AppTest): five maps for the predicted class or any other, two classes compared, the curves of
 the picture on screen, the measured table read in words chosen by its numbers, and the geometry of queries and keys;
 a ViT-B/16-shaped model within the budget; a model without a head explains why there is no class."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Step 9 (the paper's results) and the About page, from the entry point; and the paper's data file."""
+"""Step 10 (the paper's results) and the About page, from the entry point; and the paper's data file."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Step 8, explanations, in a real browser: a click (or a tap on a phone) on a query or key in the Q/K picture
+"""Step 9, explanations, in a real browser: a click (or a tap on a phone) on a query or key in the Q/K picture
 outlines its patch on the picture beside it."""
 from __future__ import annotations
 

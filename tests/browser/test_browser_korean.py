@@ -54,6 +54,7 @@ ALLOWED = [
     (r"\bNoisy Student\b", "model name (paper's Table 2)"),
     (r"Are Sixteen Heads Really Better than One\??", "a cited paper's title (Michel et al., NeurIPS 2019)"),
     (r"On Layer Normalization in the Transformer Architecture", "a cited paper's title (Xiong et al., 2020)"),
+    (r"Vision Transformers Need Registers", "a cited paper's title (Darcet et al., ICLR 2024; the token step)"),
 ]
 _ALLOWED = [(re.compile(p, re.ASCII), why) for p, why in ALLOWED]  # ASCII: \b holds before a Korean particle
 

@@ -11,7 +11,7 @@ import torch
 from vit_core import NoHead, ViT, ViTConfig, save_model
 from vit_core.cli import main
 from vit_core.interventions import Intervention
-from vit_core.lens import logit_lens, residual_stream, similarity
+from vit_core.lens import lenses, logit_lens, residual_stream, similarity
 from vit_core.model import explain_block
 
 from tests.conftest import TEACHING, hf_model
@@ -59,6 +59,21 @@ def test_logit_lens_of_a_model_without_a_head():
     with pytest.raises(NoHead, match="no classification head") as e:
         logit_lens(two_number_model(labels=()), trace_of(Z0, Z0))
     assert e.value.kind == "no_head"
+
+
+def test_the_three_lenses_together_as_the_app_asks_for_them():
+    """lenses(): the three records of the functions above, and, for a model without a head, no logit lens but the
+    NoHead it raised (its kind is what the app translates) beside the other two."""
+    z1 = [[0, 2], [1, 0], [0, 3], [0, 1], [2, 7]]
+    attention = [[0.2] * 5] * 5
+    trace, model = trace_of(Z0, z1, attentions=[attention]), two_number_model()
+    found = lenses(model, trace)
+    assert found.no_head is None and found.logit.votes.tolist() == logit_lens(model, trace).votes.tolist()
+    assert np.array_equal(found.similarity.cosine, similarity(trace).cosine)
+    assert np.array_equal(found.stream.mlp_added, residual_stream(model, trace).mlp_added)
+    headless = lenses(two_number_model(labels=()), trace)
+    assert headless.logit is None and headless.no_head.kind == "no_head"
+    assert np.array_equal(headless.similarity.cosine, found.similarity.cosine)
 
 
 def test_similarity_by_hand():
