@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from app import labels
+from app import labels, numbers
 from app.numbers import number  # describe.number: the reference of the explorer's port (text.js)
 from app.i18n import t
 
@@ -332,18 +332,13 @@ def qk(geo, token: int | None, g: int) -> str:
 
 
 # ---- step 8: inside the tokens (catalog: locales/*/tokens.toml) ------------------------------------------------------
-def share(k: int, n: int) -> str:
-    """k of n, as the lens writes it: "31/49 (63%)"."""
-    return f"{k}/{n} ({k / n:.0%})"
-
-
 def votes(layer: int, votes_: np.ndarray, names: dict[int, str], answer: int, cls_vote: int) -> str:
     """The logit lens's map in words: how many patches vote for the model's answer, the classes voted for most, and
     the cls token's vote."""
     classes, counts = np.unique(votes_, return_counts=True)
     order = np.lexsort((classes, -counts))[:3]
     most = ", ".join(t("tokens.alt_count", name=names[int(classes[i])], n=int(counts[i])) for i in order)
-    return t("tokens.alt_votes", layer=layer, share=share(int((votes_ == answer).sum()), votes_.size),
+    return t("tokens.alt_votes", layer=layer, share=numbers.share(int((votes_ == answer).sum()), votes_.size),
              answer=names[answer], most=most, cls=names[cls_vote])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import budget, core, describe, figures, labels, links, models, ranges, style, ui
+from app import budget, core, describe, figures, labels, links, models, numbers, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import lens as lenses_
@@ -66,10 +66,11 @@ def fmt(c: ui.Current) -> str:
     return style.picture_format(c.config.image_size, c.config.image_size)
 
 
-def curve(fig, key: str, title: str) -> None:
-    """A chart over the layers, its title above it (it wraps there, in a narrow column or on a phone)."""
+def curve(fig, key: str, title: str, value=None) -> None:
+    """A chart over the layers, its title above it (it wraps there, in a narrow column or on a phone); `value` writes
+    its values in the "as text" table where they are not ordinary numbers (a share of patches)."""
     st.markdown(f"**{title}**")
-    ui.chart(fig, key=key, title=title)
+    ui.chart(fig, key=key, title=title, value=value)
 
 
 def map_chart(fig, key: str, title: str, sentences: str, rows: list[dict[str, str]], **kwargs) -> None:
@@ -105,16 +106,16 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
                   describe.vote_rows(votes, names))
     with right:
         row = st.container(key=style.metric_grid("lens_metrics"))
-        row.metric(t("tokens.agree_metric", answer=names[lens.prediction]), describe.share(agree, N))
+        row.metric(t("tokens.agree_metric", answer=names[lens.prediction]), numbers.share(agree, N))
         row.metric(t("tokens.cls_metric"), names[int(lens.votes[layer, 0])])
         curve(figures.layer_curves([(t("tokens.agree_series"), lens.agreement)], t("tokens.layer_axis"),
                                    t("tokens.agree_axis"), t("tokens.agree_hover"), percent=True),
-              "lens_agreement", t("tokens.agree_title"))
+              "lens_agreement", t("tokens.agree_title"), value=lambda a: numbers.share(int(round(a * N)), N))
     st.caption(t("tokens.votes_caption", answer=names[lens.prediction]))
     st.markdown(f"**{t('tokens.cls_row_title')}**")
     st.dataframe({t("tokens.col_layer"): list(range(L + 1)),
                   t("tokens.col_cls"): [names[int(k)] for k in lens.votes[:, 0]],
-                  t("tokens.col_agree"): [describe.share(int(round(a * N)), N) for a in lens.agreement]},
+                  t("tokens.col_agree"): [numbers.share(int(round(a * N)), N) for a in lens.agreement]},
                  hide_index=True, key="lens_table")
     ui.shape("logits", lens.logits.shape, t("tokens.shape_logits"))
 
