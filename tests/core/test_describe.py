@@ -3,6 +3,7 @@ picture the app shows has one (issue 17)."""
 from __future__ import annotations
 
 import ast
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -148,3 +149,15 @@ def test_a_maps_largest_cells_as_table_rows(lang):
     rows = describe.map_rows(MAP, 2)
     assert rows == [{"patch": "patch 4 (row 1, column 1)", "value": "0.4"},
                     {"patch": "patch 1 (row 0, column 1)", "value": "0.2"}]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_a_charts_as_text_name_never_puts_a_colon_after_a_question(monkeypatch, language):
+    """"이 그림에서 지도는 믿을 만한가?: 글로 보기" (page 8, the walk of issue 28): every catalog string that could title
+    a chart, as the name of its "as text" expander, has no colon straight after a question or an exclamation mark."""
+    from app import ui
+    monkeypatch.setattr(i18n, "current_language", lambda: language)
+    names = [ui.as_text_label(title) for title in i18n.catalog(language).values() if "\n" not in title]
+    assert not [n for n in names if re.search(r"[?!？]\s*:", n)]
+    assert ui.as_text_label("Why?") == i18n.t("alt.as_text_question", title="Why?")
+    assert ui.as_text_label("Layer 1") == i18n.t("alt.as_text", title="Layer 1")
