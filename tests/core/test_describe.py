@@ -116,6 +116,15 @@ def test_korean_texts_are_korean(korean):
                            "가장 강한 곳은 패치 4 (1행 1열): 0.4")
 
 
+def test_a_korean_charts_table_heads_are_korean_where_its_axes_have_no_title(korean):
+    """Page 7's top five as text (its class axis untitled) was headed "y", and its layers × classes map "x", on a Korean
+    page (the walk of issue 28): an axis without a title is named in the page's language."""
+    bars = go.Figure(go.Bar(x=[0.9, 0.1], y=["샌들", "가방"], orientation="h"), dict(xaxis=dict(title="확률")))
+    heat = go.Figure(go.Heatmap(z=[[0.4, 0.1]], x=["샌들", "가방"], y=["6"]))
+    heads = [head for fig in (bars, heat) for head in describe.chart(fig)[1][0]]
+    assert heads and not [h for h in heads if re.search(r"[A-Za-z]", h)], heads
+
+
 # ---- every picture has one ----------------------------------------------------------------------------------------
 def calls(name: str):
     """Every call of `.name(…)` in the app's code: (file, line, keyword names)."""
