@@ -266,7 +266,10 @@ def chart(fig, value=number, place=None) -> tuple[str, list[dict[str, str]]]:
     sentences, rows = [], []
     col_series, col_x, col_y, col_v = (t("alt.col_series"), _axis_title(fig, "xaxis") or t("alt.col_x"),
                                        _axis_title(fig, "yaxis") or t("alt.col_y"), t("alt.col_value"))
-    drawn = [tr for tr in fig.data if tr.type in ("heatmap", "bar", "scatter") and tr.visible is not False]
+    # a scatter trace drawn as text only (mode "text") is labels written over another trace's cells (the head-importance
+    # chart's values in its heat map): no data of its own, so no sentence and no rows of its own
+    drawn = [tr for tr in fig.data if tr.type in ("heatmap", "bar", "scatter") and tr.visible is not False
+             and not (tr.type == "scatter" and tr.mode == "text")]
     for tr in drawn:
         name = tr.name or ""
         if tr.type == "heatmap":

@@ -37,5 +37,5 @@ def translate() -> None:
     """Run once per page run (it draws nothing: its container is hidden with the address-bar state)."""
     with st.container(key="url_state_texts_box"):
         lang = current_language()
-        _TRANSLATE(data={"texts": texts(lang), "lang": lang, "as_text": t("alt.as_text", title="{title}")},
+        _TRANSLATE(data={"texts": texts(lang), "lang": lang, "as_text": [t(k, title="{title}") for k in ("alt.as_text", "alt.as_text_question")]},
                    key="streamlit_texts")

@@ -150,7 +150,9 @@ def symmetric_clipped(z: np.ndarray, percentile: float = 99) -> tuple[float, flo
 # ("어\n떤"): word-break keep-all on every element (Streamlit sets word-break: break-word on its Markdown, captions
 # and paragraphs), the sidebar's and the explorer's included; code keeps its own. A string too long for a line (an
 # address, a number, code) still wraps, in every language: overflow-wrap break-word on the body, and anywhere where
-# Streamlit's break-word meant it (Markdown and captions: break-word is normal plus overflow-wrap anywhere).
+# Streamlit's break-word meant it (Markdown and captions: break-word is normal plus overflow-wrap anywhere), except in
+# a Markdown table's cells: there "anywhere" let a column shrink to one letter ("에\n폭", page 10's as-text table on a
+# phone), so a cell breaks only a word longer than the table allows.
 # The page starts just below Streamlit's header bar (3.75rem, where the sidebar's toggle and the menu are), not 6rem.
 PAGE_CSS = """<style>
 body { overflow-wrap: break-word; }
@@ -159,6 +161,7 @@ html:lang(ko) body, html:lang(ko) body *:not(pre, pre *, code, code *, [data-tes
 :is([data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], [data-testid="stImageCaption"]),
 :is([data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"], [data-testid="stImageCaption"]) * {
   overflow-wrap: anywhere; }
+[data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: break-word; }
 [data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
 [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }

@@ -112,11 +112,17 @@ def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = Tru
     return event
 
 
+def as_text_label(title: str) -> str:
+    """The name of a chart's "as text" expander: "`title`: as text"; a title that ends in a question or an exclamation
+    mark takes no colon after it ("Is the map faithful on this picture? (as text)", not "…?: as text")."""
+    return t("alt.as_text_question" if title.rstrip().endswith(("?", "!", "？")) else "alt.as_text", title=title)
+
+
 def as_text(title: str, sentences: str, rows: list[dict[str, str]]) -> None:
     """An expander "`title`: as text" with what a picture or chart shows in words and a short table of its values.
     One Markdown element, its table a real HTML table: st.table (pandas, Arrow) cost 2 ms a chart on every step of
     the attention explorer, which a classroom of 30 felt (docs/PERFORMANCE.md)."""
-    with st.expander(t("alt.as_text", title=title)):
+    with st.expander(as_text_label(title)):
         st.markdown(sentences + ("\n\n" + describe.markdown_table(rows) if rows else ""))
 
 

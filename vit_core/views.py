@@ -289,6 +289,9 @@ def query_row(block: BlockArrays, head: int, query: int, grid: int) -> QueryRow:
                     patch_map(probs, grid))
 
 
+MATCH = 1e-5  # a worked example agrees with the model within this (float32 round-off; page 4 says it)
+
+
 @dataclass(frozen=True)
 class WorkedExample:
     """One query–key pair of one head, worked out by hand in float64 and held against the model's own numbers."""
@@ -307,7 +310,7 @@ class WorkedExample:
     model_weight: float
     score_gap: float  # |score − model_score|
     weight_gap: float  # |weight − model_weight|
-    matches: bool  # within 1e-5 (relative for the score)
+    matches: bool  # within MATCH (relative for the score)
 
 
 def worked_example(block: BlockArrays, head: int, query: int, key: int) -> WorkedExample:
@@ -324,7 +327,7 @@ def worked_example(block: BlockArrays, head: int, query: int, key: int) -> Worke
         exp_score, exp_total = float(np.exp(score)), float(np.exp(row).sum())
     model_score, model_weight = float(block.scores[head, query, key]), float(block.probs[head, query, key])
     score_gap, weight_gap = abs(score - model_score), abs(weight - model_weight)
-    matches = bool(score_gap <= 1e-5 * max(1.0, abs(model_score)) and weight_gap <= 1e-5)
+    matches = bool(score_gap <= MATCH * max(1.0, abs(model_score)) and weight_gap <= MATCH)
     return WorkedExample(frozen(q), frozen(k), frozen(products), dot, float(score), frozen(row), shift, weight,
                          exp_score, exp_total, model_score, model_weight, float(score_gap), weight_gap, matches)
 

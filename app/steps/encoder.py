@@ -188,7 +188,7 @@ def one_pair_in_numbers(c: ui.Current, block: views.BlockArrays, head: int, quer
         row.metric(t(f"encoder.{label}"), f"{value:.6f}")
     gaps = dict(ds=numbers.roundoff(we.score_gap), dw=numbers.roundoff(we.weight_gap))
     if we.matches:
-        st.success(t("encoder.match", **gaps))
+        st.success(t("encoder.match", tol=numbers.roundoff(views.MATCH), **gaps))
     else:
         st.error(t("encoder.mismatch", **gaps))
 

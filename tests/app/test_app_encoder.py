@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from vit_core import load_model, views
 
-from app.numbers import number
+from app.numbers import number, roundoff
 from app.steps import step
 
 from tests.app.apptest import BUDGET, chart, floats, open_step, sent_bytes
@@ -62,6 +62,8 @@ def softmax(x: np.ndarray) -> np.ndarray:
 def test_teaching_model_block(attentions):
     at = open_page()
     assert "✓" in at.success[0].value
+    # the tolerance in the number style, as page 6 writes its own (1e-05), not typed into the catalog as "1e-5"
+    assert f"(within {roundoff(views.MATCH)})." in at.success[0].value
     assert matrix(at).shape == (50, 50)  # the whole matrix: no window needed
     assert not [s for s in at.slider if s.key == "encoder_window"]
     assert sent_bytes(at._tree) < BUDGET

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.i18n import LANGUAGES, LOCALES, catalog
 from app.steps import STEPS
+from tests.conftest import TEACHING
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
@@ -51,6 +52,19 @@ def test_catalog_values_are_plain_non_empty_strings():
                 if not isinstance(value, str) or not value.strip():
                     bad.append(f"{lang}/{path.name}: {name} = {value!r}")
     assert not bad, "empty or non-string catalog values:\n" + "\n".join(bad)
+
+
+# A term of the lesson is written one way in Korean on every page: the spelling kept, then the others a catalog
+# must not use, in the catalogs and in the model card page 10 quotes (vit_core/model_card.py writes it; the walk of
+# issue 28 found "에포크" on page 6 and "에폭" on pages 9 and 10).
+KOREAN_TERMS = {"에포크": ("에폭",)}
+
+
+def test_every_korean_term_is_spelled_one_way():
+    ko = {**catalog("ko"), "the Korean model card (page 10)": (TEACHING / "README.ko.md").read_text(encoding="utf-8")}
+    found = [f"{key}: {other!r} (the app writes {kept!r})" for kept, others in KOREAN_TERMS.items()
+             for other in others for key, value in ko.items() if other in value]
+    assert not found, "a Korean term spelled another way:\n" + "\n".join(found)
 
 
 def test_en_and_ko_have_exactly_the_same_keys():

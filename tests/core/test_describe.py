@@ -3,6 +3,7 @@ picture the app shows has one (issue 17)."""
 from __future__ import annotations
 
 import ast
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -115,6 +116,15 @@ def test_korean_texts_are_korean(korean):
                            "가장 강한 곳은 패치 4 (1행 1열): 0.4")
 
 
+def test_a_korean_charts_table_heads_are_korean_where_its_axes_have_no_title(korean):
+    """Page 7's top five as text (its class axis untitled) was headed "y", and its layers × classes map "x", on a Korean
+    page (the walk of issue 28): an axis without a title is named in the page's language."""
+    bars = go.Figure(go.Bar(x=[0.9, 0.1], y=["샌들", "가방"], orientation="h"), dict(xaxis=dict(title="확률")))
+    heat = go.Figure(go.Heatmap(z=[[0.4, 0.1]], x=["샌들", "가방"], y=["6"]))
+    heads = [head for fig in (bars, heat) for head in describe.chart(fig)[1][0]]
+    assert heads and not [h for h in heads if re.search(r"[A-Za-z]", h)], heads
+
+
 # ---- every picture has one ----------------------------------------------------------------------------------------
 def calls(name: str):
     """Every call of `.name(…)` in the app's code: (file, line, keyword names)."""
@@ -148,3 +158,15 @@ def test_a_maps_largest_cells_as_table_rows(lang):
     rows = describe.map_rows(MAP, 2)
     assert rows == [{"patch": "patch 4 (row 1, column 1)", "value": "0.4"},
                     {"patch": "patch 1 (row 0, column 1)", "value": "0.2"}]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_a_charts_as_text_name_never_puts_a_colon_after_a_question(monkeypatch, language):
+    """"이 그림에서 지도는 믿을 만한가?: 글로 보기" (page 8, the walk of issue 28): every catalog string that could title
+    a chart, as the name of its "as text" expander, has no colon straight after a question or an exclamation mark."""
+    from app import ui
+    monkeypatch.setattr(i18n, "current_language", lambda: language)
+    names = [ui.as_text_label(title) for title in i18n.catalog(language).values() if "\n" not in title]
+    assert not [n for n in names if re.search(r"[?!？]\s*:", n)]
+    assert ui.as_text_label("Why?") == i18n.t("alt.as_text_question", title="Why?")
+    assert ui.as_text_label("Layer 1") == i18n.t("alt.as_text", title="Layer 1")

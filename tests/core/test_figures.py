@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import figures, i18n
+from app import describe, figures, i18n, labels
 from vit_core import experiments
 
 
@@ -26,6 +26,19 @@ def test_the_importance_chart_writes_each_head_in_its_cell():
     assert list(cells.x) == ["1", "2", "1", "2"] and list(cells.y) == ["1", "1", "2", "2"]
     assert list(cells.text) == ["0", "-5", "-0.3", "0"]
     assert list(cells.textfont.color) == ["white", "black", "white", "white"]  # dark on the light end of the scale
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_importance_chart_in_words_reads_the_heat_map_only(monkeypatch, lang):
+    """Its cells' labels (a text-only trace) are no series of their own: no "value: 24 values, highest 6 (1)", no rows
+    with an empty value (the walk of issue 28 found both in "One head's share: as text", page 6)."""
+    monkeypatch.setattr(i18n, "current_language", lambda: lang)
+    costs = experiments.head_costs(0.90, np.array([[0.90, 0.85], [0.897, 0.9001]]))
+    words, rows = describe.chart(figures.importance_chart(costs))
+    heat = i18n.t("alt.chart_heatmap", rows=2, cols=2, hi="0.01", hiat=labels.place("2", "2"), lo="-5",
+                  loat=labels.place("1", "2"))
+    assert words == heat  # one sentence, the heat map's
+    assert len(rows) == 4 and all(row[i18n.t("alt.col_value")] for row in rows), rows
 
 
 def test_the_accuracy_chart_marks_the_snapshots_and_the_one_in_view():

@@ -1,7 +1,7 @@
 // What a screen reader and the keyboard need that Streamlit does not give.
 
 // each chart drawn by app/ui.chart is named after its text alternative, the expander beside it: role "figure",
-// aria-label (the expander says window.__vitAsText, "<title>: as text"; the chart's name is the title alone) and
+// aria-label (the expander says one of window.__vitAsText, "<title>: as text"; the chart's name is the title alone) and
 // aria-describedby (the expander's text)
 function nameCharts() {
     for (const box of document.querySelectorAll("[class*='st-key-astext_']")) {
@@ -10,9 +10,14 @@ function nameCharts() {
         const details = box.querySelector("[data-testid='stExpanderDetails']");
         if (!chart || !summary) continue;
         const said = (summary.querySelector("[data-testid='stMarkdownContainer']") || summary).innerText.trim();
-        const [before, after] = window.__vitAsText.split("{title}");
-        const label = said.startsWith(before) && said.endsWith(after) && said.length > before.length + after.length
-            ? said.slice(before.length, said.length - after.length) : said;
+        let label = said;
+        for (const words of window.__vitAsText) {  // "<title>: as text", or "<title>? (as text)" (ui.as_text_label)
+            const [before, after] = words.split("{title}");
+            if (said.startsWith(before) && said.endsWith(after) && said.length > before.length + after.length) {
+                label = said.slice(before.length, said.length - after.length);
+                break;
+            }
+        }
         if (chart.getAttribute("aria-label") !== label) {
             chart.setAttribute("role", "figure");
             chart.setAttribute("aria-label", label);
