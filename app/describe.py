@@ -247,9 +247,12 @@ def _axis_title(fig, axis: str) -> str:
     return (getattr(title, "text", None) or "") if title is not None else ""
 
 
-def _cell(tr, xs: list[str], ys: list[str], i: int, j: int) -> str:
-    """A heat map's cell (i, j) in words: as the trace names it (its `text`, one per cell), at a place on the grid
-    where its row and column are numbers ("row 2, column 3", labels.place), or by its row's and column's names."""
+def _cell(tr, xs: list[str], ys: list[str], i: int, j: int, cell=None) -> str:
+    """A heat map's cell (i, j) in words: as the page names it (`cell(row, column)`: "layer 2, head 3",
+    labels.head), as the trace names it (its `text`, one per cell), at a place on the grid where its row and column
+    are numbers ("row 2, column 3", labels.place), or by its row's and column's names."""
+    if cell is not None:
+        return cell(ys[i], xs[j])
     if tr.text is not None and np.ndim(tr.text) == 2:
         return str(tr.text[i][j])
     if ys[i].isdigit() and xs[j].isdigit():
@@ -257,7 +260,7 @@ def _cell(tr, xs: list[str], ys: list[str], i: int, j: int) -> str:
     return t("alt.chart_cell", y=ys[i], x=xs[j])
 
 
-def chart(fig, value=number, place=None) -> tuple[str, list[dict[str, str]]]:
+def chart(fig, value=number, place=None, cell=None) -> tuple[str, list[dict[str, str]]]:
     """A Plotly figure in words and as a short table, from the data it draws: for a heat map its largest cells, for
     bars their values, for lines and points a sample along x with the highest and lowest. Values are written by
     `value`, numbered places along an axis by `place` (both `number` unless the page says otherwise: the paper's
@@ -280,7 +283,7 @@ def chart(fig, value=number, place=None) -> tuple[str, list[dict[str, str]]]:
             order = np.argsort(-finite, axis=None, kind="stable")[:ROWS]
             hi, lo = np.unravel_index(order[0], z.shape), np.unravel_index(np.nanargmin(z), z.shape)
             sentences.append(t("alt.chart_heatmap", rows=z.shape[0], cols=z.shape[1], hi=value(z[hi]),
-                               hiat=_cell(tr, xs, ys, *hi), lo=value(z[lo]), loat=_cell(tr, xs, ys, *lo)))
+                               hiat=_cell(tr, xs, ys, *hi, cell), lo=value(z[lo]), loat=_cell(tr, xs, ys, *lo, cell)))
             rows += [{col_y: ys[i], col_x: xs[j], col_v: value(z[i, j])}
                      for i, j in zip(*np.unravel_index(order, z.shape)) if np.isfinite(z[i, j])]
             continue
@@ -290,8 +293,8 @@ def chart(fig, value=number, place=None) -> tuple[str, list[dict[str, str]]]:
             continue
         places = _names(tr.y if horizontal else tr.x, values.size, place)
         hi, lo = int(np.nanargmax(values)), int(np.nanargmin(values))
-        sentences.append(t("alt.chart_series", name=name or t("alt.col_value"), n=values.size, hi=value(values[hi]),
-                           hiat=places[hi], lo=value(values[lo]), loat=places[lo]))
+        sentences.append(t("alt.chart_series" if name else "alt.chart_values", name=name, n=values.size,
+                           hi=value(values[hi]), hiat=places[hi], lo=value(values[lo]), loat=places[lo]))
         keep = sorted({hi, lo, *np.linspace(0, values.size - 1, min(values.size, ROWS)).round().astype(int)})
         place_col = col_y if horizontal else col_x
         value_col = col_x if horizontal else col_y

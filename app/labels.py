@@ -23,6 +23,16 @@ def place(r, c, short: bool = False) -> str:
     return t("labels.place_short" if short else "labels.place", r=r, c=c)
 
 
+def head(layer, head) -> str:
+    """One head of one layer, 1-based as the pages show them: "layer 2, head 3" ("2층 3번 헤드")."""
+    return t("labels.head", layer=layer, head=head)
+
+
+def at_layer(layer, what: str) -> str:
+    """Something after one layer: "layer 6, Sandal" ("6층, 샌들")."""
+    return t("labels.at_layer", layer=layer, what=what)
+
+
 def patch(k: int, g: int, short: bool = False) -> str:
     """"patch 17 (row 2, column 3)"; short, "patch 17 (row 2, col 3)" (Korean: "패치 17 (2행 3열)" both)."""
     return t("labels.patch", k=k, place=place(k // g, k % g, short))

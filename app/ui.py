@@ -97,16 +97,17 @@ def source(*functions, title: str | None = None, ported: tuple = (), port: str =
 
 
 def chart(fig, *, key: str, title: str = "", summary: str = "", data: bool = True, value=None, place=None,
-          **kwargs):
+          cell=None, **kwargs):
     """st.plotly_chart(fig, key=key, **kwargs) and its text alternative (issue 17): an expander named after the chart,
     `title` (by default the figure's own title) "…: as text", that says what it shows (`summary`, then, with `data`,
     describe.chart's sentences from the figure's own data and a short table of its values). The browser names the
     chart after it for screen readers (app/streamlit_texts.py: role "figure", aria-label, aria-describedby).
     `value` and `place` write its values and numbered places where the page's numbers are not ordinary ones
-    (app/numbers.py: the paper's values, shares of patches). Returns what st.plotly_chart returns."""
+    (app/numbers.py: the paper's values, shares of patches), and `cell(row, column)` names a heat map's cell where its
+    rows and columns are not a grid of patches (labels.head: "layer 2, head 3"). Returns what st.plotly_chart returns."""
     with st.container(key=f"astext_{key}"):
         event = st.plotly_chart(fig, key=key, **kwargs)
-        words, rows = describe.chart(fig, value or describe.number, place) if data else ("", [])
+        words, rows = describe.chart(fig, value or describe.number, place, cell) if data else ("", [])
         title = title or re.sub(r"<[^>]+>", " ", fig.layout.title.text or "").strip()
         as_text(title, " ".join(filter(None, (summary, words))), rows)
     return event

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from app import core, describe, figures, notes, numbers, plots, ranges, style, ui
+from app import core, describe, figures, labels, notes, numbers, plots, ranges, style, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import experiments
@@ -247,7 +247,7 @@ def head_importance(c: ui.Current) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         ui.chart(figures.importance_chart(costs), key="exp_importance", title=t("experiments.importance_title"),
-                 config={"displaylogo": False})
+                 cell=labels.head, config={"displaylogo": False})
     with right:
         layer, head = costs.worst
         st.markdown(t("experiments.importance_read", layer=layer + 1, head=head + 1,

@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import core, describe, figures, notes, numbers, plots, ui
+from app import core, describe, figures, labels, notes, numbers, plots, ui
 from app.i18n import t
 from app.labels import class_name
 from vit_core import views
@@ -62,7 +62,7 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
                  alt=describe.model_view(a.model_view))
     with right:
         fig = figures.top_chart(p.top_probs, names, t("prediction.prob_axis"))
-        ui.chart(fig, key="prediction_top", title=t("prediction.top_title", k=k))
+        ui.chart(fig, key="prediction_top", title=t("prediction.top_title", k=k), value=numbers.percent)
         st.caption(t("prediction.top_caption", k=k, n=n, rest=numbers.percent(p.rest)))
     ui.shape("logits", a.trace.logits.shape, t("prediction.shape_logits", n=n))
     ui.shape("probs", a.probs.shape, t("prediction.shape_probs"))
@@ -90,7 +90,7 @@ def layer_by_layer(c: ui.Current, p: views.Predictions) -> None:
         ui.chart(plots.heatmap(p.layer_top, x=names, y=[str(layer) for layer in layers],
                                hovertemplate=t("prediction.heat_hover"), zmin=0, zmax=1, height=380,
                                title=t("prediction.heat_title", k=k), yaxis=t("prediction.layer_axis")),
-                 key="prediction_heat")
+                 key="prediction_heat", value=numbers.percent, cell=labels.at_layer)
     st.caption(t("prediction.layers_caption"))
 
 

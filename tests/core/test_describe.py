@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from app import describe, i18n
+from app import describe, i18n, labels, numbers
 
 from tests.conftest import ROOT
 
@@ -108,6 +108,18 @@ def test_a_chart_in_words_and_as_a_table(lang):
     words, rows = describe.chart(bars)
     assert words == "probability: 2 values, the highest 0.75 at dog, the lowest 0.25 at cat."
     assert rows == [{"class": "cat", "y": "0.25"}, {"class": "dog", "y": "0.75"}]
+    unnamed = go.Figure(go.Bar(x=["cat", "dog"], y=[0.25, 0.75]))  # no series name: no "value: 2 values"
+    assert describe.chart(unnamed)[0] == "2 values: the highest 0.75 at dog, the lowest 0.25 at cat."
+
+
+def test_a_heat_map_of_layers_and_heads_names_its_cells_so(lang):
+    """Rows and columns by number are a grid of patches unless the page names its cells: step 6's layers × heads
+    ("layer 2, head 3", not "row 2, column 3") and step 7's layers × classes ("layer 2, Sandal")."""
+    heads = go.Figure(go.Heatmap(z=MAP, x=["1", "2", "3"], y=["1", "2", "3"]))
+    assert "the largest value is 0.4 (layer 2, head 2)" in describe.chart(heads, cell=labels.head)[0]
+    classes = go.Figure(go.Heatmap(z=MAP, x=["Bag", "Sandal", "Coat"], y=["0", "1", "2"]))
+    words, _ = describe.chart(classes, value=numbers.percent, cell=labels.at_layer)
+    assert "the largest value is 40% (layer 1, Sandal)" in words
 
 
 def test_korean_texts_are_korean(korean):
