@@ -126,19 +126,24 @@ def slider_step(page, key: str, quiet_ms: int, timeout_ms: int = 60_000) -> tupl
     return float(felt[0]), int(felt[1])
 
 
+def open_on_model(page, base: str, folder: str | None) -> None:
+    """Page 1, then (with `folder`) the model in that folder, chosen in the sidebar's picker as a teacher would."""
+    open_page(page, base, "patches")
+    if folder:
+        choose_model(page, workload.LOCAL_FOLDER)
+        box = page.locator(".st-key-model_folder input")
+        box.fill(folder)
+        box.press("Enter")
+        settle_fully(page, timeout=300_000)
+
+
 def measure_tokens(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -> list[float]:
     """Steps of step 8's layer slider, down from the last layer to 0 and back up, by the arrow keys."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     try:
-        open_page(page, base, "patches")
-        if folder:
-            choose_model(page, workload.LOCAL_FOLDER)
-            box = page.locator(".st-key-model_folder input")
-            box.fill(folder)
-            box.press("Enter")
-            settle_fully(page, timeout=300_000)
+        open_on_model(page, base, folder)
         page.locator(NAV_LINKS).filter(has_text="Inside the tokens").click()
         settle_fully(page, timeout=300_000)
         slider = page.locator(LENS_SLIDER)
@@ -162,13 +167,7 @@ def measure(base: str, steps: int, quiet_ms: int, folder: str | None, browser) -
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
     try:
-        open_page(page, base, "patches")
-        if folder:  # the sidebar's model picker, as a teacher would do it
-            choose_model(page, workload.LOCAL_FOLDER)
-            box = page.locator(".st-key-model_folder input")
-            box.fill(folder)
-            box.press("Enter")
-            settle_fully(page, timeout=300_000)
+        open_on_model(page, base, folder)
         page.locator(NAV_LINKS).filter(has_text=workload.ATTENTION).click()
         settle_fully(page, timeout=300_000)
         one_step(page, quiet_ms)  # the first step warms what a step uses (not counted)

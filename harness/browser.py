@@ -181,6 +181,15 @@ def page_url(base: str, name: str) -> str:
     return f"{base}/{step(name).path}"
 
 
+def script_page(browser, js: str):
+    """A blank page with `js` loaded as a classic script, its functions the page's globals: where a parity test runs
+    the app's JavaScript ports beside their Python references, with no server."""
+    page = browser.new_page()
+    page.set_content("<!doctype html><meta charset=utf-8><body></body>")
+    page.add_script_tag(content=js)
+    return page
+
+
 def open_page(page, base: str, name: str, timeout=90_000):
     """Open the page `name` of PATHS by its address (a new session), wait until it has settled; no exception shown."""
     page.goto(page_url(base, name))

@@ -21,6 +21,7 @@ import torch
 
 from app import components, describe, i18n, josa, labels
 from app.components import explorer
+from harness.browser import script_page
 from vit_core import views
 from vit_core.analysis import head_average, pool_attention
 
@@ -28,17 +29,9 @@ from vit_core.analysis import head_average, pool_attention
 PORTS = components.joined("explorer", (*explorer.PORTS, "data.js"))
 
 
-def load(browser, js: str = PORTS):
-    """A blank page with the ports loaded as a classic script: their functions are the page's globals."""
-    page = browser.new_page()
-    page.set_content("<!doctype html><meta charset=utf-8><body></body>")
-    page.add_script_tag(content=js)
-    return page
-
-
 @pytest.fixture(scope="module")
 def page(chromium):
-    p = load(chromium)
+    p = script_page(chromium, PORTS)
     yield p
     p.close()
 
@@ -269,7 +262,7 @@ PLANTED = {  # a one-token change in the JS port: each must make the comparison 
 def test_a_planted_bug_in_the_port_fails(chromium, bug):
     old, new = PLANTED[bug]
     assert PORTS.count(old) >= 1
-    page = load(chromium, PORTS.replace(old, new, 1))
+    page = script_page(chromium, PORTS.replace(old, new, 1))
     try:
         failures = 0
         for check in (lambda: test_sentences_on_a_hand_worked_case(page),

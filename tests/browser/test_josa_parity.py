@@ -14,21 +14,15 @@ import re
 import pytest
 
 from app import components, i18n, josa
+from harness.browser import script_page
 
 JS = components.joined("shared", ["josa.js"])
 PAIRS = ("은(는)", "이(가)", "을(를)", "와(과)", "(으)로", "(이)라는", "(이)라고")
 
 
-def load(browser, js: str = JS):
-    page = browser.new_page()
-    page.set_content("<!doctype html><meta charset=utf-8><body></body>")
-    page.add_script_tag(content=js)
-    return page
-
-
 @pytest.fixture(scope="module")
 def page(chromium):
-    p = load(chromium)
+    p = script_page(chromium, JS)
     yield p
     p.close()
 
@@ -88,7 +82,7 @@ PLANTED = {  # a one-token change in the port: each must make a comparison above
 def test_a_planted_bug_in_the_port_fails(chromium, bug):
     old, new = PLANTED[bug]
     assert JS.count(old) == 1
-    page = load(chromium, JS.replace(old, new))
+    page = script_page(chromium, JS.replace(old, new))
     try:
         failures = 0
         for check in (lambda: test_finals_and_particles_equal_python(page), lambda: test_resolve_equals_python(page)):
