@@ -37,13 +37,12 @@ sys.path.insert(0, str(ROOT))  # the repository: benchmarks, vit_core
 
 from benchmarks import machine, workload  # noqa: E402
 from benchmarks.trace_cost import round_robin, summary  # noqa: E402
-from vit_core import ViT, load_model  # noqa: E402
+from vit_core import ViT  # noqa: E402
 from vit_core.analysis import token_norms  # noqa: E402
 from vit_core.lens import logit_lens, residual_stream, similarity  # noqa: E402
 from vit_core.model import explain_block  # noqa: E402
 from vit_core.views import quantised  # noqa: E402
 
-TEACHING = ROOT / "assets" / "models" / "fashion-vit"
 
 
 def residual_by_blocks(model: ViT, trace) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,12 +116,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     started = machine.header("lens cost: the three lenses of vit_core/lens.py against model.trace")
-    models = {"teaching": lambda: ("teaching model (assets/models/fashion-vit, 28×28, P=4)",
-                                   load_model(TEACHING).model),
-              "b16": lambda: ("random ViT-B/16 (224×224, P=16, D=768, MLP 3072, 1000 classes)",
-                              workload.b16_model().eval().requires_grad_(False))}
     for key in args.models.split(","):
-        name, model = models[key]()
+        name, model = workload.timed_model(key)
         bench(name, model, args.runs, args.warmup)
     machine.footer(started)
 

@@ -36,14 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository: benchmarks, vit_core
 
 from benchmarks import machine, workload  # noqa: E402
-from vit_core import ViT, load_model, save_model  # noqa: E402
+from vit_core import ViT, save_model  # noqa: E402
 from vit_core.model import attention  # noqa: E402
-
-TEACHING = ROOT / "assets" / "models" / "fashion-vit"
-
-
-def b16() -> ViT:
-    return workload.b16_model().eval().requires_grad_(False)
 
 
 def timed(fn) -> tuple[float, float]:
@@ -139,11 +133,8 @@ def main() -> None:
     parser.add_argument("--models", default="teaching,b16", help="comma-separated: teaching, b16")
     args = parser.parse_args()
     started = machine.header("trace cost: model.trace vs model(x) vs transformers eager")
-    models = {"teaching": lambda: ("teaching model (assets/models/fashion-vit, 28×28, P=4)",
-                                   load_model(TEACHING).model),
-              "b16": lambda: ("random ViT-B/16 (224×224, P=16, D=768, MLP 3072, 1000 classes)", b16())}
     for key in args.models.split(","):
-        name, model = models[key]()
+        name, model = workload.timed_model(key)
         bench(name, model, args.runs, args.warmup)
     machine.footer(started)
 

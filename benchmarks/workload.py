@@ -15,6 +15,7 @@ from app.steps import STEPS, step
 
 ATTENTION = step("attention").title("en")  # sidebar link texts, from the app's list of steps
 PATCHES = STEPS[0].title("en")
+TEACHING = Path(__file__).resolve().parent.parent / "assets" / "models" / "fashion-vit"
 LOCAL_FOLDER = catalog("en")["models.local"]  # the model picker's "local" option, as the app words it
 
 
@@ -46,6 +47,19 @@ def b16_model():
     cfg = ViTConfig(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                     intermediate_size=3072, labels=tuple(f"class {i}" for i in range(1000)))
     return init_weights(ViT(cfg), seed=0)
+
+
+def timed_model(key: str):
+    """(a name, the model in eval mode without gradients) for a timing benchmark's --models: "teaching" (the shipped
+    teaching model) or "b16" (b16_model())."""
+    from vit_core import load_model
+
+    if key == "teaching":
+        return "teaching model (assets/models/fashion-vit, 28×28, P=4)", load_model(TEACHING).model
+    if key == "b16":
+        return ("random ViT-B/16 (224×224, P=16, D=768, MLP 3072, 1000 classes)",
+                b16_model().eval().requires_grad_(False))
+    raise SystemExit(f"--models: {key!r} is not a model here (teaching, b16)")
 
 
 def b16_checkpoint(folder: Path) -> Path:
