@@ -44,7 +44,6 @@ from vit_core.model import explain_block  # noqa: E402
 from vit_core.views import quantised  # noqa: E402
 
 
-
 def residual_by_blocks(model: ViT, trace) -> tuple[torch.Tensor, torch.Tensor]:
     """The attention and MLP norms from explain_block, every block run again step by step."""
     inside = [explain_block(b, h) for b, h in zip(model.blocks, trace.hidden_states[:-1])]
