@@ -11,6 +11,8 @@ learner or the presenter, and a replica that dies loses nothing.
     store.answer(opened.code, session, state.question_id, 31, right=True)   # session: new_session(), made by the app
     store.tally(opened.code, opened.secret)             # Tally(answered=1, right=1, counts={31: 1})
     store.state(opened.code)                            # ClassState: beat, question, phase, version: poll it
+    lesson_id = store.keep_lesson(data)                 # a teacher's own lesson file, for every replica: "sha256:…"
+    store.lesson_data(lesson_id)                        # its bytes again (None once expired)
 
 The setting, read by every replica (`make serve-class` passes it on; docs/DEPLOY.md, "The class store"):
 
@@ -74,6 +76,8 @@ SECRET_BYTES = 24  # token_urlsafe(24): 32 characters, 192 bits
 SESSION = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what new_session() makes: token_urlsafe(16), 22 characters
 MAX_VALUE = 2**31 - 1  # answers and ranges are whole numbers within ±MAX_VALUE
 MAX_BEAT = 10_000
+MAX_LESSON_BYTES = 100_000  # a lesson file kept for a class (app/lessons/lesson.py's MAX_BYTES)
+LESSON_ID = re.compile(r"sha256:[0-9a-f]{64}")
 TYPING = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
 # ClassCodeError.reason
@@ -181,6 +185,7 @@ class ClassState:
     version: int  # 1 when opened, +1 with each presenter change
     created: float  # seconds since the epoch, by the store's clock
     expires: float
+    model: str = ""  # the class's model as the app names it ("teaching", "hub:…"), "" for each learner's own
 
     @property
     def open(self) -> bool:
@@ -266,23 +271,27 @@ class ClassStore:
     step. Every public method checks its input here first."""
 
     FIELDS = ("code", "lesson", "secret", "beat", "question", "kind", "low", "high", "phase", "version", "created",
-              "expires")
+              "expires", "model")
     url = ""
 
     def __init__(self, clock: Callable[[], float] = time.time, rate: tuple[int, float] = RATE, ttl: float = TTL):
         self.clock, self.rate, self.ttl = clock, rate, ttl
 
     # -- the presenter --
-    def open_class(self, lesson: str) -> Opened:
-        """Open a class that follows `lesson` (the lesson's id) at beat 0, for TTL seconds."""
-        if not isinstance(lesson, str) or not 1 <= len(lesson) <= 200 or not lesson.isprintable():
-            raise ValueError(f"a lesson id is 1 to 200 printable characters, not {lesson!r}")
+    def open_class(self, lesson: str, model: str = "") -> Opened:
+        """Open a class that follows `lesson` (the lesson's id) at beat 0, for TTL seconds. `model`: the model the
+        class looks at, as the app names it ("teaching", "hub:vit-base-16"), or "" for each learner's own. The app
+        checks both when it reads them back: the store only keeps them."""
+        for what, value, low in (("lesson id", lesson, 1), ("model", model, 0)):
+            if not isinstance(value, str) or not low <= len(value) <= 200 or not value.isprintable():
+                raise ValueError(f"a {what} is {low} to 200 printable characters, not {value!r}")
         now = self.clock()
         self._purge(now - GRACE)
         secret = secrets.token_urlsafe(SECRET_BYTES)
         for _ in range(8):  # a collision among 2**50 codes is next to impossible; a retry costs nothing
             record = dict(code=new_code(), lesson=lesson, secret=_digest(secret), beat=0, question=0, kind="",
-                          low=0, high=0, phase=NO_QUESTION, version=1, created=now, expires=now + self.ttl)
+                          low=0, high=0, phase=NO_QUESTION, version=1, created=now, expires=now + self.ttl,
+                          model=model)
             if self._insert(record):
                 return Opened(record["code"], secret, _state(record))
         raise StoreUnavailable("no free class code after 8 tries")
@@ -324,6 +333,21 @@ class ClassStore:
             counts[value] = counts.get(value, 0) + 1
         question = _question(record) if qid == record["question"] and record["phase"] != NO_QUESTION else None
         return Tally(qid, question, len(rows), sum(right for _, right in rows), dict(sorted(counts.items())))
+
+    def keep_lesson(self, data: bytes) -> str:
+        """Keep a teacher's own lesson file for TTL seconds, so that every replica can read it: its id,
+        "sha256:<hex>", which open_class takes as the lesson. The same file is kept once."""
+        if not isinstance(data, bytes) or not 0 < len(data) <= MAX_LESSON_BYTES:
+            raise ValueError(f"a lesson file is 1 to {MAX_LESSON_BYTES} bytes")
+        lesson_id = "sha256:" + hashlib.sha256(data).hexdigest()
+        self._keep(lesson_id, data, self.clock() + self.ttl)
+        return lesson_id
+
+    def lesson_data(self, lesson_id: str) -> bytes | None:
+        """The lesson file kept as `lesson_id`, or None (unknown, expired, or not an id keep_lesson makes)."""
+        if not isinstance(lesson_id, str) or not LESSON_ID.fullmatch(lesson_id):
+            return None
+        return self._kept(lesson_id, self.clock())
 
     # -- everyone --
     def state(self, code: str) -> ClassState:
@@ -417,6 +441,13 @@ class ClassStore:
         """Delete the classes that expired before `before`, with their answers."""
         raise NotImplementedError
 
+    def _keep(self, lesson_id: str, data: bytes, expires: float) -> None:
+        """Keep a lesson file until `expires` (or later, if it is kept already)."""
+        raise NotImplementedError
+
+    def _kept(self, lesson_id: str, now: float) -> bytes | None:
+        raise NotImplementedError
+
 
 def _moved(record: dict, beat: int) -> dict:
     return {**record, "beat": beat, "phase": CLOSED if record["phase"] == OPEN else record["phase"]}
@@ -430,7 +461,7 @@ def _state(record: dict) -> ClassState:
     shown = record["phase"] in (OPEN, REVEALED)
     return ClassState(record["code"], record["lesson"], record["beat"], record["question"],
                       _question(record) if shown else None, record["phase"], record["version"], record["created"],
-                      record["expires"])
+                      record["expires"], record.get("model") or "")
 
 
 # ---- SQLite: one file, WAL, any number of processes on one machine -------------------------------------------------
@@ -438,13 +469,14 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (
     code TEXT PRIMARY KEY, lesson TEXT NOT NULL, secret TEXT NOT NULL, beat INTEGER NOT NULL,
     question INTEGER NOT NULL, kind TEXT NOT NULL, low INTEGER NOT NULL, high INTEGER NOT NULL, phase TEXT NOT NULL,
-    version INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+    version INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, model TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS answers (
     code TEXT NOT NULL, question INTEGER NOT NULL, session TEXT NOT NULL, value INTEGER NOT NULL,
     correct INTEGER NOT NULL, PRIMARY KEY (code, question, session));
 CREATE TABLE IF NOT EXISTS rates (
     code TEXT NOT NULL, session TEXT NOT NULL, slot INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (code, session));
+CREATE TABLE IF NOT EXISTS lessons (id TEXT PRIMARY KEY, data BLOB NOT NULL, expires REAL NOT NULL);
 """
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another process's transaction before StoreUnavailable
 
@@ -494,6 +526,8 @@ class SQLiteStore(ClassStore):
         db.execute("PRAGMA synchronous = NORMAL")
         try:
             db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+            if "model" not in {row[1] for row in db.execute("PRAGMA table_info(classes)")}:  # a file made before it
+                db.execute("ALTER TABLE classes ADD COLUMN model TEXT NOT NULL DEFAULT ''")
         except BaseException:
             db.close()
             raise
@@ -571,6 +605,17 @@ class SQLiteStore(ClassStore):
             db.execute(f"DELETE FROM answers WHERE code IN ({gone})", (before,))
             db.execute(f"DELETE FROM rates WHERE code IN ({gone})", (before,))
             db.execute("DELETE FROM classes WHERE expires < ?", (before,))
+            db.execute("DELETE FROM lessons WHERE expires < ?", (before,))
+
+    def _keep(self, lesson_id, data, expires):
+        with self._db(write=True) as db:
+            db.execute("INSERT INTO lessons VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                       "expires = max(expires, excluded.expires)", (lesson_id, data, expires))
+
+    def _kept(self, lesson_id, now):
+        with self._db() as db:
+            row = db.execute("SELECT data FROM lessons WHERE id = ? AND expires > ?", (lesson_id, now)).fetchone()
+        return row and bytes(row[0])
 
 
 # ---- Redis: for replicas on several machines -------------------------------------------------------------------------
@@ -619,6 +664,8 @@ class RedisStore(ClassStore):
         self.url = f"redis://{host}:{port}/{db}"
         self.r = redis.Redis(host=host, port=port, db=db, decode_responses=True, socket_timeout=10,
                              socket_connect_timeout=5, health_check_interval=30)
+        self._bytes = redis.Redis(connection_pool=redis.ConnectionPool(host=host, port=port, db=db, socket_timeout=10,
+                                                                       socket_connect_timeout=5))  # lesson files
         self._script = self.r.register_script(ANSWER_LUA)
         self._create = self.r.register_script(CREATE_LUA)
 
@@ -631,6 +678,7 @@ class RedisStore(ClassStore):
 
     def close(self):
         self.r.close()
+        self._bytes.close()
 
     def _key(self, code: str, *parts) -> str:
         return self.PREFIX + ":".join([code, *map(str, parts)])
@@ -643,7 +691,7 @@ class RedisStore(ClassStore):
         if not h:
             return None
         ints = ("beat", "question", "low", "high", "version")
-        return {k: int(h[k]) if k in ints else float(h[k]) if k in ("created", "expires") else h[k]
+        return {k: int(h[k]) if k in ints else float(h[k]) if k in ("created", "expires") else h.get(k, "")
                 for k in ClassStore.FIELDS}
 
     @staticmethod
@@ -696,6 +744,15 @@ class RedisStore(ClassStore):
 
     def _purge(self, before):
         pass  # every key has its EXPIREAT
+
+    def _keep(self, lesson_id, data, expires):
+        key = self.PREFIX + lesson_id
+        with self._errors():
+            self._bytes.set(key, data, exat=int(expires) + 1)  # kept again: a day from now
+
+    def _kept(self, lesson_id, now):
+        with self._errors():
+            return self._bytes.get(self.PREFIX + lesson_id)
 
 
 # ---- the setting ---------------------------------------------------------------------------------------------------

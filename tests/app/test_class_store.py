@@ -6,6 +6,7 @@ folder, and stops it at the end. Time is the injected `clock`: nothing sleeps, n
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import re
@@ -449,3 +450,49 @@ def test_the_store_imports_neither_streamlit_nor_torch():
     check = "import sys, app.lessons.store; print(sorted({'streamlit', 'torch', 'redis'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr  # redis too: only imported when chosen
+
+
+# ---- the class's model, and a teacher's own lesson file kept for every replica ----------------------------------
+def test_a_class_keeps_its_model(store):
+    opened = store.open_class("first-vit", model="hub:vit-base-16")
+    assert opened.state.model == "hub:vit-base-16"
+    assert store.state(opened.code).model == "hub:vit-base-16"
+    assert store.advance(opened.code, opened.secret).model == "hub:vit-base-16"
+    assert store.state(store.open_class("first-vit").code).model == ""  # each learner's own
+    with pytest.raises(ValueError):
+        store.open_class("first-vit", model="x" * 201)
+
+
+def test_a_lesson_file_is_kept_by_its_digest_and_expires(store, clock):
+    data = 'id = "mine"\n'.encode() * 10
+    lesson_id = store.keep_lesson(data)
+    assert lesson_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert store.lesson_data(lesson_id) == data
+    assert store.keep_lesson(data) == lesson_id  # the same file, kept once
+    for bad in ("sha256:" + "0" * 64, "../etc/passwd", "sha256:abc", "sha256:" + "A" * 64, 7, None):
+        assert store.lesson_data(bad) is None  # unknown, or not an id: never read as a name
+    with pytest.raises(ValueError):
+        store.keep_lesson(b"")
+    with pytest.raises(ValueError):
+        store.keep_lesson(b"x" * (S.MAX_LESSON_BYTES + 1))
+    if isinstance(store, S.RedisStore):  # Redis expires the key itself, on its own clock: EXPIREAT a day from now
+        assert 0 < store.r.ttl(S.RedisStore.PREFIX + lesson_id) <= S.TTL + 2
+    else:
+        clock.advance(S.TTL + 1)
+        assert store.lesson_data(lesson_id) is None
+
+
+def test_a_store_file_made_before_the_model_column_is_brought_up_to_date(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(S.SCHEMA.replace(", model TEXT NOT NULL DEFAULT ''", ""))
+    old.execute("INSERT INTO classes VALUES ('7KQ2M-XH9PD', 'first-vit', 'x', 0, 0, '', 0, 0, 'none', 1, ?, ?)",
+                (time.time(), time.time() + 3600))
+    old.commit()
+    old.close()
+    store = S.connect(f"sqlite:///{path}")
+    assert store.state("7KQ2M-XH9PD").model == ""  # the old class reads, with each learner's own model
+    assert store.open_class("first-vit", model="teaching").state.model == "teaching"
+    store.close()
