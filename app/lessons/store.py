@@ -186,6 +186,7 @@ class ClassState:
     created: float  # seconds since the epoch, by the store's clock
     expires: float
     model: str = ""  # the class's model as the app names it ("teaching", "hub:…"), "" for each learner's own
+    asked: int = -1  # the beat the latest question was opened on (-1: none yet): a question belongs to its beat
 
     @property
     def open(self) -> bool:
@@ -271,7 +272,7 @@ class ClassStore:
     step. Every public method checks its input here first."""
 
     FIELDS = ("code", "lesson", "secret", "beat", "question", "kind", "low", "high", "phase", "version", "created",
-              "expires", "model")
+              "expires", "model", "asked")
     url = ""
 
     def __init__(self, clock: Callable[[], float] = time.time, rate: tuple[int, float] = RATE, ttl: float = TTL):
@@ -291,16 +292,20 @@ class ClassStore:
         for _ in range(8):  # a collision among 2**50 codes is next to impossible; a retry costs nothing
             record = dict(code=new_code(), lesson=lesson, secret=_digest(secret), beat=0, question=0, kind="",
                           low=0, high=0, phase=NO_QUESTION, version=1, created=now, expires=now + self.ttl,
-                          model=model)
+                          model=model, asked=-1)
             if self._insert(record):
                 return Opened(record["code"], secret, _state(record))
         raise StoreUnavailable("no free class code after 8 tries")
 
-    def set_beat(self, code: str, secret: str, beat: int) -> ClassState:
-        """Move the class to `beat` (from 0). A question still open closes (CLOSED); its answers stay."""
+    def set_beat(self, code: str, secret: str, beat: int, question: Question | None = None) -> ClassState:
+        """Move the class to `beat` (from 0). A question still open closes (CLOSED); its answers stay. With
+        `question`, that beat's question opens in the same step (one version: a learner never sees the beat without
+        its question)."""
         if type(beat) is not int or not 0 <= beat <= MAX_BEAT:
             raise ValueError(f"a beat is a whole number from 0 to {MAX_BEAT}, not {beat!r}")
-        return self._change(code, secret, lambda r: _moved(r, beat))
+        if question is not None and not isinstance(question, Question):
+            raise TypeError("set_beat takes a Question: Question.patch(n), .layer(L), .choice(k), .number(a, b)")
+        return self._change(code, secret, lambda r: _asked(_moved(r, beat), question) if question else _moved(r, beat))
 
     def advance(self, code: str, secret: str, by: int = 1) -> ClassState:
         """Move the class `by` beats (-1: back one), never below 0, as one step: two presses are two beats."""
@@ -313,8 +318,7 @@ class ClassStore:
         The previous question, if open, closes."""
         if not isinstance(question, Question):
             raise TypeError("open_question takes a Question: Question.patch(n), .layer(L), .choice(k), .number(a, b)")
-        return self._change(code, secret, lambda r: {**r, "question": r["question"] + 1, "kind": question.kind,
-                                                     "low": question.low, "high": question.high, "phase": OPEN})
+        return self._change(code, secret, lambda r: _asked(r, question))
 
     def reveal(self, code: str, secret: str) -> ClassState:
         """Reveal the open question: answers to it are refused from now on. With no open question, nothing changes
@@ -453,6 +457,11 @@ def _moved(record: dict, beat: int) -> dict:
     return {**record, "beat": beat, "phase": CLOSED if record["phase"] == OPEN else record["phase"]}
 
 
+def _asked(record: dict, question: Question) -> dict:
+    return {**record, "question": record["question"] + 1, "kind": question.kind, "low": question.low,
+            "high": question.high, "phase": OPEN, "asked": record["beat"]}
+
+
 def _question(record: dict) -> Question:
     return Question(record["kind"], record["low"], record["high"])
 
@@ -461,7 +470,7 @@ def _state(record: dict) -> ClassState:
     shown = record["phase"] in (OPEN, REVEALED)
     return ClassState(record["code"], record["lesson"], record["beat"], record["question"],
                       _question(record) if shown else None, record["phase"], record["version"], record["created"],
-                      record["expires"], record.get("model") or "")
+                      record["expires"], record.get("model") or "", record.get("asked", -1))
 
 
 # ---- SQLite: one file, WAL, any number of processes on one machine -------------------------------------------------
@@ -469,7 +478,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (
     code TEXT PRIMARY KEY, lesson TEXT NOT NULL, secret TEXT NOT NULL, beat INTEGER NOT NULL,
     question INTEGER NOT NULL, kind TEXT NOT NULL, low INTEGER NOT NULL, high INTEGER NOT NULL, phase TEXT NOT NULL,
-    version INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, model TEXT NOT NULL DEFAULT '');
+    version INTEGER NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, model TEXT NOT NULL DEFAULT '',
+    asked INTEGER NOT NULL DEFAULT -1);
 CREATE TABLE IF NOT EXISTS answers (
     code TEXT NOT NULL, question INTEGER NOT NULL, session TEXT NOT NULL, value INTEGER NOT NULL,
     correct INTEGER NOT NULL, PRIMARY KEY (code, question, session));
@@ -478,6 +488,7 @@ CREATE TABLE IF NOT EXISTS rates (
     PRIMARY KEY (code, session));
 CREATE TABLE IF NOT EXISTS lessons (id TEXT PRIMARY KEY, data BLOB NOT NULL, expires REAL NOT NULL);
 """
+NEWER_COLUMNS = (("model", "TEXT NOT NULL DEFAULT ''"), ("asked", "INTEGER NOT NULL DEFAULT -1"))
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another process's transaction before StoreUnavailable
 
 
@@ -526,8 +537,10 @@ class SQLiteStore(ClassStore):
         db.execute("PRAGMA synchronous = NORMAL")
         try:
             db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
-            if "model" not in {row[1] for row in db.execute("PRAGMA table_info(classes)")}:  # a file made before it
-                db.execute("ALTER TABLE classes ADD COLUMN model TEXT NOT NULL DEFAULT ''")
+            columns = {row[1] for row in db.execute("PRAGMA table_info(classes)")}
+            for name, declared in NEWER_COLUMNS:  # a file made before them
+                if name not in columns:
+                    db.execute(f"ALTER TABLE classes ADD COLUMN {name} {declared}")
         except BaseException:
             db.close()
             raise
@@ -690,8 +703,9 @@ class RedisStore(ClassStore):
     def _record(h: dict) -> dict | None:
         if not h:
             return None
-        ints = ("beat", "question", "low", "high", "version")
-        return {k: int(h[k]) if k in ints else float(h[k]) if k in ("created", "expires") else h.get(k, "")
+        ints = ("beat", "question", "low", "high", "version", "asked")
+        h = {"model": "", "asked": "-1", **h}  # a class kept before these fields
+        return {k: int(h[k]) if k in ints else float(h[k]) if k in ("created", "expires") else h[k]
                 for k in ClassStore.FIELDS}
 
     @staticmethod

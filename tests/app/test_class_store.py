@@ -487,7 +487,9 @@ def test_a_store_file_made_before_the_model_column_is_brought_up_to_date(tmp_pat
 
     path = tmp_path / "old.sqlite3"
     old = sqlite3.connect(path)
-    old.executescript(S.SCHEMA.replace(", model TEXT NOT NULL DEFAULT ''", ""))
+    before = S.SCHEMA.replace(", model TEXT NOT NULL DEFAULT '',\n    asked INTEGER NOT NULL DEFAULT -1", "")
+    assert "model" not in before  # the schema as it was
+    old.executescript(before)
     old.execute("INSERT INTO classes VALUES ('7KQ2M-XH9PD', 'first-vit', 'x', 0, 0, '', 0, 0, 'none', 1, ?, ?)",
                 (time.time(), time.time() + 3600))
     old.commit()
@@ -496,3 +498,19 @@ def test_a_store_file_made_before_the_model_column_is_brought_up_to_date(tmp_pat
     assert store.state("7KQ2M-XH9PD").model == ""  # the old class reads, with each learner's own model
     assert store.open_class("first-vit", model="teaching").state.model == "teaching"
     store.close()
+
+
+def test_moving_to_a_beat_can_open_its_question_in_one_step(store):
+    opened = store.open_class("first-vit")
+    state = store.set_beat(opened.code, opened.secret, 3, Question.patch(49))
+    assert (state.beat, state.asked, state.phase, state.question_id, state.version) == (3, 3, S.OPEN, 1, 2)
+    assert state.question == Question.patch(49)
+    state = store.set_beat(opened.code, opened.secret, 4)  # on: the question closes, and still says where it was asked
+    assert (state.beat, state.asked, state.phase, state.question_id) == (4, 3, S.CLOSED, 1)
+    state = store.open_question(opened.code, opened.secret, Question.choice(2))  # asked on the beat it is on
+    assert (state.asked, state.question_id) == (4, 2)
+    with pytest.raises(TypeError):
+        store.set_beat(opened.code, opened.secret, 5, question=49)
+    with pytest.raises(NotPresenter):
+        store.set_beat(opened.code, "not the secret", 5, Question.patch(49))
+    assert store.state(opened.code).beat == 4
