@@ -18,7 +18,8 @@ from app.components import url_state
 from app.i18n import LANGUAGES, t
 from app.steps import STEPS
 
-KEYS = ("lang", "image", "model", "layer", "head", "query")  # in the order they appear in a URL
+KEYS = ("lang", "image", "model", "layer", "head", "query", "beat", "class", "key", "me")  # in a URL's order
+LESSON = ("beat", "class", "key", "me")  # lesson mode's (app/lessons/play.py reads them): never in a view for others
 LENS = {"layer": "lens_layer", "query": "lens_patch"}  # the token step's widgets for a link's layer (from 0) and patch
 _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
@@ -47,6 +48,8 @@ def start(demo_ids: list[str], model_ids: list[str]) -> None:
             ss["demo"] = value
         elif key == "model" and value in model_ids:
             ss["model_choice"] = value if value == "teaching" else f"hub:{value}"
+        elif key in LESSON and (key != "beat" or ranges.from_text(value) is not None):
+            continue  # app/lessons/play.py reads these: a class code, its presenter secret, a learner's key, a beat
         elif key in ("layer", "head", "query") and (number := ranges.from_text(value)) is not None:
             # a whole number (ranges.from_text: ASCII digits, at most 9). Out of range (layer=99, head=0,
             # query=5000): the explorer shows the nearest one and says so in the page's language
@@ -94,7 +97,8 @@ def view(base: str) -> str:
     ss = st.session_state
     page = ss.get(_HERE) or ""
     written_for, own = ss.get(_PAGE) or (None, {})
-    return address(base, page, {**ss.get(_STATE, {}), **(own if written_for == page else {})})
+    values = {**ss.get(_STATE, {}), **(own if written_for == page else {})}
+    return address(base, page, {k: v for k, v in values.items() if k not in LESSON})
 
 
 def address(base: str, page: str, values: dict) -> str:

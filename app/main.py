@@ -3,6 +3,7 @@ import streamlit as st
 
 from app import core, join, links, models, phone, pictures, streamlit_texts, style, ui
 from app.i18n import t
+from app.lessons import play, screen
 from app.steps import STEPS
 from vit_core import hub
 
@@ -15,6 +16,7 @@ st.html(style.APP_CSS)  # contrast, focus rings, reduced motion (docs/ACCESSIBIL
 st.html(style.PAGE_CSS)  # metrics and labels that wrap rather than end in "…", metric grids, pointer hints
 links.start(pictures.demo_ids(),
             [core.TEACHING_ID, *(m.name for m in hub.CURATED)])
+play.start()  # lesson mode: the address, the class, the beat's picture and model (before the pickers)
 ui.language_picker()
 image = st.session_state["image"] = pictures.image_picker()
 if (refused := pictures.refusal()) is not None:  # above every page: a file the browser did not send
@@ -27,6 +29,7 @@ model_id = st.session_state["model_id"]
 links.share(lang=st.session_state["lang"],
             image=image.demo,
             model=model_id.removeprefix("hub:") if model_id == core.TEACHING_ID or model_id.startswith("hub:") else None)
+play.share()
 links.write()
 phone.close_sidebar_after_navigation()
 streamlit_texts.translate()
@@ -37,5 +40,8 @@ pages = [st.Page(step.file, title=step.title(lang), icon=step.icon, default=step
 missing = links.not_found_page([step.path for step in STEPS])
 page = st.navigation(pages + ([missing] if missing else []))
 links.showing(page.url_path)
+play.arrive(page.url_path)  # a beat to show: its page and its view
+screen.panel()
 join.join_panel()
+screen.bar()
 page.run()

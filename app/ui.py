@@ -40,9 +40,9 @@ def language_picker() -> None:
     st.sidebar.selectbox("Language / 언어", list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
 
 
-def current() -> Current:
+def current(download: bool = True) -> Current:
     """The session's image, model and analysis — or an error message in the page and a stop.
-    Also puts the download of the whole trace in the sidebar."""
+    Also puts the download of the whole trace in the sidebar (`download`: once a run, by the page)."""
     image = st.session_state.get("image")
     model_id = st.session_state.get("model_id", core.TEACHING_ID)
     try:
@@ -65,7 +65,8 @@ def current() -> Current:
         st.stop()
     demo = getattr(image, "demo", None)  # app.pictures.Choice: a demo's id, None for an upload
     c = Current(data, name, model_id, model, analysis, demo)
-    trace_download(c, demo or Path(name).stem)
+    if download:
+        trace_download(c, demo or Path(name).stem)
     return c
 
 
