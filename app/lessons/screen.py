@@ -73,12 +73,17 @@ def _own_lesson(upload) -> None:
         ss.pop(play._OWN, None)
         shipped = lessons.shipped().title.get(current_language())
         lines = [t("lessons.error_summary", n=len(e.problems), title=shipped)]
-        lines += [f"- {t('lessons.error_at', line=p.line, problem=t('lessons.error_' + p.code, **p.values))}"
-                  if p.line else f"- {t('lessons.error_' + p.code, **p.values)}" for p in e.problems[:12]]
+        lines += [f"- {t('lessons.error_at', line=p.line, problem=problem(p))}" if p.line else f"- {problem(p)}"
+                  for p in e.problems[:12]]
         st.error("\n".join(lines))
         return
     ss[play._OWN] = (lesson, data)
     st.success(t("lessons.own_loaded", title=lesson.title.get(current_language())))
+
+
+def problem(p: lessons.Problem) -> str:
+    """One problem of a lesson file, in the page's language."""
+    return t(f"lessons.error_{p.code}", **p.values)
 
 
 def _panel_in(mode: Mode) -> None:
