@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from app import labels, numbers
-from app.numbers import number  # describe.number: the reference of the explorer's port (text.js)
+from app.numbers import number  # describe.number: the reference of the explorer's port (shared/words.js)
 from app.i18n import t
 
 

@@ -12,7 +12,8 @@ What it is sent, once per picture, model and language (`payload`):
 
 What the browser computes from it (decoding, pooling, the head average, scaling, the sentences a screen reader hears,
 the window of layers) is a declared port of the Python functions named in numbers.js and text.js, which are the
-reference: tests/browser/test_explorer_parity.py runs both in Chromium on the same inputs.
+reference (with ../shared/words.js, the words and numbers step 8's layer view writes too):
+tests/browser/test_explorer_parity.py runs both in Chromium on the same inputs.
 
 It reports what it shows (layer, head, query patch, grid rows, pooling, play speed) back, debounced: `on_view` keeps
 it in session state, for the address bar (app/links.py), the GIF and .npz downloads and a return to the page. The
@@ -33,9 +34,9 @@ from app import budget, components, core, labels, ranges, style
 from app.i18n import current_language, t_in
 from vit_core import views
 
-PORTS = ("../shared/josa.js", "numbers.js", "text.js")  # ports of the Python reference (tests/browser/*_parity.py)
-JS_FILES = (*PORTS, "data.js", "canvas.js", "template.js", "controls.js", "report.js", "views/matrix.js",
-            "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
+PORTS = ("../shared/josa.js", "../shared/words.js", "numbers.js", "text.js")  # ports (tests/browser/*_parity.py)
+JS_FILES = (*PORTS, "../shared/bytes.js", "data.js", "canvas.js", "template.js", "controls.js", "report.js",
+            "views/matrix.js", "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
 CSS_FILES = ("explorer.css",)
 JS = components.joined("explorer", JS_FILES)
 COMPONENT = components.register("vit_explainer.attention_explorer", "explorer", JS_FILES, CSS_FILES,
