@@ -7,13 +7,13 @@ layer needs no round trip to the server (docs/PERFORMANCE.md); every part on the
 (store.js).
 
 What each part is sent, once per picture, model, language and chosen patch (`payload`), for every layer at once:
-- "layer": the slider (0 … L) and the sentence that says which layer is in view;
+- "layer": the slider (0 … L) and the sentence that says which layer is in view; and, for every part, the model's
+  view of the picture and the catalog's templates, sent once;
 - "votes": the class each token votes for at every layer (L+1, T), as indices into the classes voted for, with
   their names and colours and the model's answer;
 - "similarity": the chosen patch's row of cosine similarities at every layer (L+1, N), float32: not T × T a layer;
 - "norms": every patch's norm at every layer (L+1, N), float32, and the MARKED largest of each layer;
-- the model's view of the picture (the maps' parts), the colour scales and the catalog's templates it fills in.
-The teaching model's parts are about 10 KB together, a ViT-B/16's about 60 KB (tests/app/test_app_tokens.py).
+- the colour scale of a map (256 RGB triples).
 
 What the browser writes from it (the sentences a screen reader hears, the tables "as text", the shares) is a declared
 port of the Python functions named in text.js and ../shared/words.js, which are the reference:
@@ -84,11 +84,11 @@ def payload(part: str, c, found, mount: int, patch: int | None = None) -> dict:
     L, g = cfg.num_hidden_layers, cfg.grid_size
     data = {"base": f"{hashlib.sha1(c.image_bytes).hexdigest()[:16]}:{c.model_id}:{lang}", "part": part,
             "L": L, "g": g, "N": cfg.num_patches, "rows_n": ROWS, "highlight": style.HIGHLIGHT_CSS,
-            "side": budget.OVERLAY_SIDE, "mount": mount, "text": {k: t_in(lang, k) for k in TEXT_KEYS}}
-    if part == "layer":
-        return data
-    data["view"] = view_uri(c)
-    if part == "votes":
+            "side": budget.OVERLAY_SIDE, "mount": mount}
+    if part == "layer":  # what every part needs, sent once: the templates and the picture (store.js keeps them)
+        data["text"] = {k: t_in(lang, k) for k in TEXT_KEYS}
+        data["view"] = view_uri(c)
+    elif part == "votes":
         data.update(votes(cfg, found.logit))
     elif part == "similarity":
         data["patch"] = patch

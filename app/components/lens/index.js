@@ -20,7 +20,7 @@ class LensPart {
     this.resize = new ResizeObserver(() => this.draw());
   }
 
-  t(key, values = {}) { return fmt(this.d.text[key] ?? key, values); }
+  t(key, values = {}) { return fmt(window.__vitLens.text[key] ?? key, values); }
 
   update(d, send) {
     this.send = send;
@@ -34,6 +34,7 @@ class LensPart {
     if (d.lut) this.colours = lut(d.lut);
     if (d.colours) this.classColours = d.colours.map(hexRgb);
     this.reported = d.mount;
+    if (d.part === "layer") Lens.shared(d);
     Lens.join(this, d);
     this.build();
     this.draw();
@@ -75,9 +76,6 @@ class LensPart {
       this.el.slider.addEventListener("input", () => this.go(Number(this.el.slider.value)));
     }
     if (this.el.canvas) {
-      this.view = new Image();
-      this.view.onload = () => this.draw();
-      this.view.src = d.view;
       const canvas = this.el.canvas;
       canvas.addEventListener("pointermove", (e) => this.tip(e));
       canvas.addEventListener("pointerleave", () => { this.el.tip.hidden = true; });
@@ -165,6 +163,10 @@ document.addEventListener("keydown", (e) => { for (const p of lensParts) p.key(e
 
 function mountLens(component) {
   const {data, parentElement, setStateValue} = component;
+  if (!Lens.ready(data)) {  // a map before the layer part's templates and picture: after them
+    window.__vitLens.waiting.push(component);
+    return;
+  }
   let part = parentElement.__lx;
   if (!part) {
     part = new LensPart(parentElement);
@@ -173,6 +175,9 @@ function mountLens(component) {
   for (const p of lensParts) if (!p.root || !p.root.isConnected) lensParts.delete(p);
   lensParts.add(part);
   part.update(data, setStateValue);
+  if (data.part === "layer") {
+    for (const waiting of window.__vitLens.waiting.splice(0)) mountLens(waiting);
+  }
 }
 
 // the maps' own component (part.js) hands them here; those that came before this code ran wait in a queue

@@ -19,13 +19,14 @@ const Maps = {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, side, side);
     ctx.imageSmoothingEnabled = false;
-    if (this.view.complete && this.view.naturalWidth) ctx.drawImage(this.view, 0, 0, side, side);
+    const view = window.__vitLens.view;
+    if (view && view.complete && view.naturalWidth) ctx.drawImage(view, 0, 0, side, side);
     const img = new ImageData(g, g);
     for (let k = 0; k < g * g; k++) img.data.set([...colour(k), 255], 4 * k);
     if (!this.off) this.off = document.createElement("canvas");
     this.off.width = this.off.height = g;
     this.off.getContext("2d").putImageData(img, 0, 0);
-    ctx.globalAlpha = this.view.naturalWidth ? BLEND : 1;
+    ctx.globalAlpha = view && view.naturalWidth ? BLEND : 1;
     ctx.drawImage(this.off, 0, 0, side, side);
     ctx.globalAlpha = 1;
     const cell = side / g, width = Math.max(2, Math.round(cell / 8));

@@ -6,9 +6,27 @@
 
 const REPORT_MS = 400;  // the layer is reported to the server this long after the last change
 
-if (!window.__vitLens) window.__vitLens = {base: null, mount: null, layer: 0, parts: new Set()};
+// The layer part also brings what every part needs, sent once: the catalog's templates and the model's view of the
+// picture (`text`, `view`); a map that comes before it waits for it (index.js, mountLens).
+if (!window.__vitLens) {
+  window.__vitLens = {base: null, mount: null, layer: 0, parts: new Set(), text: null, view: null, waiting: []};
+}
 
 const Lens = {
+  shared(d) {  // the layer part's data: the templates and the picture of this base
+    const bus = window.__vitLens;
+    bus.text = d.text;
+    bus.textBase = d.base;
+    if (!bus.view || bus.view.dataset.src !== d.view) {
+      bus.view = new Image();
+      bus.view.dataset.src = d.view;
+      bus.view.onload = () => { for (const p of bus.parts) if (p.root && p.root.isConnected) p.draw(); };
+      bus.view.src = d.view;
+    }
+  },
+
+  ready(d) { return d.part === "layer" || window.__vitLens.textBase === d.base; },
+
   join(part, d) {  // a part mounted or sent new data: the layer it shows
     const bus = window.__vitLens;
     if (bus.base !== d.base || bus.mount !== d.mount) {
