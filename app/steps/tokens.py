@@ -30,26 +30,31 @@ def main() -> None:
     ui.heading("tokens")
     st.markdown(t("tokens.intro", L=L, N=N, T=cfg.num_tokens))
     keep_in_range(L, N, cfg.grid_size)
-    st.session_state["lens_mount"] = st.session_state["lens_layer"]  # what the layer view opens on (components/lens)
-    st.fragment(lenses_in_view)(c)
-    ui.source(logit_lens, similarity, residual_stream)
-
-
-def lenses_in_view(c: ui.Current) -> None:
-    """The layer slider and the three lenses: a fragment, so that a report of the layer view (a layer, debounced, or a
-    patch picked) or a patch picked in the select box reruns only this, not the sidebar and the page around it; and
-    the address bar from it. The layer view opens on `layer`, the page's last full run's, and then steps alone."""
+    layer = st.session_state["lens_mount"] = st.session_state["lens_layer"]  # what the layer view opens on
     found = core.lenses(c.image_bytes, c.model_id)  # once per (picture, model)
-    layer = st.session_state["lens_mount"]
-    lens_view.show("layer", c, found, layer)
+    st.fragment(layer_slider)(c, found, layer)
     logit_lens_view(c, found, layer)
     similarity_view(c, found, layer)
     residual_view(c, found, layer)
-    links.write(key="url_state_tokens", layer=st.session_state["lens_layer"], query=st.session_state["lens_patch"])
+    ui.source(logit_lens, similarity, residual_stream)
+
+
+def layer_slider(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
+    """The layer view's slider (app/components/lens: every part steps in the browser, from `layer` on) and the address
+    bar: a fragment of its own, so that its report of the layer (debounced) reruns only these two, not the page."""
+    lens_view.show("layer", c, found, layer)
+    address_bar("url_state_tokens")
+
+
+def address_bar(key: str) -> None:
+    """The layer (its view's last report) and the patch in the address bar, from either fragment that changes them
+    (each its own writer, `key`: the two write the same values)."""
+    ss = st.session_state
+    links.write(key=key, layer=ss["lens_layer"], query=ss["lens_patch"])
 
 
 def keep_in_range(L: int, N: int, g: int) -> None:
-    """Before the views exist: the layer (from a link, or from another model) within 0…L, the patch within 0…N−1."""
+    """Before the views exist: the layer (from a link, or another model) within 0…L, the patch within 0…N−1."""
     ss = st.session_state
     layer, patch = ss.get("lens_layer"), ss.get("lens_patch")
     ss["lens_layer"] = L if not isinstance(layer, int) else ranges.clamped(layer, 0, L)
@@ -92,16 +97,12 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
 
 # ---- 2. how alike the tokens grow -----------------------------------------------------------------------------------
 def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
-    cfg = c.config
-    g, N = cfg.grid_size, cfg.num_patches
     sim = found.similarity
     st.header(t("tokens.sim_title"))
     st.markdown(t("tokens.sim_intro"))
     left, right = st.columns(2, gap="medium")
     with left:
-        names = [labels.patch(k, g) for k in range(N)]  # formatted once, in this run's language
-        st.selectbox(t("tokens.patch_select", n=N - 1), range(N), key="lens_patch", format_func=names.__getitem__)
-        lens_view.show("similarity", c, found, layer)  # the patch's row at every layer; a click picks a patch
+        st.fragment(pick_patch)(c, found, layer)
         st.caption(t("tokens.sim_caption"))
     with right:
         curve(figures.layer_curves([(t("tokens.sim_series"), sim.patch_mean)], t("tokens.layer_axis"),
@@ -109,6 +110,16 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
               "lens_sim_curve", t("tokens.sim_curve_title"))
         st.markdown(describe.alike_curve(sim.patch_mean))
     ui.shape("similarity", sim.cosine.shape, t("tokens.shape_similarity"))
+
+
+def pick_patch(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
+    """The patch, picked in the select box or on the map, and its similarity at every layer: a fragment, so that a
+    pick reruns only this and the address bar."""
+    g, N = c.config.grid_size, c.config.num_patches
+    names = [labels.patch(k, g) for k in range(N)]  # formatted once, in this run's language
+    st.selectbox(t("tokens.patch_select", n=N - 1), range(N), key="lens_patch", format_func=names.__getitem__)
+    lens_view.show("similarity", c, found, layer)  # the patch's row at every layer; a click on it picks a patch
+    address_bar("url_state_tokens_patch")
 
 
 # ---- 3. the residual stream -----------------------------------------------------------------------------------------
