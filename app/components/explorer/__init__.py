@@ -28,9 +28,9 @@ import re
 
 import numpy as np
 import streamlit as st
-from matplotlib import colormaps
 
 from app import budget, components, core, labels, ranges, style
+from app.components import lut
 from app.i18n import current_language, t_in
 from vit_core import views
 
@@ -124,11 +124,6 @@ def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
         "matrix_labels": labels.matrix_labels(cfg.grid_size, block),  # in `lang`: the session's language
         "text": texts,
     }
-
-
-def lut(name: str) -> np.ndarray:
-    """A matplotlib colour scale as 256 RGB triples (uint8, 768 bytes)."""
-    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)  # the teaching model: 16 KB a layer; ViT-B/16 620 KB

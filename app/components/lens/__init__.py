@@ -35,7 +35,7 @@ import numpy as np
 import streamlit as st
 
 from app import budget, components, figures, ranges, style
-from app.components.explorer import lut
+from app.components import lut
 from app.i18n import current_language, t_in
 from app.labels import class_name
 

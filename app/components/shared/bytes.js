@@ -8,7 +8,7 @@ function bytes(b64) {
 }
 const floats = (b64) => new Float32Array(bytes(b64).buffer);
 
-function lut(b64) {  // a colour scale as 256 RGB triples (app/components/explorer/__init__.py, lut)
+function lut(b64) {  // a colour scale as 256 RGB triples (app/components/__init__.py, lut)
   const b = bytes(b64), out = [];
   for (let i = 0; i < 256; i++) out.push([b[3 * i], b[3 * i + 1], b[3 * i + 2]]);
   return out;
