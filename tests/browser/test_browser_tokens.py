@@ -70,6 +70,10 @@ def test_the_token_views(app_server, chromium, lang, device):
 
         open_expanders(page)
         page.evaluate("() => document.querySelectorAll('details.lx-text').forEach((d) => { d.open = true; })")
+        titles = [t_in(lang, "tokens.votes_title", layer=5), page.locator(".lx-similarity .lx-title").inner_text(),
+                  t_in(lang, "tokens.norm_map_title", layer=5)]  # each map's text is named after its title
+        assert page.locator("details.lx-text summary").all_inner_texts() == [
+            t_in(lang, "alt.as_text", title=title) for title in titles]
         problems = violations(page, f"tokens ({lang}, {device})")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"tokens_{lang}_{device}.png", full_page=True)

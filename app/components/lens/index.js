@@ -138,10 +138,12 @@ class LensPart {
       const said = normsSentence(t, layer, row, largest, g);
       this.cellText = (k) => number(row[k]);
       this.drawCells(this.scale(row, 0, d.top, this.colours), largest);
-      const caption = t("tokens.norm_map_caption", {layer, k: largest.length});
-      this.root.querySelector(".lx-norms-caption").textContent = caption;
+      const name = t("tokens.norm_map_title", {layer});
+      title.innerHTML = `<strong>${escape(name)}</strong>`;
+      this.root.querySelector(".lx-norms-caption").textContent = t("tokens.norm_map_caption",
+                                                                   {layer, k: largest.length});
       this.el.canvas.setAttribute("aria-label", said);
-      this.textTable(caption, said, [t("alt.col_patch"), t("alt.col_value")], mapRows(t, row, g, d.rows_n));
+      this.textTable(name, said, [t("alt.col_patch"), t("alt.col_value")], mapRows(t, row, g, d.rows_n));
     }
   }
 
