@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import core
+from app.i18n import catalog
 from app.components import lens as lens_view
 from app.steps import step
 from vit_core import lens, load_model, views
@@ -120,6 +121,13 @@ def test_a_reported_layer_is_kept_and_the_view_opens_on_it():
         assert address_bar(at)["layer"] == str(layer) and opens_on(at) == layer
         assert view(at, "similarity")["sim"] == before["sim"]  # every layer was sent already: the same data
         assert sent_bytes(at._tree) < BUDGET
+
+
+def test_every_text_the_layer_view_fills_in_is_in_both_catalogs():
+    assert {"tokens.alt_votes", "tokens.alt_similar", "tokens.alt_norms", "tokens.norm_map_title",
+            "labels.patch", "alt.as_text_question"} <= set(lens_view.TEXT_KEYS)
+    for lang in ("en", "ko"):
+        assert [k for k in lens_view.TEXT_KEYS if k not in catalog(lang)] == [], lang
 
 
 def test_a_report_keeps_only_values_it_can_use(monkeypatch):
