@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from app import labels, numbers
-from app.numbers import number  # describe.number: the reference of the explorer's port (text.js)
+from app.numbers import number  # describe.number: the reference of the explorer's port (shared/words.js)
 from app.i18n import t
 
 
@@ -338,6 +338,13 @@ def qk(geo, token: int | None, g: int) -> str:
 
 
 # ---- step 8: inside the tokens (catalog: locales/*/tokens.toml) ------------------------------------------------------
+# The layer view draws these in the browser: they are the reference of its ports (app/components/lens/text.js, held
+# equal by tests/browser/test_lens_parity.py).
+def layer_in_view(layer: int, L: int) -> str:
+    """The sentence under the layer slider: layer 0 is the embeddings, layer ℓ the tokens after block ℓ."""
+    return t("tokens.layer_caption") if layer == 0 else t("tokens.layer_block", layer=layer, L=L)
+
+
 def votes(layer: int, votes_: np.ndarray, names: dict[int, str], answer: int, cls_vote: int) -> str:
     """The logit lens's map in words: how many patches vote for the model's answer, the classes voted for most, and
     the cls token's vote."""

@@ -19,7 +19,7 @@ def place(r, c, short: bool = False) -> str:
     """A place on the grid, the one way the app writes it in the page's language: "row 2, column 3" ("2행 3열");
     `short` where space is tight (axis names, hovers, the attention matrix's rows): "row 2, col 3". Every caption, alt
     text, table and tooltip that says where a patch (or a pixel of a patch) is goes through here, or through its port
-    in app/components/explorer/text.js; tests/app/test_places.py fails on a place written any other way."""
+    in app/components/shared/words.js; tests/app/test_places.py fails on a place written any other way."""
     return t("labels.place_short" if short else "labels.place", r=r, c=c)
 
 

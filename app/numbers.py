@@ -15,7 +15,7 @@ and their "as text" tables, and the explorer (docs/ARCHITECTURE.md, "How the app
 Where the lesson is about precision, more digits are the point and the page says so: the worked dot product of step 4
 (its products, sum, score and weight, each to the decimals the page asks for) and the round-off figures.
 
-The explorer's JavaScript ports `number` (app/components/explorer/text.js; tests/browser/test_explorer_parity.py).
+The components' JavaScript port `number` (app/components/shared/words.js; tests/browser/test_explorer_parity.py).
 """
 from __future__ import annotations
 

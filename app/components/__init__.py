@@ -14,6 +14,7 @@ import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
@@ -33,3 +34,11 @@ def register(name: str, folder: str, js: Sequence[str], css: Sequence[str] = (),
     """st.components.v2.component over a folder's files: returns the component's mounting command."""
     return st.components.v2.component(name, js=joined(folder, js), css=joined(folder, css) if css else None,
                                       isolate_styles=isolate_styles)
+
+
+def lut(name: str) -> np.ndarray:
+    """A matplotlib colour scale as 256 RGB triples (uint8, 768 bytes): what a component draws a map with
+    (app/components/shared/bytes.js, lut)."""
+    from matplotlib import colormaps  # imported when a page sends a map, not with every component
+
+    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)

@@ -1,11 +1,13 @@
 """Step 8, inside the tokens (AppTest): the logit lens, the tokens' similarity and the residual stream, in English and
 Korean, on the teaching model, a 224/16 model with 1000 classes and a model without a head.
 
-Known values come from vit_core/lens.py run here on the same picture, not from the page: the share of patches that
-agree with the answer, the cls token's vote, a patch's similarity row and the norms. A step of the layer slider and a
-patch picked in the select box change what is drawn and what the address bar keeps (app/links.py)."""
+Known values come from vit_core/lens.py run here on the same picture, not from the page: the votes, the answer, a
+patch's similarity row and the norms, as the page sends them to the layer view (app/components/lens), which draws
+every layer in the browser (its words: tests/browser/test_lens_parity.py). Its reports (a layer, a patch picked on its
+map) and a patch picked in the select box change what is sent and what the address bar keeps (app/links.py)."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 from urllib.parse import parse_qsl
@@ -15,6 +17,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import core
+from app.i18n import catalog
+from app.components import lens as lens_view
 from app.steps import step
 from vit_core import lens, load_model, views
 from vit_core.data import class_names
@@ -48,8 +52,29 @@ def address_bar(at: AppTest) -> dict[str, str]:
     return dict(parse_qsl(json.loads(writer.proto.json)["query"]))
 
 
+def view(at: AppTest, part: str) -> dict:
+    """What the page sends one part of the layer view (app/components/lens): the component's data."""
+    (el,) = [el for el in at.get("bidi_component") if el.proto.id.endswith(lens_view.key(part))]
+    return json.loads(el.proto.mixed.json or el.proto.json)
+
+
+def array(data: dict, name: str, dtype, rows: int) -> np.ndarray:
+    """An array of a part's data as the browser reads it (shared/bytes.js): base64 of numpy's bytes, a row a layer."""
+    return np.frombuffer(base64.b64decode(data[name]), dtype=dtype).reshape(rows, -1)
+
+
 def legend(at: AppTest) -> list[str]:
-    return [tr["name"] for tr in chart(at, "lens_votes")["data"][2:]]
+    return [name or "other classes" for name, _colour in view(at, "votes")["legend"]]
+
+
+def opens_on(at: AppTest) -> int:
+    """The layer the layer view opens on (the page's last full run): every part is sent the same."""
+    (layer,) = {view(at, part)["mount"] for part in lens_view.PARTS if view_exists(at, part)}
+    return layer
+
+
+def view_exists(at: AppTest, part: str) -> bool:
+    return any(el.proto.id.endswith(lens_view.key(part)) for el in at.get("bidi_component"))
 
 
 # ---- the teaching model ----------------------------------------------------------------------------------------------
@@ -57,14 +82,21 @@ def test_the_last_layer_on_the_teaching_model(record):
     at = tokens_page()
     L, N = 6, 49
     assert at.title[0].value.startswith("Step 8 · Inside the tokens")
-    assert at.slider(key="lens_layer").value == L  # the answer's layer first
+    assert opens_on(at) == L  # the answer's layer first
     votes, answer = record.logit.votes, record.logit.prediction
-    agree = int((votes[L, 1:] == answer).sum())
-    assert at.metric[0].value == f"{agree}/{N} ({agree / N:.0%})"  # "14/49 (29%)"
     names = class_names("en")
     cfg = load_model(core.TEACHING_PATH).model.config
-    assert at.metric[1].value == names[cfg.labels[int(votes[L, 0])]]  # the cls token's vote
+    d = view(at, "votes")  # every token's vote at every layer, as indices into the classes voted for
+    sent = np.array(d["names"])[array(d, "votes", np.uint16, L + 1)]
+    assert (sent == np.vectorize(lambda k: names[cfg.labels[int(k)]])(votes)).all()
+    assert d["names"][d["answer"]] == names[cfg.labels[answer]] and d["T"] == N + 1
     assert set(legend(at)) <= FASHION_EN | {"other classes"} and names[cfg.labels[answer]] in legend(at)
+    sim = view(at, "similarity")  # the centre patch's row at every layer, not T × T a layer
+    assert sim["patch"] == 24
+    np.testing.assert_array_equal(array(sim, "sim", np.float32, L + 1), record.similarity.cosine[:, 25, 1:])
+    norms = view(at, "norms")
+    np.testing.assert_array_equal(array(norms, "norms", np.float32, L + 1), record.stream.norms[:, 1:])
+    assert norms["largest"] == record.stream.largest[:, :3].tolist()
     np.testing.assert_allclose(floats(chart(at, "lens_agreement")["data"][0]["y"]), record.logit.agreement,
                                atol=1e-6)
     np.testing.assert_allclose(floats(chart(at, "lens_sim_curve")["data"][0]["y"]), record.similarity.patch_mean,
@@ -78,43 +110,45 @@ def test_the_last_layer_on_the_teaching_model(record):
     assert sent_bytes(at._tree) < BUDGET
 
 
-def test_the_layer_slider_steps_through_the_layers(record):
+def test_a_reported_layer_is_kept_and_the_view_opens_on_it():
+    """The layer view's report (lens.on_view: lens_layer) goes to the address bar; the next full run opens on it."""
     at = tokens_page()
+    before = view(at, "similarity")
     for layer in (0, 3):
-        at.slider(key="lens_layer").set_value(layer).run()
+        at.session_state["lens_layer"] = layer  # what the report's callback keeps
+        at.run()
         assert not problems(at)
-        agree = int((record.logit.votes[layer, 1:] == record.logit.prediction).sum())
-        assert at.metric[0].value == f"{agree}/49 ({agree / 49:.0%})"
-        assert address_bar(at)["layer"] == str(layer)
-        assert f"After layer {layer}, {agree}/49" in texts(at)  # the vote map as text
-        assert sent_bytes(at._tree) < BUDGET  # a slider step stays within the step budget
-    assert "Layer 0: the embeddings" in texts(at.slider(key="lens_layer").set_value(0).run())
+        assert address_bar(at)["layer"] == str(layer) and opens_on(at) == layer
+        assert view(at, "similarity")["sim"] == before["sim"]  # every layer was sent already: the same data
+        assert sent_bytes(at._tree) < BUDGET
+
+
+def test_every_text_the_layer_view_fills_in_is_in_both_catalogs():
+    assert {"tokens.alt_votes", "tokens.alt_similar", "tokens.alt_norms", "tokens.norm_map_title",
+            "labels.patch", "alt.as_text_question"} <= set(lens_view.TEXT_KEYS)
+    for lang in ("en", "ko"):
+        assert [k for k in lens_view.TEXT_KEYS if k not in catalog(lang)] == [], lang
+
+
+def test_a_report_keeps_only_values_it_can_use(monkeypatch):
+    state = {"lens_layer": 6, "lens_patch": 24}
+    monkeypatch.setattr(lens_view.st, "session_state", state)
+    for part, report, kept in (("layer", {"layer": 2}, (2, 24)), ("layer", {"layer": True}, (2, 24)),
+                               ("layer", {"layer": "3"}, (2, 24)), ("layer", {"patch": 7}, (2, 24)),
+                               ("similarity", {"patch": 7}, (2, 7)), ("similarity", {"patch": -1}, (2, 7)),
+                               ("similarity", "patch=3", (2, 7)), ("similarity", {"layer": 5}, (2, 7))):
+        state[lens_view.key(part)] = {"view": report}
+        lens_view.on_view(part)
+        assert (state["lens_layer"], state["lens_patch"]) == kept, (part, report)
 
 
 def test_a_patch_picked_in_the_select_box(record):
     at = tokens_page()
     at.selectbox(key="lens_patch").set_value(3).run()
     assert not problems(at) and address_bar(at)["query"] == "3"
-    row = record.similarity.cosine[6, 4, 1:]  # patch 3 is token 4
-    others = np.delete(row, 3)
-    best = int(np.argmax(np.where(np.arange(49) == 3, -np.inf, row)))
-    assert max(others) == row[best]
-    said = texts(at)
-    assert "Similarity to patch 3 (row 0, column 3) after layer 6" in said
-    assert f"the most alike other patch is patch {best} (row {best // 7}, column {best % 7}), {row[best]:.3f}" in said
-
-
-def test_a_click_on_the_map_picks_the_patch(monkeypatch):
-    """A click reaches the page as the chart's selection (st.plotly_chart's state in session state), whose point
-    carries its patch number as text; anything else leaves the patch as it was."""
-    from app.steps import tokens
-
-    state = {"lens_patch": 24}
-    monkeypatch.setattr(tokens.st, "session_state", state)
-    for selection, patch in (([{"text": "40"}], 40), ([], 40), ([{"text": "49"}], 40), ([{"text": "3"}], 3)):
-        state["lens_sim_map"] = {"selection": {"points": selection}}
-        tokens.on_pick(7)
-        assert state["lens_patch"] == patch
+    sim = view(at, "similarity")  # that patch's row at every layer: the browser writes its sentence from it
+    assert sim["patch"] == 3
+    np.testing.assert_array_equal(array(sim, "sim", np.float32, 7), record.similarity.cosine[:, 4, 1:])  # token 4
 
 
 def test_a_link_opens_its_layer_and_patch_and_keeps_them_in_range():
@@ -122,7 +156,7 @@ def test_a_link_opens_its_layer_and_patch_and_keeps_them_in_range():
     at.query_params["layer"], at.query_params["query"] = "2", "99"
     at = open_page(at.run(), PAGE)
     assert not problems(at) and not at.error
-    assert at.slider(key="lens_layer").value == 2
+    assert opens_on(at) == 2 and address_bar(at)["layer"] == "2"
     assert at.selectbox(key="lens_patch").value == 48  # patch 99 of a 49-patch model: the last one
 
 
@@ -130,21 +164,21 @@ def test_a_link_opens_its_layer_and_patch_and_keeps_them_in_range():
 def test_korean():
     at = tokens_page("ko")
     assert at.title[0].value.startswith("8단계 · 토큰의 속")
-    assert set(legend(at)) <= FASHION_KO | {"다른 클래스"}
-    assert at.metric[1].value in FASHION_KO
+    assert {name for name, _colour in view(at, "votes")["legend"]} - {None} <= FASHION_KO
+    assert set(view(at, "votes")["names"]) <= FASHION_KO
     said = texts(at)
-    assert "6층을 지난 뒤" in said and "중앙값 패치의" in said
+    assert "중앙값 패치의" in said
     assert not re.search(r"\b(?:layer|patch|patches|vote|votes)\b", said)
-    at.slider(key="lens_layer").set_value(0).run()
-    assert "0층: 첫 블록 전의 임베딩" in texts(at)
+    text = view(at, "layer")["text"]  # the templates the browser fills in, in Korean
+    assert text["tokens.layer_caption"].startswith("0층: 첫 블록 전의 임베딩") and text["labels.place"] == "{r}행 {c}열"
 
 
 # ---- other models ----------------------------------------------------------------------------------------------------
 def test_a_model_without_a_head_says_so_and_offers_no_logit_lens(headless_model):
     at = tokens_page(model_id=headless_model)
     assert any("no classification head" in i.value for i in at.info)
-    assert not [e for e in at.get("plotly_chart") if "lens_votes" in e.proto.id] and not at.dataframe
-    chart(at, "lens_sim_map"), chart(at, "lens_norms")  # the other two lenses are there
+    assert not view_exists(at, "votes") and not at.dataframe
+    view(at, "similarity"), view(at, "norms"), chart(at, "lens_norms")  # the other two lenses are there
     at.session_state["lang"] = "ko"
     at.run()
     assert not problems(at) and any("분류 헤드가 없어서" in i.value for i in at.info)
@@ -152,8 +186,10 @@ def test_a_model_without_a_head_says_so_and_offers_no_logit_lens(headless_model)
 
 def test_a_224_16_model_with_1000_classes_stays_within_the_budget(big_model):
     at = tokens_page(model_id=big_model)
-    assert at.slider(key="lens_layer").value == 3 and len(legend(at)) <= 10
+    assert opens_on(at) == 3 and len(legend(at)) <= 10
     assert sent_bytes(at._tree) < BUDGET
-    at.slider(key="lens_layer").set_value(1).run()
-    assert not problems(at) and sent_bytes(at._tree) < BUDGET
-    assert re.fullmatch(r"\d+/196 \(\d+%\)", at.metric[0].value)
+    assert array(view(at, "similarity"), "sim", np.float32, 4).shape == (4, 196)  # a row a layer, not 197 × 197
+    assert array(view(at, "votes"), "votes", np.uint16, 4).shape == (4, 197)
+    at.session_state["lens_layer"] = 1
+    at.run()
+    assert not problems(at) and sent_bytes(at._tree) < BUDGET and opens_on(at) == 1

@@ -1,5 +1,5 @@
 """One way to write a patch's place (issue 28 §3): app/labels.place writes it, in each language ("row 2, column 3",
-short "row 2, col 3"; "2행 3열"), and the explorer's port of it in text.js; nothing else does.
+short "row 2, col 3"; "2행 3열"), and the components' port of it in shared/words.js; nothing else does.
 
 Two scans find a place written any other way: every string of both catalogs (placeholders read as numbers), and
 the text of every page as the browser receives it, in English and Korean (AppTest: markdown, captions, alt texts,

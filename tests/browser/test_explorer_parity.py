@@ -26,7 +26,7 @@ from vit_core import views
 from vit_core.analysis import head_average, pool_attention
 
 
-PORTS = components.joined("explorer", (*explorer.PORTS, "data.js"))
+PORTS = components.joined("explorer", (*explorer.PORTS, "../shared/bytes.js", "data.js"))
 
 
 @pytest.fixture(scope="module")

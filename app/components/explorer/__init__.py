@@ -12,7 +12,8 @@ What it is sent, once per picture, model and language (`payload`):
 
 What the browser computes from it (decoding, pooling, the head average, scaling, the sentences a screen reader hears,
 the window of layers) is a declared port of the Python functions named in numbers.js and text.js, which are the
-reference: tests/browser/test_explorer_parity.py runs both in Chromium on the same inputs.
+reference (with ../shared/words.js, the words and numbers step 8's layer view writes too):
+tests/browser/test_explorer_parity.py runs both in Chromium on the same inputs.
 
 It reports what it shows (layer, head, query patch, grid rows, pooling, play speed) back, debounced: `on_view` keeps
 it in session state, for the address bar (app/links.py), the GIF and .npz downloads and a return to the page. The
@@ -27,15 +28,15 @@ import re
 
 import numpy as np
 import streamlit as st
-from matplotlib import colormaps
 
 from app import budget, components, core, labels, ranges, style
+from app.components import lut
 from app.i18n import current_language, t_in
 from vit_core import views
 
-PORTS = ("../shared/josa.js", "numbers.js", "text.js")  # ports of the Python reference (tests/browser/*_parity.py)
-JS_FILES = (*PORTS, "data.js", "canvas.js", "template.js", "controls.js", "report.js", "views/matrix.js",
-            "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
+PORTS = ("../shared/josa.js", "../shared/words.js", "numbers.js", "text.js")  # ports (tests/browser/*_parity.py)
+JS_FILES = (*PORTS, "../shared/bytes.js", "data.js", "canvas.js", "template.js", "controls.js", "report.js",
+            "views/matrix.js", "views/maps.js", "views/grid.js", "views/distances.js", "index.js")
 CSS_FILES = ("explorer.css",)
 JS = components.joined("explorer", JS_FILES)
 COMPONENT = components.register("vit_explainer.attention_explorer", "explorer", JS_FILES, CSS_FILES,
@@ -123,11 +124,6 @@ def about(image_bytes: bytes, model_id: str, lang: str) -> dict:
         "matrix_labels": labels.matrix_labels(cfg.grid_size, block),  # in `lang`: the session's language
         "text": texts,
     }
-
-
-def lut(name: str) -> np.ndarray:
-    """A matplotlib colour scale as 256 RGB triples (uint8, 768 bytes)."""
-    return (colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)  # the teaching model: 16 KB a layer; ViT-B/16 620 KB

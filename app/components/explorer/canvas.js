@@ -1,11 +1,6 @@
 // Drawing on canvas, shared by every view: a canvas sized to its box, a grid of cells from a colour scale, the
 // highlight's dashed outline, a colour bar. A mixin of Explorer (index.js): `this` is the explorer.
 
-function lut(b64) {  // a colour scale as 256 RGB triples (app/components/explorer/__init__.py, lut)
-  const b = bytes(b64), out = [];
-  for (let i = 0; i < 256; i++) out.push([b[3 * i], b[3 * i + 1], b[3 * i + 2]]);
-  return out;
-}
 const css = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
 
 const Canvas = {

@@ -1,13 +1,6 @@
 // The picture's attentions as app/components/explorer/__init__.py sends them (payload): every layer, or a big model's
 // window of layers, 8 bits a weight with one scale a row, and every head's cls and query rows. Decoding is
-// numbers.js's dequantised (a port of vit_core.views.dequantised).
-
-function bytes(b64) {
-  const s = atob(b64), out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-const floats = (b64) => new Float32Array(bytes(b64).buffer);
+// numbers.js's dequantised (a port of vit_core.views.dequantised); base64 is read by ../shared/bytes.js.
 
 class Store {
   constructor(d) {

@@ -40,19 +40,6 @@ function scaled(values) {
   return Float32Array.from(values, (v) => (hi > lo ? (v - lo) / (hi - lo) : 0));
 }
 
-// port of app/describe.strongest: the n largest, largest first, ties by index: [[index, value], …]
-function strongest(values, n) {
-  const order = [...values.keys()].sort((a, b) => values[b] - values[a] || a - b);
-  return order.slice(0, n).map((k) => [k, values[k]]);
-}
-
-// port of app/describe.weakest: the index of the smallest value (the first, on a tie)
-function weakest(values) {
-  let low = 0;
-  for (let k = 1; k < values.length; k++) if (values[k] < values[low]) low = k;
-  return low;
-}
-
 // port of app/describe.peaks: the head (0-based index into L·H maps) with the largest single weight and the one with
 // the smallest largest weight, each with that weight: [[narrow, v], [broad, v]]
 function peaks(maps) {
