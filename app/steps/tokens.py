@@ -83,7 +83,7 @@ def map_chart(fig, key: str, title: str, sentences: str, rows: list[dict[str, st
 def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     cfg = c.config
     g, N, L = cfg.grid_size, cfg.num_patches, cfg.num_hidden_layers
-    st.header(t("tokens.lens_title"))
+    st.header(t("tokens.lens_title"), anchor="tokens-lens")
     if found.logit is None:
         st.info(models.explain(found.no_head))
         return
@@ -125,7 +125,7 @@ def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     cfg = c.config
     g, N = cfg.grid_size, cfg.num_patches
     sim = found.similarity
-    st.header(t("tokens.sim_title"))
+    st.header(t("tokens.sim_title"), anchor="tokens-similarity")
     st.markdown(t("tokens.sim_intro"))
     left, right = st.columns(2, gap="medium")
     with left:
@@ -155,7 +155,7 @@ def residual_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     cfg = c.config
     g = cfg.grid_size
     s = found.stream
-    st.header(t("tokens.norm_title"))
+    st.header(t("tokens.norm_title"), anchor="tokens-stream")
     st.markdown(t("tokens.norm_intro"))
     left, right = st.columns(2, gap="medium")
     with left:

@@ -10,6 +10,7 @@ import pytest
 
 from app import core, labels, pictures
 from app.components import explorer
+from app.lessons import lesson
 from app.lessons.views import widget_values
 from app.steps import step
 from tests.app.apptest import open_step, problems
@@ -163,3 +164,35 @@ def test_a_view_that_says_nothing_is_the_page_as_it_opens(analysis, page):
     held = {k: at.session_state[k] for k in values if k in at.session_state}
     assert held == {k: values[k] for k in held}
     assert len(held) >= len(values) - 1  # every widget drawn (the encoder's window only on a model of > 64 tokens)
+
+
+# ---- sections: every part of a page a beat can point at has its anchor (app/components/scroll scrolls to it) -----
+def anchors(at) -> set[str]:
+    """The anchors of a page's output: its headings' (st.header/subheader anchor=, an id in the browser) and its
+    keyed containers' (a section without a heading of its own; the class st-key-<key> in the browser)."""
+    found = {h.proto.anchor for kind in ("header", "subheader") for h in getattr(at, kind) if h.proto.anchor}
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if type(node).__name__ == "Block" and proto is not None and getattr(proto, "id", ""):
+            found.add(proto.id.split("-", 2)[-1])  # "$$ID-<hash>-<key>"
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+# the explorer draws its own headings in the browser (app/components/explorer/template.js): its anchors are ids there
+IN_THE_EXPLORER = {"attention-explorer": 'root.id = "attention-explorer"',
+                   "attention-distances": '<h3 id="attention-distances">'}
+
+
+@pytest.mark.parametrize("page", lesson.PAGES)
+def test_every_section_of_the_page_has_its_anchor(page):
+    state = {"expl_other": 1} if page == "explanations" else {}  # the comparison is drawn when a class is chosen
+    at = open_step(step(page).file, **state)
+    found = anchors(at)
+    for section in lesson.SECTIONS[page]:
+        anchor = f"{page}-{section}"
+        assert anchor in found or IN_THE_EXPLORER.get(anchor, "\0") in explorer.JS, anchor
