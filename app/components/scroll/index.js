@@ -5,7 +5,7 @@
 // scrolled to the top of the view, below Streamlit's fixed header, and keeps its place while the page above it is
 // still being drawn (charts, pictures): until the page has been still for QUIET ms, the learner moves (wheel, touch,
 // a key, a pointer), or HOLD ms have passed.
-const QUIET = 1500, HOLD = 20000, MARGIN = 8;
+const QUIET = 3000, HOLD = 20000, MARGIN = 8;
 export default function(component) {
     const {anchor, nonce, wait} = component.data;
     const token = anchor + "\u0000" + nonce;
@@ -21,7 +21,7 @@ export default function(component) {
         return (bar ? Math.max(0, bar.getBoundingClientRect().bottom) : 0) + MARGIN;
     };
     const INPUT = ["wheel", "touchstart", "keydown", "pointerdown"];
-    let target = null, arrived = 0, changed = 0, last = null, done = false, timer = 0;
+    let target = null, arrived = 0, changed = 0, done = false, timer = 0;
     const place = (behavior) => {
         target.style.scrollMarginTop = top() + "px";
         target.scrollIntoView({block: "start", behavior: behavior});
@@ -51,9 +51,8 @@ export default function(component) {
         if (!target.isConnected) { target = find() || target; }  // drawn again: the new element
         if (now - changed > QUIET || now - arrived > HOLD) { stop(); return; }
         const smoothing = !reduce && now - arrived < 1000;  // a smooth scroll under way moves the section itself
-        const at = target.getBoundingClientRect().top;
-        if (!smoothing && Math.abs(at - top()) > 4 && at !== last) place("auto");  // the page above it changed
-        last = target.getBoundingClientRect().top;  // at the page's end it can go no higher: leave it there
+        // the page above it changed, or below it (at the page's end it could go no higher): back in place, at once
+        if (!smoothing && Math.abs(target.getBoundingClientRect().top - top()) > 4) place("auto");
     };
     const started = performance.now();
     INPUT.forEach((e) => window.addEventListener(e, stop, true));
