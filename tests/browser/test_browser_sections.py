@@ -7,6 +7,7 @@ of each is left in test-artifacts/ for a person to look at."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -15,10 +16,11 @@ import textwrap
 import pytest
 
 from harness import server
-from harness.browser import ARTIFACTS, PHONE, assert_no_exception, open_page, settle_fully
+from harness.browser import ARTIFACTS, PHONE, assert_no_exception, explorer_view, open_page, settle_fully
 
 DEVICES = {"1366": {"viewport": {"width": 1366, "height": 768}}, "phone": PHONE}
 TARGETS = {"encoder": "encoder-worked", "paper": "paper-table1", "attention": "attention-distances"}
+NEXT_BEAT = {"section": "distances", "layer": "last", "head": 3, "query": 10}  # on the attention page
 WRAPPER = """
 import json, os, runpy
 import streamlit as st
@@ -29,8 +31,18 @@ if (anchor := targets.get(st.session_state.get("_link_here"))) is not None:
     # "Run again": a rerun of the same request (the same beat), the component mounted anew under another key, as a
     # player that keys it by page would: its JavaScript runs again, and must not scroll again
     runs = st.session_state.setdefault("scroll_test_runs", 0)
-    scroll.to(anchor, key=f"lesson_scroll_{runs}", nonce="beat-1")
+    beat = st.session_state.setdefault("scroll_test_beat", 1)
+    scroll.to(anchor, key=f"lesson_scroll_{runs}", nonce=f"beat-{beat}")
     st.button("Run again", key="scroll_test_rerun", on_click=lambda: st.session_state.update(scroll_test_runs=runs + 1))
+
+    def next_beat():  # the next beat, on the same page: its view set as the lesson player sets it
+        from app import core
+        from app.lessons.views import widget_values
+        config = core.get_model(st.session_state["model_id"]).model.config
+        values, _ = widget_values("attention", json.loads(os.environ["VIT_BEAT"]), config)
+        st.session_state.update(values, scroll_test_beat=beat + 1)
+
+    st.button("Next beat", key="scroll_test_beat_button", on_click=next_beat)
 """
 # where the section is: its top against the header's bottom and the view's height, and whether it has the focus
 WHERE = """(anchor) => {
@@ -60,7 +72,7 @@ def wrapped_app(tmp_path_factory):
     (folder / "steps").symlink_to(server.ROOT / "app" / "steps")  # main.py's pages, relative to the script run
     port = server.free_port()
     env = {**os.environ, "PYTHONPATH": str(server.ROOT), "VIT_MAIN": str(server.ROOT / "app" / "main.py"),
-           "VIT_SCROLL": __import__("json").dumps(TARGETS)}
+           "VIT_SCROLL": json.dumps(TARGETS), "VIT_BEAT": json.dumps(NEXT_BEAT)}
     launch = "import sys; from app import serve; serve.MAIN = sys.argv.pop(1); serve.main()"
     proc = subprocess.Popen([sys.executable, "-c", launch, str(folder / "main.py"), "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=server.ROOT, env=env,
@@ -99,6 +111,28 @@ def test_scroll_to_brings_a_section_far_down_into_view_and_focus(wrapped_app, ch
         page.locator(".st-key-scroll_test_rerun button").dispatch_event("click")  # a click that scrolls nothing
         page.wait_for_function("(n) => window.__vitScrollSeen > n", arg=seen, timeout=30_000)  # mounted again
         settle_fully(page)
-        assert page.evaluate(SCROLLED) == 0, f"{anchor} scrolled to again on a rerun: {page.evaluate(WHERE, anchor)}"
+        scrolled = page.evaluate(SCROLLED)  # still at the top (the browser may shift the page by a pixel or two)
+        assert scrolled < 100, f"{anchor} scrolled to again on a rerun: {scrolled} px, {page.evaluate(WHERE, anchor)}"
+    finally:
+        context.close()
+
+
+def test_the_next_beat_on_the_same_page_moves_the_explorer_and_scrolls_again(wrapped_app, chromium):
+    """Two beats on the attention page: the explorer, already drawn, shows the second beat's view (layer, head, query
+    patch set by widget_values), and the new nonce scrolls to the section again after the learner scrolled away."""
+    context = chromium.new_context(**DEVICES["1366"])
+    page = context.new_page()
+    try:
+        open_page(page, wrapped_app, "attention")
+        page.wait_for_function(IN_VIEW, arg=TARGETS["attention"], timeout=30_000)
+        assert explorer_view(page) == (1, 1, 24)  # where the explorer opens
+        page.mouse.wheel(0, -200)
+        page.evaluate(TO_TOP)
+        page.locator(".st-key-scroll_test_beat_button button").dispatch_event("click")
+        page.wait_for_function("() => document.querySelector(\".vx [data-key='layer']\").value === '6'",
+                               timeout=30_000)
+        assert explorer_view(page) == (6, 3, 10)
+        page.wait_for_function(IN_VIEW, arg=TARGETS["attention"], timeout=30_000)
+        assert_no_exception(page, "attention, the next beat")
     finally:
         context.close()
