@@ -188,10 +188,12 @@ IN_THE_EXPLORER = {"attention-explorer": 'root.id = "attention-explorer"',
                    "attention-distances": '<h3 id="attention-distances">'}
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("page", lesson.PAGES)
-def test_every_section_of_the_page_has_its_anchor(page):
+def test_every_section_of_the_page_has_its_anchor(page, lang):
+    """The same anchors in both languages: a heading's anchor is written, not made from its words."""
     state = {"expl_other": 1} if page == "explanations" else {}  # the comparison is drawn when a class is chosen
-    at = open_step(step(page).file, **state)
+    at = open_step(step(page).file, lang=lang, **state)
     found = anchors(at)
     for section in lesson.SECTIONS[page]:
         anchor = f"{page}-{section}"
