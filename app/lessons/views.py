@@ -19,8 +19,9 @@ one beat's mask or ablated heads do not linger into the next, and a learner who 
 beat. The widgets are set, not dropped: the browser would send a dropped widget's old value back. The picture and the
 model stay the learner's own unless the view names them.
 
-`config` is the vit_core config of the model the page will show (the view's `model`, if it names one). This module
-imports neither streamlit nor torch.
+`config` is the vit_core config of the model the page will show (the view's `model`, if it names one). Importing this
+module imports neither streamlit nor torch; vit_core (the patch sizes, the mask presets) is imported when a view needs
+it, as the app has it loaded anyway.
 """
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ def widget_values(page: str, view: Mapping[str, object], config, *, probs: Seque
                   picture: np.ndarray | None = None) -> Shown:
     """The session state that makes `page` show `view` on a model of `config`: a value for every widget of the
     page's view (lesson.WIDGETS, and those that go with them: the encoder's key and window, the experiments' preset
-    picker and shuffle toggle, the explanations' picked token), the view's or the page's opening one. `probs` (the picture's
-    class probabilities) is needed on the explanations page of a model with a head ("predicted", the opening class);
+    picker and shuffle toggle, the explanations' picked token), the view's or the page's opening one. `probs` (the
+    picture's class probabilities) is needed on the explanations page of a model with a head ("predicted", the opening
+    class);
     `picture` (the model's view, H × W × 3) for the "centre" mask, which finds the object in it. A view's `section`
     sets no widget (app/components/scroll scrolls to it); `image` and `model` set the sidebar's pickers."""
     to = _Translator(config, probs, picture)
@@ -113,7 +115,7 @@ class _Translator:
         """The what-if slider offers the sizes that cut the picture into a whole grid: the nearest of them."""
         if value is None:
             return {"whatif_p": self.cfg.patch_size}
-        from vit_core.views import patch_sizes  # numpy only; imported here to keep this module's import light
+        from vit_core.views import patch_sizes  # vit_core imports torch: only when a view needs it
         nearest = min(patch_sizes(self.cfg), key=lambda p: (abs(p - int(value)), p))
         if nearest != value:
             self.clamped.append(Problem(0, "beyond_model", MappingProxyType(
