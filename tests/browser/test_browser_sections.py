@@ -3,7 +3,7 @@ app as `python -m app` serves it, with scroll.to mounted after the page as the l
 script around app/main.py, since the player is not in this test's hands). The section far down the page comes into
 the view below Streamlit's header and takes the keyboard focus; the explorer's own distances heading, drawn by its
 component after scroll.to has mounted, is waited for; a rerun of the same request does not scroll again. A screenshot
-of each is left in test-artifacts/ for a person to look at."""
+of each is left in test-artifacts/ for a person to look at, and axe-core finds no serious or critical violation."""
 from __future__ import annotations
 
 import contextlib
@@ -17,6 +17,7 @@ import pytest
 
 from harness import server
 from harness.browser import ARTIFACTS, PHONE, assert_no_exception, explorer_view, open_page, settle_fully
+from tests.browser.test_browser_a11y import violations
 
 DEVICES = {"1366": {"viewport": {"width": 1366, "height": 768}}, "phone": PHONE}
 TARGETS = {"encoder": "encoder-worked", "paper": "paper-table1", "attention": "attention-distances"}
@@ -102,6 +103,8 @@ def test_scroll_to_brings_a_section_far_down_into_view_and_focus(wrapped_app, ch
         assert_no_exception(page, f"{name} ({device})")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"sections_{name}_{device}.png")
+        problems = violations(page, f"{name} scrolled to {anchor} ({device})")  # the focused section among them
+        assert not problems, "axe-core, WCAG 2.1 A/AA:\n" + "\n".join(problems)
 
         # the learner scrolls away (a wheel: the section is no longer held in place); a rerun of the same request
         # (the same beat) leaves them there
