@@ -43,7 +43,7 @@ def projection(c: ui.Current, w: views.EmbeddingWeights) -> None:
     cfg, a = c.config, c.analysis
     N, PPC, D = cfg.num_patches, cfg.patch_dim, cfg.hidden_size
     patch, value = patch_namer(cfg), value_namer(cfg)
-    st.subheader(t("embedding.proj_title", PPC=PPC, D=D))
+    st.subheader(t("embedding.proj_title", PPC=PPC, D=D), anchor="embedding-projection")
     st.markdown(t("embedding.proj_intro", N=N, PPC=PPC, D=D) + " " + style.pointer_hint(
         t("embedding.proj_hint_hover"), t("embedding.proj_hint_tap")), unsafe_allow_html=True)
     fig, thinned = equation([
@@ -70,7 +70,7 @@ def cls_in_front(c: ui.Current, w: views.EmbeddingWeights) -> None:
     """The learned cls vector, copied once per picture by `expand` and put in front of the patches."""
     cfg = c.config
     N, T, D = cfg.num_patches, cfg.num_tokens, cfg.hidden_size
-    st.subheader(t("embedding.cls_title"))
+    st.subheader(t("embedding.cls_title"), anchor="embedding-cls")
     st.markdown(t("embedding.cls_intro", D=D, B=BATCH_DEMO, N=N, T=T))
     st.image(batch_strip(w.cls, BATCH_DEMO).repeat(14, axis=0).repeat(max(1, 640 // D), axis=1),
              caption=t("embedding.expand_caption", B=BATCH_DEMO, D=D), alt=describe.cls_copies(w.cls, BATCH_DEMO))
@@ -85,7 +85,7 @@ def plus_positions(c: ui.Current, w: views.EmbeddingWeights) -> None:
     cfg, a = c.config, c.analysis
     T, D = cfg.num_tokens, cfg.hidden_size
     token = token_namer(cfg)
-    st.subheader(t("embedding.pos_title"))
+    st.subheader(t("embedding.pos_title"), anchor="embedding-positions")
     st.markdown(t("embedding.pos_intro", T=T, D=D))
     axis_token, axis_dim = t("embedding.axis_token"), t("embedding.axis_dim")
     fig, thinned = equation([
@@ -109,7 +109,7 @@ def plus_positions(c: ui.Current, w: views.EmbeddingWeights) -> None:
 def what_positions_learned(c: ui.Current) -> None:
     """Paper Fig. 7 (centre): the cosine similarity of every position embedding with every other."""
     cfg, sim = c.config, c.analysis.position_similarity  # (g, g, g, g): [r, c] is the map of the patch at (r, c)
-    st.subheader(t("embedding.sim_title"))
+    st.subheader(t("embedding.sim_title"), anchor="embedding-similarity")
     st.markdown(t("embedding.sim_intro", g=cfg.grid_size, N=cfg.num_patches, place=labels.place("r", "c")))
     left, right = st.columns([3, 2])
     with left:
@@ -146,7 +146,7 @@ def one_tile(sim: np.ndarray) -> None:
 def what_E_learned(c: ui.Current) -> None:
     """Paper Fig. 7 (left): the first principal components of E's filters."""
     cfg = c.config
-    st.subheader(t("embedding.pca_title"))
+    st.subheader(t("embedding.pca_title"), anchor="embedding-filters")
     pca = filters_pca(c.model_id)
     k = len(pca.components)
     st.markdown(t("embedding.pca_intro", D=cfg.hidden_size, PPC=cfg.patch_dim, k=k, P=cfg.patch_size))

@@ -19,7 +19,8 @@ def main() -> None:
     st.markdown(t("encoder.intro", L=cfg.num_hidden_layers, D=cfg.hidden_size))
     st.latex(r"z'_\ell = \mathrm{MSA}(\mathrm{LN}(z_{\ell-1})) + z_{\ell-1} \qquad (2)")
     st.latex(r"z_\ell = \mathrm{MLP}(\mathrm{LN}(z'_\ell)) + z'_\ell \qquad\quad\;\; (3)")
-    pre_norm_against_post_norm()
+    with st.container(key="encoder-block"):  # the two blocks have no heading of their own: this is their anchor
+        pre_norm_against_post_norm()
     layer, block = live_tensors(c)
     head, query, key = one_head_one_query(c, layer, block)
     whole_matrix(c, layer, block, head, query)
@@ -60,7 +61,7 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
     the block)."""
     cfg = c.config
     L = cfg.num_hidden_layers
-    st.header(t("encoder.layer_title"))
+    st.header(t("encoder.layer_title"), anchor="encoder-layer")
     st.markdown(t("encoder.layer_intro", L=L))
     layer = pick(t("encoder.layer_slider", L=L), 1, L, "encoder_layer")
     block = core.block_detail(c.image_bytes, c.model_id, layer - 1)
@@ -95,7 +96,7 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
     Returns (head, query, key), from 0."""
     cfg = c.config
     H, d, g, T = cfg.num_attention_heads, cfg.head_dim, cfg.grid_size, cfg.num_tokens
-    st.header(t("encoder.head_title", layer=layer))
+    st.header(t("encoder.head_title", layer=layer), anchor="encoder-head")
     st.markdown(t("encoder.head_intro", H=H, d=d, D=cfg.hidden_size))
     token_names = [labels.token_in_words(i, g) for i in range(T)]  # formatted once, in this run's language
     key_auto = t("encoder.key_auto")
@@ -146,7 +147,7 @@ def qkv_png(image_bytes: bytes, model_id: str, layer: int, head: int, query: int
 # ---- the whole matrix, or a window of it -------------------------------------------------------------------------
 def whole_matrix(c: ui.Current, layer: int, block: views.BlockArrays, head: int, query: int) -> None:
     T, W = c.config.num_tokens, budget.BLOCK_WINDOW
-    st.subheader(t("encoder.matrix_title", head=head + 1, layer=layer))
+    st.subheader(t("encoder.matrix_title", head=head + 1, layer=layer), anchor="encoder-matrix")
     matrix_names = {m: t(f"encoder.matrix_{m}") for m in ("probs", "scores")}
     which = st.radio(t("encoder.matrix_radio"), list(matrix_names), horizontal=True, key="encoder_matrix",
                      format_func=matrix_names.get)
@@ -167,7 +168,7 @@ def whole_matrix(c: ui.Current, layer: int, block: views.BlockArrays, head: int,
 # ---- one query–key pair, in numbers ------------------------------------------------------------------------------
 def one_pair_in_numbers(c: ui.Current, block: views.BlockArrays, head: int, query: int, key: int) -> None:
     g, T, d = c.config.grid_size, c.config.num_tokens, c.config.head_dim
-    st.subheader(t("encoder.worked_title"))
+    st.subheader(t("encoder.worked_title"), anchor="encoder-worked")
     we = views.worked_example(block, head, query, key)
     st.markdown(t("encoder.worked_intro", q=labels.token_in_words(query, g), k=labels.token_in_words(key, g),
                   head=head + 1, d=d))

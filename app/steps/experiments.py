@@ -58,7 +58,7 @@ def controls(c: ui.Current) -> Intervention:
     g, N, L, H = cfg.grid_size, cfg.num_patches, cfg.num_hidden_layers, cfg.num_attention_heads
     keep_valid(N, L, H)
     ss = st.session_state
-    st.header(t("experiments.controls_title"))
+    st.header(t("experiments.controls_title"), anchor="experiments-changes")
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader(t("experiments.mask_title"))
@@ -209,7 +209,7 @@ def permutation_test(c: ui.Current, iv: Intervention) -> None:
     seed = int(st.session_state.get("exp_seed") or 0)
     pt = core.permutation_test(c.image_bytes, c.model_id, seed,
                                dataclasses.replace(iv, shuffle_seed=None, no_pos_embed=False))
-    st.header(t("experiments.perm_title"))
+    st.header(t("experiments.perm_title"), anchor="experiments-permutation")
     st.markdown(t("experiments.perm_intro", seed=seed))
     name = lambda key: class_name(cfg, pt.top[key]) if pt.top[key] is not None else "—"  # noqa: E731
     rows = {t("experiments.perm_with"): (pt.logits_with_pos, pt.attention_with_pos, name("with_pos"),
@@ -237,7 +237,7 @@ def permutation_test(c: ui.Current, iv: Intervention) -> None:
 
 # ---- each head's share -----------------------------------------------------------------------------------------
 def head_importance(c: ui.Current) -> None:
-    st.header(t("experiments.importance_title"))
+    st.header(t("experiments.importance_title"), anchor="experiments-heads")
     data = core.head_importance(c.model_id)
     if data is None:
         st.info(t("experiments.importance_none"))
@@ -260,7 +260,7 @@ def head_importance(c: ui.Current) -> None:
 # ---- before and during training ---------------------------------------------------------------------------------
 def training(c: ui.Current) -> None:
     cfg = c.config
-    st.header(t("experiments.training_title"))
+    st.header(t("experiments.training_title"), anchor="experiments-training")
     run = experiments.training_run(core.snapshots(c.model_id), core.training_history(c.model_id))
     if not run.snapshots:
         st.markdown(t("experiments.untrained_intro"))

@@ -67,7 +67,8 @@ def pick_classes(c: ui.Current) -> tuple[int, int | None]:
 
 
 def method_maps(c: ui.Current, e) -> None:
-    st.header(t("explanations.maps_title", name=class_name(c.config, e.target), p=numbers.percent(e.probs[e.target])))
+    st.header(t("explanations.maps_title", name=class_name(c.config, e.target), p=numbers.percent(e.probs[e.target])),
+              anchor="explanations-maps")
     columns = st.columns(len(METHODS))
     for column, method in zip(columns, METHODS):
         with column:
@@ -81,7 +82,8 @@ def method_maps(c: ui.Current, e) -> None:
 
 def two_classes(c: ui.Current, a, b) -> None:
     cfg = c.config
-    st.header(t("explanations.compare_title", a=class_name(cfg, a.target), b=class_name(cfg, b.target)))
+    st.header(t("explanations.compare_title", a=class_name(cfg, a.target), b=class_name(cfg, b.target)),
+              anchor="explanations-compare")
     st.markdown(t("explanations.compare_intro"))
     for method in CLASS_SPECIFIC:
         diff = a.maps[method] - b.maps[method]
@@ -101,7 +103,7 @@ def two_classes(c: ui.Current, a, b) -> None:
 
 # ---- faithfulness ------------------------------------------------------------------------------------------------
 def this_picture(c: ui.Current, e) -> None:
-    st.header(t("explanations.curves_title"))
+    st.header(t("explanations.curves_title"), anchor="explanations-curves")
     st.markdown(t("explanations.curves_intro"))
     names = {m: t(f"explanations.m_{m}") for m in METHODS}
     method = st.radio(t("explanations.curves_method"), list(METHODS), format_func=names.get, key="expl_method",
@@ -130,7 +132,7 @@ def this_picture(c: ui.Current, e) -> None:
 
 
 def measured(c: ui.Current) -> None:
-    st.header(t("explanations.table_title"))
+    st.header(t("explanations.table_title"), anchor="explanations-table")
     data = core.faithfulness_table(c.model_id)
     if data is None:
         st.info(t("explanations.table_none"))
@@ -174,7 +176,7 @@ def reading(row: dict, name: str) -> str:
 def geometry(c: ui.Current) -> None:
     cfg = c.config
     L, H, T, g = cfg.num_hidden_layers, cfg.num_attention_heads, cfg.num_tokens, cfg.grid_size
-    st.header(t("explanations.qk_title"))
+    st.header(t("explanations.qk_title"), anchor="explanations-geometry")
     st.markdown(t("explanations.qk_intro", T=T))
     cols = st.columns(2)
     layer = cols[0].slider(t("explanations.qk_layer", L=L), 1, L, L, key="expl_layer") if L > 1 else 1

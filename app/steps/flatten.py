@@ -25,7 +25,8 @@ def main() -> None:
     k = one_patch(c)
     ways = three_ways(c.image_bytes, c.model_id)
     three_implementations(c, ways, k)
-    the_check(ways)
+    with st.container(key="flatten-check"):  # the check has no heading: its container is its anchor
+        the_check(ways)
     the_permutation(c, ways)
     one_conv2d(c)
     ui.source(patchify, patchify_loop, patchify_conv, cpp_to_ppc, compare_methods, value_name, pick_tensors)
@@ -42,7 +43,7 @@ def patch_matrix(c: ui.Current) -> None:
     cfg, a = c.config, c.analysis
     N, PPC, P, C, g = cfg.num_patches, cfg.patch_dim, cfg.patch_size, cfg.num_channels, cfg.grid_size
     patches = a.trace.patches[0]  # (N, P·P·C)
-    st.subheader(t("flatten.matrix_title", N=N, PPC=PPC))
+    st.subheader(t("flatten.matrix_title", N=N, PPC=PPC), anchor="flatten-matrix")
     rows_shown, cols_shown = budget.patch_window(N, PPC)
     windowed = rows_shown < N or cols_shown < PPC
     r0 = c0 = 0
@@ -76,7 +77,7 @@ def one_patch(c: ui.Current) -> int:
     cfg, a = c.config, c.analysis
     S, P, C, g, N, PPC = (cfg.image_size, cfg.patch_size, cfg.num_channels, cfg.grid_size, cfg.num_patches,
                           cfg.patch_dim)
-    st.subheader(t("flatten.one_title"))
+    st.subheader(t("flatten.one_title"), anchor="flatten-patch")
     k = st.slider(t("flatten.pick_patch"), 0, N - 1, min(N // 2, N - 1), key="flatten_patch")
     pixels = views.patch_pixels(a, k)  # (P, P, 3) uint8
     left, mid, right = st.columns([1, 1, 2])
@@ -111,7 +112,7 @@ def one_patch(c: ui.Current) -> int:
 def three_implementations(c: ui.Current, ways: views.ThreeWays, k: int) -> None:
     """The code of the loop, einops and conv ways, and the first values of patch k that each returns."""
     P, C, n_first = c.config.patch_size, c.config.num_channels, min(FIRST, c.config.patch_dim)
-    st.subheader(t("flatten.three_title"))
+    st.subheader(t("flatten.three_title"), anchor="flatten-ways")
     st.markdown(t("flatten.three_intro"))
     for column, (name, fn, order) in zip(st.columns(3), METHODS):
         with column:
@@ -141,7 +142,7 @@ def the_permutation(c: ui.Current, ways: views.ThreeWays) -> None:
     """(p1 p2 c) versus (c p1 p2): what each position holds, and cpp_to_ppc between them."""
     P, C, PPC = c.config.patch_size, c.config.num_channels, c.config.patch_dim
     n_first = min(FIRST, PPC)
-    st.subheader(t("flatten.perm_title"))
+    st.subheader(t("flatten.perm_title"), anchor="flatten-order")
     st.markdown(t("flatten.perm_intro", P=P, C=C, PP=P * P))
     st.dataframe(pd.DataFrame({
         t("flatten.col_position"): range(n_first),
@@ -155,7 +156,7 @@ def the_permutation(c: ui.Current, ways: views.ThreeWays) -> None:
 def one_conv2d(c: ui.Current) -> None:
     """The real ViT: patchify and E in one Conv2d, whose weight the loader rearranges into E."""
     cfg = c.config
-    st.subheader(t("flatten.conv_title"))
+    st.subheader(t("flatten.conv_title"), anchor="flatten-conv")
     st.markdown(t("flatten.conv_intro", P=cfg.patch_size, C=cfg.num_channels, PPC=cfg.patch_dim, D=cfg.hidden_size))
     st.code('t = rearrange(t, "d c p1 p2 -> d (p1 p2 c)")  # Conv2d weight (D, C, P, P) → Linear over (p1 p2 c)',
             language="python")

@@ -81,7 +81,7 @@ def citation(paper: dict) -> None:
 def table2(t2: dict) -> None:
     """Table 2: the headline comparison."""
     DATASETS, PRETRAINING, _ = names()
-    st.header(t("paper.t2_title"))
+    st.header(t("paper.t2_title"), anchor="paper-table2")
     st.markdown(t("paper.t2_intro"))
     cells = {row["key"]: row["cells"] for row in t2["rows"]}
     cost = {k: v["mean"] for k, v in cells["tpuv3_core_days"].items()}
@@ -136,7 +136,7 @@ def table2(t2: dict) -> None:
 def table5(t5: dict, t6: dict) -> None:
     """Table 5: accuracy against the size of the pre-training data."""
     DATASETS, PRETRAINING, _ = names()
-    st.header(t("paper.t5_title"))
+    st.header(t("paper.t5_title"), anchor="paper-table5")
     st.markdown(t("paper.t5_intro"))
     left, _ = st.columns([1, 2])
     target = left.selectbox(t("paper.t5_target"), t5["finetuning"], format_func=DATASETS.get, key="paper_t5_target")
@@ -177,7 +177,7 @@ def table5(t5: dict, t6: dict) -> None:
 def table6(t6: dict, t5: dict) -> None:
     """Table 6: accuracy against pre-training compute."""
     DATASETS, _, FAMILIES = names()
-    st.header(t("paper.t6_title"))
+    st.header(t("paper.t6_title"), anchor="paper-table6")
     st.markdown(t("paper.t6_intro"))
     left, right = st.columns([1, 2])
     metric = left.selectbox(t("paper.t6_metric"), t6["metrics"], format_func=DATASETS.get, key="paper_t6_metric")
@@ -215,7 +215,7 @@ def h14_disagreement(t5: dict, t6: dict, datasets: dict) -> str:
 
 def table1(t1: dict) -> None:
     """Table 1: model sizes, next to the app's model."""
-    st.header(t("paper.t1_title"))
+    st.header(t("paper.t1_title"), anchor="paper-table1")
     st.markdown(t("paper.t1_intro"))
     rows = [[r["model"], r["layers"], r["hidden_size"], r["mlp_size"], r["heads"], f"{r['params_millions']}M"]
             for r in t1["rows"]]
@@ -239,7 +239,7 @@ def table1(t1: dict) -> None:
 
 
 def where_the_numbers_come_from() -> None:
-    with st.expander(t("paper.data_title")):
+    with st.container(key="paper-sources"), st.expander(t("paper.data_title")):  # no heading: the anchor
         st.markdown(t("paper.data_body"))
         st.download_button(t("paper.download_json"), DATA.read_bytes(), file_name="paper_results.json",
                            mime="application/json", key="paper_json")

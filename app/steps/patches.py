@@ -62,7 +62,7 @@ def picture_and_model_view(c: ui.Current) -> None:
         left, right = st.columns(2)
     demo = c.demo is not None  # a demo is headed by its own name; "Your picture" is an upload
     with left:
-        st.subheader(c.image_name if demo else t("patches.original"))
+        st.subheader(c.image_name if demo else t("patches.original"), anchor="patches-picture")
         w, h = a.original_size
         st.image(original, output_format=fmt,
                  caption=t("patches.original_caption_demo" if demo else "patches.original_caption", w=w, h=h),
@@ -79,7 +79,7 @@ def picture_and_model_view(c: ui.Current) -> None:
 
 def patch_grid(c: ui.Current) -> None:
     cfg, a = c.config, c.analysis
-    st.subheader(t("patches.grid_title", g=cfg.grid_size, N=cfg.num_patches))
+    st.subheader(t("patches.grid_title", g=cfg.grid_size, N=cfg.num_patches), anchor="patches-grid")
     left, right = st.columns(2)
     with left:  # the same call as the what-if below at P: one drawing
         ui.figure(patch_grid_png(a.model_view, cfg.patch_size), "patch_grid", key="dl_grid",
@@ -95,7 +95,7 @@ def patch_grid(c: ui.Current) -> None:
 
 def other_patch_sizes(c: ui.Current) -> None:
     cfg, P = c.config, c.config.patch_size
-    st.subheader(t("patches.whatif_title"))
+    st.subheader(t("patches.whatif_title"), anchor="patches-sizes")
     st.markdown(t("patches.whatif_intro", P=P))
     chosen = st.select_slider(t("patches.whatif_slider"), options=views.patch_sizes(cfg), value=P, key="whatif_p")
     w = views.patch_size_choice(cfg, chosen)

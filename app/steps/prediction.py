@@ -53,7 +53,7 @@ def final_prediction(c: ui.Current, p: views.Predictions) -> None:
     cfg, a = c.config, c.analysis
     k, n = len(p.top), len(a.probs)
     names = [class_name(cfg, int(i)) for i in p.top]
-    st.header(t("prediction.top_title", k=k))
+    st.header(t("prediction.top_title", k=k), anchor="prediction-top")
     left, right = st.columns([1, 2])
     with left:
         st.metric(t("prediction.top1"), names[0], numbers.percent(p.top_probs[0]), delta_color="off", delta_arrow="off")
@@ -73,7 +73,7 @@ def layer_by_layer(c: ui.Current, p: views.Predictions) -> None:
     L, k = c.config.num_hidden_layers, len(p.top)
     names = [class_name(c.config, int(i)) for i in p.top]
     layers = list(range(L + 1))
-    st.header(t("prediction.layers_title"))
+    st.header(t("prediction.layers_title"), anchor="prediction-layers")
     st.markdown(t("prediction.layers_intro", L=L))
     left, right = st.columns(2)
     with left:
@@ -97,7 +97,7 @@ def layer_by_layer(c: ui.Current, p: views.Predictions) -> None:
 def top_class_per_layer(c: ui.Current, p: views.Predictions) -> None:
     cfg, a = c.config, c.analysis
     n = len(a.probs)
-    st.subheader(t("prediction.table_title"))
+    st.subheader(t("prediction.table_title"), anchor="prediction-table")
     st.dataframe({t("prediction.col_layer"): list(range(cfg.num_hidden_layers + 1)),
                   t("prediction.col_class"): [class_name(cfg, int(i)) for i in p.layer_best],
                   t("prediction.col_prob"): [numbers.percent(q) for q in p.layer_best_probs]},

@@ -72,7 +72,7 @@ def curve(fig, key: str, title: str, value=None) -> None:
 def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     cfg = c.config
     N, L = cfg.num_patches, cfg.num_hidden_layers
-    st.header(t("tokens.lens_title"))
+    st.header(t("tokens.lens_title"), anchor="tokens-lens")
     if found.logit is None:
         st.info(models.explain(found.no_head))
         return
@@ -98,7 +98,7 @@ def logit_lens_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
 # ---- 2. how alike the tokens grow -----------------------------------------------------------------------------------
 def similarity_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     sim = found.similarity
-    st.header(t("tokens.sim_title"))
+    st.header(t("tokens.sim_title"), anchor="tokens-similarity")
     st.markdown(t("tokens.sim_intro"))
     left, right = st.columns(2, gap="medium")
     with left:
@@ -125,7 +125,7 @@ def pick_patch(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
 # ---- 3. the residual stream -----------------------------------------------------------------------------------------
 def residual_view(c: ui.Current, found: lenses_.Lenses, layer: int) -> None:
     s = found.stream
-    st.header(t("tokens.norm_title"))
+    st.header(t("tokens.norm_title"), anchor="tokens-stream")
     st.markdown(t("tokens.norm_intro"))
     left, right = st.columns(2, gap="medium")
     with left:

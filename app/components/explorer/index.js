@@ -36,9 +36,16 @@ class Explorer {
       this.view.onload = () => this.draw();
       this.view.src = d.view;
       this.state = {...d.state, playing: false};
+      this.opened = JSON.stringify(d.state);
       this.reported = JSON.stringify(this.wanted());
       this.boxes = {};
       this.build();
+    } else if (JSON.stringify(d.state) !== this.opened) {  // a new view from the server (a lesson's beat): show it
+      this.stop();
+      this.s.add(d);
+      this.opened = JSON.stringify(d.state);
+      this.go({...d.state});  // drawn, and reported back like a step (the address bar follows)
+      return;
     } else {
       this.s.add(d);  // layers and rows for a big model: drawn again only if the view was waiting for them
       if (!this.waiting) return;

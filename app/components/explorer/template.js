@@ -7,6 +7,7 @@ const Template = {
     if (this.root) { this.resize.disconnect(); this.root.remove(); }
     const root = document.createElement("div");
     root.className = "vx";
+    root.id = "attention-explorer";  // a lesson section's anchor (lesson.SECTIONS, app/components/scroll)
     root.setAttribute("role", "group");
     root.setAttribute("aria-label", t("attention.title"));
     const speeds = d.speeds.map((s) => `<option value="${s}">${escape(t("attention.seconds", {s: number(s)}))}`
@@ -95,7 +96,7 @@ const Template = {
           <p class="vx-caption vx-rollout-caption"></p>
         </div>
       </div>
-      <h3>${escape(t("attention.distance_title"))}</h3>
+      <h3 id="attention-distances">${escape(t("attention.distance_title"))}</h3>
       <div class="vx-box"><canvas class="vx-dist" role="img"></canvas></div>
       <ul class="vx-legend">
         <li><span class="vx-key vx-key-uniform"></span>${
