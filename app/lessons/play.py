@@ -81,7 +81,7 @@ def class_store() -> store.ClassStore:
 def store_error(e: Exception) -> str:
     """What a failed store call means, in the page's language."""
     if isinstance(e, store.ClassCodeError):
-        return t(f"lessons.class_{e.reason}", code=e.args[1][:40] if len(e.args) > 1 else "")
+        return t(f"lessons.class_{e.reason}", code=e.code[:40])
     if isinstance(e, store.NotPresenter):
         return t("lessons.not_presenter")
     if isinstance(e, store.AnswerRefused):
