@@ -1,0 +1,211 @@
+"""Lesson mode in the app (app/lessons/play.py, app/lessons/screen.py; issue 26 §2, §4, §6), run from the entry point.
+
+Alone: the beat from the address (?beat=N, from 1; out of range: the nearest), Next and Previous moving the beat, its
+page and the address, leaving. In class: a teacher opens a class from the sidebar, a second session joins by its code
+and follows the presenter's beat on its next run. Everything a link sends is input: an unknown, expired or malformed
+code is said in the page's language (en and ko); a link with a presenter key that is not the class's joins as a
+student and says so, with nothing to present, advance or reveal with; a learner reads only their own answer; an
+answer outside the question's range is refused, not counted; a teacher's own lesson file with problems is refused
+with its lines, and the shipped lesson stays.
+
+Each test has a class store of its own: a SQLite file under tmp_path named by VIT_CLASS_STORE, the process's store
+(play.class_store, a cached resource) made again from it. An expired class is opened by a store whose clock stands a
+day and more in the past: nothing sleeps.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import links
+from app.i18n import t_in
+from app.lessons import lesson as lessons
+from app.lessons import play, store
+from app.steps import step
+
+from tests.app.apptest import MAIN, problems
+
+SHIPPED = lessons.shipped()
+LAST = len(SHIPPED.beats)
+
+
+@pytest.fixture
+def classes(tmp_path, monkeypatch) -> store.ClassStore:
+    """The app's class store, a SQLite file of this test's own; the same file as a store the test reads and writes."""
+    monkeypatch.setenv(store.ENV, f"sqlite:///{tmp_path}/classes.sqlite3")
+    play.class_store.clear()
+    s = store.connect()
+    yield s
+    s.close()
+    play.class_store.clear()
+
+
+def visit(lang: str = "en", **address: str) -> AppTest:
+    """A new session opening the app's address with `address` as its query (?beat=5, ?class=…&key=…)."""
+    at = AppTest.from_file(MAIN, default_timeout=300)
+    at.session_state["lang"] = lang
+    for key, value in address.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def clean(at: AppTest, where: str) -> AppTest:
+    """No exception drawn in the page, and none raised by the script."""
+    assert not problems(at), f"{where}: {problems(at)}"
+    return at
+
+
+def mode(at: AppTest) -> play.Mode | None:
+    return at.session_state[play.MODE] if play.MODE in at.session_state else None
+
+
+def address(at: AppTest) -> dict:
+    """The lesson's values this run put in the address bar (links.share → url_state)."""
+    shared = at.session_state[links._STATE]
+    return {k: shared.get(k) for k in play.URL_KEYS if shared.get(k) is not None}
+
+
+def here(at: AppTest) -> str:
+    """The page shown, as its address under the app's root ("" for the first page)."""
+    return at.session_state[links._HERE]
+
+
+def said(at: AppTest) -> list[str]:
+    """Every message and text of the page and the sidebar."""
+    out = []
+    for kind in ("error", "warning", "info", "success", "markdown", "caption"):
+        out += [e.value for e in at.get(kind)]
+    return out
+
+
+def page_of(beat: int) -> str:
+    return step(SHIPPED.beats[beat].page).path
+
+
+# ---- alone ---------------------------------------------------------------------------------------------------------
+def test_alone_the_beat_is_in_the_address_and_next_previous_move_it_and_the_page():
+    at = clean(visit(beat="4"), "?beat=4")
+    m = mode(at)
+    assert m.kind == "alone" and m.beat == 3
+    assert address(at) == {"beat": 4} and here(at) == page_of(3)
+    heading = f"beat 4 of {LAST}"
+    assert any(heading in c.value for c in at.caption), [c.value for c in at.caption][:3]
+    assert {"lesson_next", "lesson_previous", "lesson_leave"} <= {b.key for b in at.button}
+    while page_of(mode(at).beat) == page_of(3):  # Next until the beat is on another page
+        clean(at.button(key="lesson_next").click().run(), "Next")
+    k = mode(at).beat
+    assert k > 3 and here(at) == page_of(k) != page_of(3) and address(at) == {"beat": k + 1}
+    clean(at.button(key="lesson_previous").click().run(), "Previous")
+    assert mode(at).beat == k - 1 and here(at) == page_of(k - 1) and address(at) == {"beat": k}
+
+
+@pytest.mark.parametrize("given, beat", [("0", 1), ("999", LAST), ("000000001", 1), (str(LAST), LAST)])
+def test_alone_a_beat_out_of_range_is_the_nearest(given, beat):
+    at = clean(visit(beat=given), f"?beat={given}")
+    assert mode(at).beat == beat - 1 and address(at) == {"beat": beat} and here(at) == page_of(beat - 1)
+    assert at.button(key="lesson_next").disabled == (beat == LAST)
+    assert at.button(key="lesson_previous").disabled == (beat == 1)
+
+
+@pytest.mark.parametrize("given", ["-3", "two", "1.5", "٣", "9" * 12])
+def test_alone_a_beat_that_is_not_a_number_is_left_out_and_said(given):
+    at = clean(visit(beat=given), f"?beat={given}")
+    assert mode(at) is None and address(at) == {}
+    ignored = [w.value for w in at.sidebar.warning]
+    assert any(f"beat={given[:40]}" in w for w in ignored), ignored
+
+
+def test_alone_leaving_ends_the_lesson_and_its_address():
+    at = clean(visit(beat="7"), "?beat=7")
+    clean(at.button(key="lesson_leave").click().run(), "Leave")
+    assert mode(at) is None and address(at) == {}
+    assert not [b for b in at.button if b.key in ("lesson_next", "lesson_previous")]
+    assert at.button(key="lesson_alone")  # the panel offers the lesson again
+    clean(at.button(key="lesson_alone").click().run(), "Take the lesson")
+    assert mode(at).kind == "alone" and mode(at).beat == 0 and address(at) == {"beat": 1}
+
+
+# ---- a class: open, join, follow ---------------------------------------------------------------------------------
+def open_class(lang: str = "en") -> AppTest:
+    """A teacher's session that opened a class from the sidebar's lesson panel."""
+    at = clean(visit(lang), "the first page")
+    clean(at.button(key="lesson_teach").click().run(), "Teach a class")
+    assert mode(at).kind == "presenter", said(at)
+    return at
+
+
+def test_a_teacher_opens_a_class_and_a_learner_follows_its_beat(classes):
+    teacher = open_class()
+    m = mode(teacher)
+    assert store.normal_code(m.code) == m.code and m.secret and m.beat == 0
+    assert address(teacher) == {"class": m.code, "key": m.secret}
+    state = classes.state(m.code)
+    assert state.beat == 0 and state.lesson == SHIPPED.id
+    learner = clean(visit("ko", **{"class": m.code.lower().replace("-", " ")}), "joined by its code, as typed")
+    lm = mode(learner)
+    assert lm.kind == "learner" and lm.code == m.code and lm.beat == 0 and not lm.secret
+    assert store.SESSION.fullmatch(lm.me) and address(learner) == {"class": m.code, "me": lm.me}
+    assert not {"lesson_next", "lesson_previous", "lesson_reveal", "lesson_show", "lesson_ask"} & {
+        b.key for b in learner.button}
+    while page_of(mode(teacher).beat) == page_of(0):
+        clean(teacher.button(key="lesson_next").click().run(), "the presenter's Next")
+    k = mode(teacher).beat
+    assert classes.state(m.code).beat == k
+    clean(learner.run(), "the learner's next run")
+    assert mode(learner).beat == k and here(learner) == page_of(k)
+    assert any(f"{k + 1}/{LAST}" in c.value or f"{k + 1}" in c.value for c in learner.caption)
+    # the learner steps away; the class moves on; they stay where they went, and one button brings them back
+    clean(learner.switch_page(step("paper").file).run(), "the learner steps away")
+    assert mode(learner).away
+    clean(teacher.button(key="lesson_next").click().run(), "the presenter's Next, again")
+    clean(learner.run(), "the learner's run while away")
+    assert mode(learner).beat == k + 1 and mode(learner).away and here(learner) != page_of(k + 1)
+    clean(learner.button(key="lesson_back").click().run(), "Back to the class")
+    assert not mode(learner).away and here(learner) == page_of(k + 1)
+
+
+def test_a_learner_keeps_their_answer_session_from_the_address_and_never_takes_a_malformed_one(classes):
+    opened = classes.open_class(SHIPPED.id)
+    mine = store.new_session()
+    assert mode(clean(visit(**{"class": opened.code, "me": mine}), "with me")).me == mine
+    for forged in ("x", "../../etc", "a" * 65, "<script>"):
+        me = mode(clean(visit(**{"class": opened.code, "me": forged}), f"me={forged}")).me
+        assert me != forged and store.SESSION.fullmatch(me)
+
+
+# ---- §6: everything a link sends is input --------------------------------------------------------------------------
+def expired_code(classes: store.ClassStore) -> str:
+    """A class opened by a store whose clock stood a day and a minute ago: expired now, not yet deleted."""
+    past = store.connect(clock=lambda: time.time() - store.TTL - 60)
+    try:
+        return past.open_class(SHIPPED.id).code
+    finally:
+        past.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("case", ["unknown", "expired", "malformed", "too long"])
+def test_a_class_code_that_leads_nowhere_is_said_in_the_pages_language(classes, lang, case):
+    code = {"unknown": "7KQ2M-XH9PD", "expired": None, "malformed": "ab-12", "too long": "A" * 500}[case]
+    code = code or expired_code(classes)
+    at = clean(visit(lang, **{"class": code}), f"?class={code[:20]}")
+    reason = {"unknown": "not_found", "expired": "expired"}.get(case, "malformed")
+    shown = code if case != "too long" else code[:40]
+    expected = t_in(lang, f"lessons.class_{reason}", code=shown)
+    assert mode(at) is None and address(at) == {}
+    assert [e.value for e in at.error] == [expected], [e.value for e in at.error]
+    assert shown in expected
+
+
+def join_button(at: AppTest, lang: str):
+    return next(b for b in at.button if b.label == t_in(lang, "lessons.join") and "FormSubmitter" in b.id)
+
+
+def test_a_class_code_typed_in_the_join_form_leads_nowhere_in_korean(classes):
+    at = clean(visit("ko"), "the first page")
+    at.text_input(key="lesson_join_code").input("ZZZZZ-ZZZZZ")
+    clean(join_button(at, "ko").click().run(), "Join with an unknown code")
+    assert mode(at) is None
+    assert [e.value for e in at.error] == [t_in("ko", "lessons.class_not_found", code="ZZZZZ-ZZZZZ")]
