@@ -209,3 +209,80 @@ def test_a_class_code_typed_in_the_join_form_leads_nowhere_in_korean(classes):
     clean(join_button(at, "ko").click().run(), "Join with an unknown code")
     assert mode(at) is None
     assert [e.value for e in at.error] == [t_in("ko", "lessons.class_not_found", code="ZZZZZ-ZZZZZ")]
+
+
+PRESENTER_KEYS = {"lesson_next", "lesson_previous", "lesson_reveal", "lesson_show", "lesson_ask"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("forged", ["edited", "another class's", "long", "empty"])
+def test_a_forged_presenter_link_joins_as_a_learner_and_says_so(classes, lang, forged):
+    opened = classes.open_class(SHIPPED.id)
+    other = classes.open_class(SHIPPED.id)
+    key = {"edited": opened.secret[:-1] + ("A" if opened.secret[-1] != "A" else "B"),
+           "another class's": other.secret, "long": "k" * 5000, "empty": ""}[forged]
+    before = classes.state(opened.code)
+    at = clean(visit(lang, **{"class": opened.code, "key": key}), f"a {forged} key")
+    m = mode(at)
+    assert m.kind == "learner" and m.secret == "" and "key" not in address(at)
+    if key:
+        assert [w.value for w in at.warning] == [t_in(lang, "lessons.not_presenter")]
+    assert not PRESENTER_KEYS & {b.key for b in at.button}  # nothing to present, advance or reveal with
+    for _ in range(2):
+        clean(at.run(), "the learner's next runs")
+    assert classes.state(opened.code) == before  # nothing changed the class
+    assert classes.state(other.code).version == other.state.version
+
+
+BAD_LESSON_EDITS = [  # (what is replaced, by what, the reason code said at that line)
+    ('page = "flatten"', 'page = "flat"', "unknown_page"),
+    ('rule = "tokens"', 'rule = "tokens"\nanswer = 50', "answer_written"),
+    ('kind = "patch"', 'kind = "pixel"', "unknown_kind"),
+]
+
+
+def bad_lesson() -> tuple[bytes, list[int]]:
+    """The shipped lesson with three mistakes; the lines they are on (from 1)."""
+    text = lessons.SHIPPED.read_text(encoding="utf-8")
+    lines = []
+    for old, new, _ in BAD_LESSON_EDITS:
+        at = text.index(old)
+        text = text[:at] + new + text[at + len(old):]
+        lines.append(text[:at].count("\n") + 1 + new.count("\n"))
+    return text.encode(), lines
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_teachers_lesson_file_with_problems_is_refused_with_its_lines_and_the_shipped_lesson_stays(classes, lang):
+    data, lines = bad_lesson()
+    at = clean(visit(lang), "the first page")
+    at.file_uploader(key="lesson_own_file").upload("my-lesson.toml", data, "application/toml").run()
+    clean(at, "a bad lesson file")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    title = SHIPPED.title.get(lang)
+    assert title in errors[0]
+    with pytest.raises(lessons.BadLesson) as bad:
+        lessons.parse(data)
+    found = {(p.line, p.code) for p in bad.value.problems}
+    assert {(line, code) for line, (_, _, code) in zip(lines, BAD_LESSON_EDITS)} <= found, found
+    for line in lines:
+        assert t_in(lang, "lessons.error_at", line=line, problem="").rstrip() in errors[0], (line, errors[0])
+    assert play._OWN not in at.session_state
+    clean(at.button(key="lesson_teach").click().run(), "Teach a class, after the refused file")
+    m = mode(at)
+    assert m.kind == "presenter" and m.lesson is SHIPPED and classes.state(m.code).lesson == SHIPPED.id
+
+
+def test_a_teachers_good_lesson_file_is_taught_and_a_learner_on_another_replica_reads_it(classes):
+    data = lessons.SHIPPED.read_text(encoding="utf-8").replace('id = "first-vit"', 'id = "my-vit"').encode()
+    at = clean(visit(), "the first page")
+    at.file_uploader(key="lesson_own_file").upload("my-lesson.toml", data, "application/toml").run()
+    assert [s.value for s in at.success] and not at.error
+    clean(at.button(key="lesson_teach").click().run(), "Teach a class, with my lesson")
+    m = mode(at)
+    assert m.lesson.id == "my-vit" and store.LESSON_ID.fullmatch(classes.state(m.code).lesson)
+    play.class_store.clear()  # another process: nothing cached, the lesson read from the store
+    play._parsed.cache_clear()
+    learner = clean(visit(**{"class": m.code}), "a learner joins the class on a teacher's lesson")
+    assert mode(learner).lesson.id == "my-vit"
