@@ -97,6 +97,7 @@ def test_alone_the_beat_is_in_the_address_and_next_previous_move_it_and_the_page
         clean(at.button(key="lesson_next").click().run(), "Next")
     k = mode(at).beat
     assert k > 3 and here(at) == page_of(k) != page_of(3) and address(at) == {"beat": k + 1}
+    assert at.query_params.get("beat") == str(k + 1)  # the page switch itself kept the address's query
     clean(at.button(key="lesson_previous").click().run(), "Previous")
     assert mode(at).beat == k - 1 and here(at) == page_of(k - 1) and address(at) == {"beat": k}
 
@@ -155,6 +156,8 @@ def test_a_teacher_opens_a_class_and_a_learner_follows_its_beat(classes):
     assert classes.state(m.code).beat == k
     clean(learner.run(), "the learner's next run")
     assert mode(learner).beat == k and here(learner) == page_of(k)
+    kept = {key: learner.query_params.get(key) for key in ("class", "me")}
+    assert kept == {"class": m.code, "me": lm.me}, kept  # the class's page switch kept the learner's address
     assert any(f"{k + 1}/{LAST}" in c.value or f"{k + 1}" in c.value for c in learner.caption)
     # the learner steps away; the class moves on; they stay where they went, and one button brings them back
     clean(learner.switch_page(step("paper").file).run(), "the learner steps away")
