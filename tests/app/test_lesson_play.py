@@ -14,6 +14,7 @@ day and more in the past: nothing sleeps.
 """
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -289,3 +290,82 @@ def test_a_teachers_good_lesson_file_is_taught_and_a_learner_on_another_replica_
     play._parsed.cache_clear()
     learner = clean(visit(**{"class": m.code}), "a learner joins the class on a teacher's lesson")
     assert mode(learner).lesson.id == "my-vit"
+
+
+# ---- answers: each learner's own, in range, counted for the presenter -----------------------------------------------
+@pytest.fixture
+def plain_ask(monkeypatch):
+    """app/lessons/ask.py's interface as play.py and screen.py call it (ask, solve, judge, reveal, tally), drawn as
+    plain widgets that say what the player handed them: what these tests check is the player's part (whose answer is
+    read, what the store refuses, what the presenter counts), not the question widgets."""
+    import importlib.machinery
+    import types
+
+    import streamlit as st
+
+    ask = types.ModuleType("app.lessons.ask")
+    ask.__spec__ = importlib.machinery.ModuleSpec("app.lessons.ask", None)
+
+    def draw(q, c, key, given=None):
+        st.caption(f"given={given}")
+        value = st.number_input("answer", key=f"{key}_value", value=None, step=1)
+        return int(value) if st.button("send", key=f"{key}_send") and value is not None else None
+
+    ask.ask = draw
+    ask.solve = lambda q, c: 49
+    ask.judge = lambda q, answer, value: types.SimpleNamespace(right=value == answer)
+    ask.reveal = lambda q, answer, own, c: st.caption(f"revealed own={own}")
+    ask.tally = lambda q, tally, c, show=False: st.caption(f"answered={tally.answered} right={tally.right}")
+    monkeypatch.setitem(sys.modules, "app.lessons.ask", ask)
+    return ask
+
+
+def answer(at: AppTest, value: int) -> AppTest:
+    qid = mode(at).state.question_id
+    at.number_input(key=f"lesson_q{qid}_value").set_value(value)
+    return clean(at.button(key=f"lesson_q{qid}_send").click().run(), f"answering {value}")
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_each_learner_reads_only_their_own_answer_and_the_presenter_counts_them(classes, plain_ask):
+    teacher = open_class()
+    m = mode(teacher)
+    state = classes.state(m.code)
+    assert state.phase == store.OPEN and state.asked == 0  # the first beat asks at once
+    a = clean(visit(**{"class": m.code}), "learner A joins")
+    b = clean(visit("ko", **{"class": m.code}), "learner B joins")
+    assert "given=None" in captions(a) and "given=None" in captions(b)
+    answer(a, 49)
+    assert "given=49" in captions(a)
+    clean(b.run(), "learner B's next run")
+    assert "given=None" in captions(b) and not [c for c in captions(b) if "49" in c]  # not A's answer
+    answer(b, 7)
+    assert "given=7" in captions(b)
+    clean(a.run(), "learner A's next run")
+    assert "given=49" in captions(a)
+    again = clean(visit(**{"class": m.code, "me": mode(a).me}), "learner A reloads")  # the same `me`
+    assert "given=49" in captions(again)
+    clean(teacher.run(), "the presenter's next run")
+    assert "answered=2 right=1" in captions(teacher)
+    tally = classes.tally(m.code, m.secret)
+    assert tally.counts == {7: 1, 49: 1}
+    clean(teacher.button(key="lesson_reveal").click().run(), "Reveal")
+    for learner, own in ((a, 49), (b, 7)):
+        clean(learner.run(), "a learner's run after the reveal")
+        assert f"revealed own={own}" in captions(learner)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("value", [-1, 1_000_001, 2**40])
+def test_an_answer_outside_the_questions_range_is_refused_and_not_counted(classes, plain_ask, lang, value):
+    teacher = open_class()
+    m = mode(teacher)
+    learner = clean(visit(lang, **{"class": m.code}), "a learner joins")
+    answer(learner, value)
+    assert [e.value for e in learner.error] == [t_in(lang, "lessons.refused_out_of_range")]
+    assert classes.tally(m.code, m.secret).answered == 0
+    assert classes.own_answer(m.code, mode(learner).me) is None
+    assert "given=None" in captions(learner)
