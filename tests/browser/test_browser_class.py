@@ -39,7 +39,7 @@ from tests.browser.test_deploy import ClassServer, serverid, start_class, stop
 pytestmark = pytest.mark.browser
 
 SHIPPED = lessons.shipped()
-BEAT_S = 10  # seconds for a learner's page to show the presenter's beat (benchmarks/classroom.py measures the second)
+BEAT_S = 15  # seconds for a learner's page to show the presenter's beat (benchmarks/classroom.py measures the second)
 DEVICES = {  # who: (language, browser context options)
     "presenter": ("en", {"viewport": {"width": 1366, "height": 900}, "locale": "en-US"}),
     "learner-en": ("en", {"viewport": {"width": 1366, "height": 900}, "locale": "en-US"}),
@@ -341,3 +341,22 @@ def test_a_restarted_server_keeps_the_class(classroom, tmp_path):
     wait_for_beat(learner, classroom.beat, timeout_s=120)
     k = next_beat(classroom, [learner])
     assert k == classroom.beat
+
+
+def test_alone_the_lesson_passes_axe_and_reads_in_korean(classroom):
+    person = classroom.people["learner-ko"]
+    person.page.goto(classroom.server.url + "/?beat=3")
+    wait_for_beat(person, 2, "alone", 120)
+    settle_fully(person.page, 120_000)
+    assert_no_exception(person.page, "a lesson alone, beat 3")
+    person.page.keyboard.press("n")
+    wait_for_beat(person, 3, "alone", 30)
+    settle_fully(person.page, 120_000)
+    assert path_of(person) == step(SHIPPED.beats[3].page).path
+    person.page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '4'", timeout=10_000)
+    shot(person, "7-alone")
+    found = violations(person.page, "alone (ko, 1024)")
+    person.page.evaluate(TO_TOP)
+    found += [f"English in Korean: [{f['kind']}] {f['where']}: {f['run']!r}"
+              for f in findings_of(person.page.evaluate(COLLECT, None))]
+    assert not found, "\n".join(found)
