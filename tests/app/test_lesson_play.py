@@ -369,3 +369,23 @@ def test_an_answer_outside_the_questions_range_is_refused_and_not_counted(classe
     assert classes.tally(m.code, m.secret).answered == 0
     assert classes.own_answer(m.code, mode(learner).me) is None
     assert "given=None" in captions(learner)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_answers_are_rate_limited_per_learner_and_said(classes, plain_ask, lang):
+    """At most store.RATE[0] answers a window of RATE[1] s: 11 tries within 10 s cross at most one window's edge, so
+    one of them is refused, said in the page's language, and the answer kept is the last one accepted."""
+    teacher = open_class()
+    m = mode(teacher)
+    learner = clean(visit(lang, **{"class": m.code}), "a learner joins")
+    other = clean(visit(lang, **{"class": m.code}), "another learner joins")
+    said_then = t_in(lang, "lessons.refused_rate_limited", seconds=999).split("999")
+    for value in range(1, 2 * store.RATE[0] + 2):
+        answer(learner, value)
+        if learner.error:
+            break
+    errors = [e.value for e in learner.error]
+    assert len(errors) == 1 and errors[0].startswith(said_then[0]) and errors[0].endswith(said_then[1]), errors
+    assert classes.own_answer(m.code, mode(learner).me) == value - 1  # the refused one was not stored
+    answer(other, 3)  # another learner is not held back by this one's limit
+    assert not other.error and classes.tally(m.code, m.secret).answered == 2
