@@ -8,9 +8,9 @@ student and says so, with nothing to present, advance or reveal with; a learner 
 answer outside the question's range is refused, not counted; a teacher's own lesson file with problems is refused
 with its lines, and the shipped lesson stays.
 
-Each test has a class store of its own: a SQLite file under tmp_path named by VIT_CLASS_STORE, the process's store
-(play.class_store, a cached resource) made again from it. An expired class is opened by a store whose clock stands a
-day and more in the past: nothing sleeps.
+Each test in class runs twice, on a class store of its own: a SQLite file under tmp_path, then Redis (a redis-server
+the tests start), named by VIT_CLASS_STORE; the process's store (play.class_store, a cached resource) is made again
+from it. An expired class is opened by a store whose clock stands a day and more in the past: nothing sleeps.
 """
 from __future__ import annotations
 
@@ -27,17 +27,25 @@ from app.lessons import play, store
 from app.steps import step
 
 from tests.app.apptest import MAIN, problems
+from tests.app import test_class_store
 
+redis_url = test_class_store.redis_url  # the fixture: a redis-server of the tests' own, stopped at the end
 SHIPPED = lessons.shipped()
 LAST = len(SHIPPED.beats)
 
 
-@pytest.fixture
-def classes(tmp_path, monkeypatch) -> store.ClassStore:
-    """The app's class store, a SQLite file of this test's own; the same file as a store the test reads and writes."""
-    monkeypatch.setenv(store.ENV, f"sqlite:///{tmp_path}/classes.sqlite3")
+@pytest.fixture(params=["sqlite", "redis"])
+def classes(request, tmp_path, monkeypatch) -> store.ClassStore:
+    """The app's class store, of this test's own: a SQLite file, or a Redis database emptied (test_class_store.py's
+    redis-server); the same store, for the test to read and write."""
+    if request.param == "sqlite":
+        monkeypatch.setenv(store.ENV, f"sqlite:///{tmp_path}/classes.sqlite3")
+    else:
+        monkeypatch.setenv(store.ENV, request.getfixturevalue("redis_url"))
     play.class_store.clear()
     s = store.connect()
+    if request.param == "redis":
+        s.r.flushdb()
     yield s
     s.close()
     play.class_store.clear()
