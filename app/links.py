@@ -24,6 +24,7 @@ LENS = {"layer": "lens_layer", "query": "lens_patch"}  # the token step's widget
 _STATE = "_link"  # session state: the values this run puts in the URL
 _READ = "_link_read"  # session state: the link has been read (once per session)
 _HERE = "_link_here"  # session state: the address of the page being shown, under the app's root ("attention")
+_WRITES = "_link_writes"  # session state: how many times the address was written (each run writes it again)
 _PAGE = "_link_page"  # session state: (page, its own values) as its writer last put them in the URL
 
 # history.replaceState from the page itself (app/components/url_state/index.js, in the app's window, not an iframe).
@@ -83,7 +84,10 @@ def write(key: str = "url_state", **page_values: str | int | None) -> None:
     if page_values:
         st.session_state[_PAGE] = (st.session_state.get(_HERE), page_values)
     with st.container(key=f"{key}_box"):  # hidden by the CSS in app/main.py: it draws nothing
-        _REPLACE(data={"query": query, "page": page if page_values else None}, key=key)
+        # every run: a page switch (the sidebar's, st.switch_page) leaves the address without its query
+        st.session_state[_WRITES] = st.session_state.get(_WRITES, 0) + 1
+        _REPLACE(data={"query": query, "page": page if page_values else None, "run": st.session_state[_WRITES]},
+                 key=key)
 
 
 def showing(page: str) -> None:

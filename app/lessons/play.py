@@ -81,7 +81,7 @@ def class_store() -> store.ClassStore:
 def store_error(e: Exception) -> str:
     """What a failed store call means, in the page's language."""
     if isinstance(e, store.ClassCodeError):
-        return t(f"lessons.class_{e.reason}", code=e.args[1][:40] if len(e.args) > 1 else "")
+        return t(f"lessons.class_{e.reason}", code=e.code[:40])
     if isinstance(e, store.NotPresenter):
         return t("lessons.not_presenter")
     if isinstance(e, store.AnswerRefused):
@@ -328,8 +328,9 @@ def arrive(page: str) -> None:
         elif page == target.path and mode.away and mode.kind == "alone":
             ss[MODE] = replace(mode, away=False)
         return
-    if page != target.path:
-        st.switch_page(target.file)
+    if page != target.path:  # with the address's query: a switch without one leaves the bar without the class
+        shared = ss.get(links._STATE, {})  # (its writer's replaceState can land before the switch's own URL)
+        st.switch_page(target.file, query_params={k: str(shared[k]) for k in links.KEYS if shared.get(k) is not None})
     try:  # TEMPORARY until app/lessons/views.py lands from its branch (s3-views)
         from app.lessons import views
     except ImportError:
