@@ -35,15 +35,22 @@ import asyncio
 import contextlib
 import os
 import random
+import re
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: benchmarks, harness, app
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the repository: benchmarks, harness, app
 
+from app.lessons import lesson as lessons  # noqa: E402
+from app.lessons import store  # noqa: E402
 from benchmarks import machine, workload  # noqa: E402
 from harness import server, stclient  # noqa: E402
 from harness.browser import launch  # noqa: E402
@@ -213,6 +220,308 @@ async def classroom(n: int, args, folder: str | None) -> dict:
     return result
 
 
+# ---- a lesson: a presenter and N learners through the class store (issue 26 §7) --------------------------------------
+LESSON_BEATS = (1, 2, 3, 12, 14, 15, 17, 18, 22, 23)  # beats of the shipped lesson: 10 beats, 5 questions, 4 kinds
+BAR = re.compile(r"· beat (\d+) of (\d+) ·")  # the bar's caption (lessons.bar_beat): what a learner's screen shows
+LESSON_TARGETS = {"upload": 2000, "beat": 1000, "answer": 1000}  # p95 in ms at N = 60 (issue 26 §7)
+
+
+def lesson_file(beats: int) -> bytes:
+    """A teacher's own lesson file: the first `beats` of LESSON_BEATS, cut from the shipped lesson's text."""
+    src = (Path(lessons.__file__).parent / "first-vit.toml").read_text(encoding="utf-8")
+    head, *blocks = re.split(r"\n(?=\[\[beat\]\])", src)
+    head = re.sub(r'^id = ".*"$', 'id = "classroom-benchmark"', head, count=1, flags=re.M)
+    return "\n".join([head] + [blocks[k - 1].rstrip() + "\n" for k in LESSON_BEATS[:beats]]).encode()
+
+
+@dataclass
+class Class:
+    """What the presenter and the learners share in this process: the class, when each key was pressed, the end."""
+
+    n: int
+    beats: int
+    lesson: lessons.Lesson
+    code: str = ""
+    secret: str = ""
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+    clicks: dict[int, float] = field(default_factory=dict)  # beat k (from 1) → when the presenter pressed Next to it
+    tallies: dict[int, list[tuple[float, int]]] = field(default_factory=dict)  # question id → (time, count shown)
+    errors: list[str] = field(default_factory=list)
+
+
+class LessonLearner:
+    """A student's phone or laptop: joins by the class's address, uploads their picture, follows, answers."""
+
+    def __init__(self, i: int, url: str, args, room: Class):
+        self.i, self.url, self.args, self.room = i, url, args, room
+        self.picture = workload.picture(i)
+        self.me = store.new_session()
+        self.seen: dict[int, float] = {}  # beat k → when its bar reached this learner
+        self.join_ms: float | None = None
+        self.upload_ms: float | None = None
+        self.acked: dict[int, tuple[float, int]] = {}  # question id → (when the answer was acknowledged, value)
+        self.errors: list[str] = []
+        self.session: stclient.LiveSession | None = None
+        self.changed = asyncio.Event()
+        self.done = False
+
+    def watch(self, m, now: float) -> None:
+        if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+            el = m.delta.new_element
+            if el.WhichOneof("type") == "markdown":
+                found = BAR.search(el.markdown.body)
+                if found and int(found[1]) not in self.seen:
+                    self.seen[int(found[1])] = now
+        elif m.WhichOneof("type") == "script_finished":
+            self.changed.set()
+
+    async def lesson(self) -> None:
+        rng = random.Random(self.i)
+        await asyncio.sleep(rng.uniform(0, self.args.ramp))
+        s = self.session = stclient.LiveSession(self.url, timeout=self.args.timeout,
+                                                query=f"class={self.room.code}&me={self.me}")
+        s.watchers.append(self.watch)
+        try:
+            start = time.perf_counter()
+            run = await s.open()
+            self.join_ms = (time.perf_counter() - start) * 1000
+            self.check(run, "join")
+            if not self.seen:
+                self.errors.append(f"learner {self.i}: the page after joining shows no lesson bar")
+            start = time.perf_counter()
+            run = self.check(await s.upload("upload", f"learner_{self.i}.jpg", self.picture), "upload")
+            self.upload_ms = (time.perf_counter() - start) * 1000
+            if not any("1024×768 pixels as uploaded" in t for t in run.texts()):
+                self.errors.append(f"learner {self.i}: the page does not show the uploaded picture")
+            while not self.room.over.is_set():
+                await self.answer_if_asked(rng)
+                self.changed.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 1.0)
+            self.done = True
+        except Exception as e:  # noqa: BLE001 - any failure of a learner is a figure, not a crash
+            self.errors.append(f"learner {self.i}: {type(e).__name__}: {e}")
+        finally:
+            self.errors += [f"learner {self.i}: {e}" for e in s.errors]
+            await s.close()
+
+    def check(self, run: stclient.Run, what: str) -> stclient.Run:
+        self.errors += [f"learner {self.i}, {what}: {e}" for e in run.errors]
+        return run
+
+    async def answer_if_asked(self, rng: random.Random) -> None:
+        """The open question on screen, if this learner has not answered it: think, then answer (app/lessons/ask.py's
+        widgets)."""
+        s = self.session
+        q = question_on_screen(s)
+        if q is None or q[0] in self.acked:
+            return
+        qid, kind = q
+        await asyncio.sleep(rng.uniform(0.5, 1.5) * self.args.think)
+        value, run = await answer(s, qid, kind, rng)
+        self.check(run, f"answer to question {qid}")
+        if not run.errors:
+            self.acked[qid] = (time.perf_counter(), value)
+
+
+def question_on_screen(s: stclient.Session) -> tuple[int, str] | None:
+    """(question id, kind) of the question a learner's page asks now, or None."""
+    return None  # filled in once app/lessons/ask.py lands
+
+
+async def answer(s: stclient.Session, qid: int, kind: str, rng: random.Random) -> tuple[int, stclient.Run]:
+    raise NotImplementedError
+
+
+class Presenter:
+    """The teacher: loads the benchmark's lesson file, opens the class, waits for the class, and for each beat lets
+    the learners answer its question, reveals, and presses Next."""
+
+    def __init__(self, url: str, args, room: Class, learners: list[LessonLearner]):
+        self.url, self.args, self.room, self.learners = url, args, room, learners
+        self.session: stclient.LiveSession | None = None
+
+    def watch(self, m, now: float) -> None:
+        pass  # the tally: filled in once app/lessons/ask.py lands
+
+    def check(self, run: stclient.Run, what: str) -> stclient.Run:
+        self.room.errors += [f"presenter, {what}: {e}" for e in run.errors]
+        return run
+
+    async def lead(self) -> None:
+        room, args = self.room, self.args
+        s = self.session = stclient.LiveSession(self.url, timeout=args.timeout)
+        s.watchers.append(self.watch)
+        try:
+            self.check(await s.open(), "load")
+            self.check(await s.upload("lesson_own_file", "classroom-benchmark.toml", lesson_file(room.beats),
+                                      mime="application/toml"), "load the lesson file")
+            self.check(await s.click("lesson_teach"), "open the class")
+            query = dict(parse_qsl(s.component_data("url_state")["query"]))
+            room.code, room.secret = query["class"], query["key"]
+            room.opened.set()
+            await self.until(lambda: all(x.upload_ms is not None or x.errors for x in self.learners),
+                             args.ramp + args.timeout)
+            for k in range(1, room.beats + 1):
+                await self.until(lambda: all(k in x.seen or x.errors for x in self.learners), args.timeout)
+                await asyncio.sleep(args.dwell)
+                if k < room.beats:
+                    room.clicks[k + 1] = time.perf_counter()
+                    self.check(await s.click("lesson_next"), f"Next to beat {k + 1}")
+            await asyncio.sleep(1)
+        except Exception as e:  # noqa: BLE001
+            room.errors.append(f"presenter: {type(e).__name__}: {e}")
+        finally:
+            room.opened.set()
+            room.over.set()
+            room.errors += [f"presenter: {e}" for e in s.errors]
+            await s.close()
+
+    @staticmethod
+    async def until(condition, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+
+@contextlib.contextmanager
+def serving_class(args, n: int):
+    """(URL, pids): the server at --url, or a fresh `make serve-class` (deploy.serve_class) with --replicas replicas
+    and a class store of its own in a temporary folder (unless VIT_CLASS_STORE is set)."""
+    if args.url:
+        yield args.url, args.pids
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env.setdefault(store.ENV, f"sqlite:///{tmp}/class-store.sqlite3")
+        port, first = server.free_port(), consecutive_ports(args.replicas)
+        log = Path(args.log) / f"lesson_{n}.log" if args.log else Path(tmp) / "serve_class.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "deploy.serve_class", "--replicas", str(args.replicas),
+                                     "--port", str(port), "--address", "127.0.0.1", "--replica-port", str(first)],
+                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        old = os.environ.get(store.ENV)
+        os.environ[store.ENV] = env[store.ENV]  # the end's check reads the same store
+        try:
+            server.wait_healthy(url, timeout=240, proc=proc)
+            yield url, [proc.pid]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if old is None:
+                os.environ.pop(store.ENV, None)
+            else:
+                os.environ[store.ENV] = old
+
+
+def consecutive_ports(n: int) -> int:
+    """The first of n consecutive ports free on 127.0.0.1 now (the replicas' ports, after HAProxy's)."""
+    from deploy import serve_class
+
+    for _ in range(100):
+        first = server.free_port()
+        if first + n <= 65535 and not any(serve_class.bind_problem("127.0.0.1", first + k) for k in range(n)):
+            return first
+    raise RuntimeError(f"no {n} consecutive free ports")
+
+
+def answer_latencies(room: Class, learners: list[LessonLearner]) -> list[float]:
+    """For each acknowledged answer: from its acknowledgement to the first count on the presenter's screen that
+    includes it. The j-th answer acknowledged is counted once the count shown reaches j (the store counts an answer
+    before the learner's page acknowledges it, so a count can include it at once: 0 ms)."""
+    out = []
+    for qid, shown in room.tallies.items():
+        acks = sorted(at for x in learners for q, (at, _) in x.acked.items() if q == qid)
+        for j, at in enumerate(acks, 1):
+            when = next((t for t, count in shown if count >= j and t >= at), None)
+            if when is None:
+                when = next((t for t, count in shown if count >= j), None)
+            if when is not None:
+                out.append(max(0.0, when - at) * 1000)
+    return out
+
+
+def lost_answers(room: Class, learners: list[LessonLearner]) -> tuple[int, list[str]]:
+    """Answers acknowledged on a learner's page but missing from the presenter's last count or from the store."""
+    lost, said = 0, []
+    s = store.connect()
+    try:
+        qids = sorted({q for x in learners for q in x.acked})
+        for qid in qids:
+            acked = [x for x in learners if qid in x.acked]
+            shown = max((count for _, count in room.tallies.get(qid, [])), default=0)
+            stored = s.tally(room.code, room.secret, qid)
+            missing = [x.i for x in acked if s.own_answer(room.code, x.me, qid) != x.acked[qid][1]]
+            k = max(len(acked) - shown, len(missing), len(acked) - stored.answered)
+            if k:
+                said.append(f"question {qid}: {len(acked)} answers acknowledged, the presenter's screen counted "
+                            f"{shown}, the store holds {stored.answered}; learners without their answer stored: "
+                            f"{missing[:10]}")
+            lost += max(0, k)
+    finally:
+        s.close()
+    return lost, said
+
+
+async def lesson_class(n: int, args) -> dict:
+    with serving_class(args, n) as (url, pids):
+        room = Class(n, args.beats, lessons.parse(lesson_file(args.beats)))
+        learners = [LessonLearner(i, url, args, room) for i in range(n)]
+        presenter = Presenter(url, args, room, learners)
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=n + 4))
+        lead = asyncio.create_task(presenter.lead())
+        await room.opened.wait()
+        t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(pids)
+        if room.code:
+            await asyncio.gather(*(x.lesson() for x in learners))
+        await lead
+        wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(pids)
+        lost, lost_said = lost_answers(room, learners) if room.code else (0, [])
+    p = workload.percentile
+    joins = [x.join_ms for x in learners if x.join_ms is not None]
+    uploads = [x.upload_ms for x in learners if x.upload_ms is not None]
+    beats = [(x.seen[k] - at) * 1000 for k, at in room.clicks.items() for x in learners if k in x.seen]
+    missed = sum(k not in x.seen for k in room.clicks for x in learners)
+    answers = answer_latencies(room, learners)
+    errors = room.errors + [e for x in learners for e in x.errors]
+    errors += [f"{missed} times a learner's screen never showed the presenter's beat"] if missed else []
+    acked = sum(len(x.acked) for x in learners)
+    polls = sum(x.session.auto_reruns for x in learners if x.session)
+    r = {"n": n, "join_p50": p(joins, 50), "join_p95": p(joins, 95), "upload_p50": p(uploads, 50),
+         "upload_p95": p(uploads, 95), "beat_p50": p(beats, 50), "beat_p95": p(beats, 95), "beat_max": max(beats, default=0),
+         "answer_p50": p(answers, 50), "answer_p95": p(answers, 95), "answers": acked, "errors": len(errors),
+         "lost": lost, "wall": wall, "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system),
+         "polls": polls, "finished": sum(x.done for x in learners)}
+    print(f"  N = {n:3d}: {r['finished']}/{n} learners followed to the end; join to first page p50 {r['join_p50']:.0f} ms, "
+          f"p95 {r['join_p95']:.0f} ms; upload+analysis p50 {r['upload_p50']:.0f} ms, p95 {r['upload_p95']:.0f} ms",
+          flush=True)
+    print(f"           presenter's key to a learner's screen ({len(beats)} = {len(room.clicks)} keys × learners): "
+          f"p50 {r['beat_p50']:.0f} ms, p95 {r['beat_p95']:.0f} ms, max {r['beat_max']:.0f} ms", flush=True)
+    print(f"           answer to the presenter's count ({len(answers)} of {acked} answers acknowledged): "
+          f"p50 {r['answer_p50']:.0f} ms, p95 {r['answer_p95']:.0f} ms", flush=True)
+    if pids:
+        print(f"           server CPU {r['server_cpu']:.0f} s in {wall:.0f} s wall: {r['server_cpu'] / n:.2f} s per learner "
+              f"({r['server_cpu'] / n / wall * 1000:.1f} ms a second); {polls} poll reruns sent "
+              f"({polls / max(wall, 1e-9):.0f} a second); these clients {r['client_cpu']:.0f} s CPU", flush=True)
+    else:
+        print(f"           server CPU not measured (--pid PID measures it); {wall:.0f} s wall; {polls} poll reruns; "
+              f"these clients {r['client_cpu']:.0f} s CPU", flush=True)
+    for e in (errors[:5] + lost_said[:5]):
+        print(f"           {e}")
+    print(f"lesson N = {n}: upload p95 {r['upload_p95']:.0f} ms, beat p95 {r['beat_p95']:.0f} ms, "
+          f"answer p95 {r['answer_p95']:.0f} ms, errors {r['errors']}, lost answers {r['lost']}", flush=True)
+    return r
+
+
 # ---- validation against a real browser ---------------------------------------------------------------------------
 def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]:
     """Chromium through Playwright: load, page 1, upload, attention, `clicks` × ▶. The ForwardMsgs of each run
@@ -314,9 +623,33 @@ def check_target(parser: argparse.ArgumentParser, args) -> None:
         parser.error(f"nothing answers at {args.url}/_stcore/health: is the server running there?")
 
 
+def lesson_main(args) -> None:
+    where = args.url or f"make serve-class REPLICAS={args.replicas}"
+    started = machine.header(f"classroom --lesson: a presenter and N learners on {where}: {args.beats} beats, "
+                             f"learners join within {args.ramp:.0f} s, think {args.think} s before answering, "
+                             f"the presenter stays {args.dwell} s on a beat")
+    if args.validate:
+        print("(--validate compares the attention explorer's steps, not a lesson: run it without --lesson)")
+    results = [asyncio.run(lesson_class(int(v), args)) for v in args.sessions.split(",")]
+    print()
+    for r in results:
+        missed = [f"{name} p95 {r[name + '_p95']:.0f} ms > {limit} ms" for name, limit in LESSON_TARGETS.items()
+                  if not r[name + "_p95"] <= limit]
+        missed += [f"{r['errors']} errors"] * bool(r["errors"]) + [f"{r['lost']} lost answers"] * bool(r["lost"])
+        print(f"N = {r['n']}: {'every target met' if not missed else 'missed: ' + '; '.join(missed)}")
+    machine.footer(started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", default="1,10,30,60", help="comma-separated numbers of learners")
+    parser.add_argument("--sessions", help="comma-separated numbers of learners (default 1,10,30,60; --lesson: 60,120)")
+    parser.add_argument("--lesson", action="store_true",
+                        help="a lesson: a presenter and N learners in a class through make serve-class")
+    parser.add_argument("--beats", type=int, default=len(LESSON_BEATS),
+                        help=f"--lesson: how many beats the class follows (1 to {len(LESSON_BEATS)})")
+    parser.add_argument("--replicas", type=int, default=2, help="--lesson without --url: the replicas to start")
+    parser.add_argument("--dwell", type=float, default=2.0,
+                        help="--lesson: seconds the presenter stays on a beat once every learner has it")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between two clicks of one learner")
     parser.add_argument("--ramp", type=float, default=10.0, help="learners arrive within this many seconds")
@@ -333,7 +666,13 @@ def main() -> None:
     parser.add_argument("--pid", help="with --url: PID[,PID...] of the server's processes (with their children) "
                                       "whose memory and CPU to report")
     args = parser.parse_args()
+    args.sessions = args.sessions or ("60,120" if args.lesson else "1,10,30,60")
+    if not 1 <= args.beats <= len(LESSON_BEATS):
+        parser.error(f"--beats: from 1 to {len(LESSON_BEATS)}, not {args.beats}")
     check_target(parser, args)
+    if args.lesson:
+        lesson_main(args)
+        return
     where = args.url or "one server"
     started = machine.header(f"classroom: N concurrent learners on {where} ({args.model} model, "
                              f"{args.steps} steps each, think {args.think} s, options {args.option or 'none'})")
