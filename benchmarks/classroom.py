@@ -258,6 +258,7 @@ class LessonLearner:
         self.picture = workload.picture(i)
         self.me = store.new_session()
         self.seen: dict[int, float] = {}  # beat k → when its bar reached this learner
+        self.drawn: dict[int, float] = {}  # beat k → when the whole page under that bar was drawn (its run's end)
         self.join_ms: float | None = None
         self.upload_ms: float | None = None
         self.acked: dict[int, tuple[float, int]] = {}  # question id → (when the answer was acknowledged, value)
@@ -265,15 +266,27 @@ class LessonLearner:
         self.session: stclient.LiveSession | None = None
         self.changed = asyncio.Event()
         self.done = False
+        self.trace: list[tuple[float, str]] = []  # (time, what): runs started and ended, bars shown
 
     def watch(self, m, now: float) -> None:
+        kind = m.WhichOneof("type")
+        if kind == "new_session":
+            self.trace.append((now, f"start {'fragment' if m.metadata.run.fragment_ids else 'app'} "
+                                    f"{m.new_session.page_script_hash[:6]}"))
+        elif kind == "script_finished":
+            self.trace.append((now, f"end {m.script_finished}"))
         if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
             el = m.delta.new_element
             if el.WhichOneof("type") == "markdown":
                 found = BAR.search(el.markdown.body)
+                if found:
+                    self.trace.append((now, f"bar {found[1]}"))
                 if found and int(found[1]) not in self.seen:
                     self.seen[int(found[1])] = now
-        elif m.WhichOneof("type") == "script_finished":
+        elif kind == "script_finished":
+            if self.session is not None and self.session._current_full and ends_whole_run(m):
+                for k in self.seen:
+                    self.drawn.setdefault(k, now)
             self.changed.set()
 
     async def lesson(self) -> None:
@@ -325,6 +338,10 @@ class LessonLearner:
             self.acked[qid] = (time.perf_counter(), value)
 
 
+def ends_whole_run(m) -> bool:
+    return m.script_finished == m.FINISHED_SUCCESSFULLY
+
+
 def question_on_screen(s: stclient.Session) -> tuple[int, str] | None:
     """(question id, kind) of the question a learner's page asks now, or None."""
     return None  # filled in once app/lessons/ask.py lands
@@ -364,7 +381,8 @@ class Presenter:
             await self.until(lambda: all(x.upload_ms is not None or x.errors for x in self.learners),
                              args.ramp + args.timeout)
             for k in range(1, room.beats + 1):
-                await self.until(lambda: all(k in x.seen or x.errors for x in self.learners), args.timeout)
+                # as a teacher does, until every learner's page is drawn: the next key's burst of runs starts then
+                await self.until(lambda: all(k in x.drawn or x.errors for x in self.learners), args.timeout)
                 await asyncio.sleep(args.dwell)
                 if k < room.beats:
                     room.clicks[k + 1] = time.perf_counter()
@@ -490,22 +508,26 @@ async def lesson_class(n: int, args) -> dict:
     joins = [x.join_ms for x in learners if x.join_ms is not None]
     uploads = [x.upload_ms for x in learners if x.upload_ms is not None]
     beats = [(x.seen[k] - at) * 1000 for k, at in room.clicks.items() for x in learners if k in x.seen]
-    missed = sum(k not in x.seen for k in room.clicks for x in learners)
+    pages = [(x.drawn[k] - at) * 1000 for k, at in room.clicks.items() for x in learners if k in x.drawn]
     answers = answer_latencies(room, learners)
     errors = room.errors + [e for x in learners for e in x.errors]
-    errors += [f"{missed} times a learner's screen never showed the presenter's beat"] if missed else []
+    errors += [f"learner {x.i}'s screen never showed beat {k} (it showed beats {sorted(x.seen)}; "
+               f"{x.session.full_runs} whole runs, {x.session.auto_reruns} poll reruns sent, "
+               f"{len(x.session.timers)} timers)" for k in room.clicks for x in learners if k not in x.seen and x.session]
     acked = sum(len(x.acked) for x in learners)
     polls = sum(x.session.auto_reruns for x in learners if x.session)
     r = {"n": n, "join_p50": p(joins, 50), "join_p95": p(joins, 95), "upload_p50": p(uploads, 50),
          "upload_p95": p(uploads, 95), "beat_p50": p(beats, 50), "beat_p95": p(beats, 95), "beat_max": max(beats, default=0),
+         "page_p50": p(pages, 50), "page_p95": p(pages, 95),
          "answer_p50": p(answers, 50), "answer_p95": p(answers, 95), "answers": acked, "errors": len(errors),
          "lost": lost, "wall": wall, "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system),
          "polls": polls, "finished": sum(x.done for x in learners)}
     print(f"  N = {n:3d}: {r['finished']}/{n} learners followed to the end; join to first page p50 {r['join_p50']:.0f} ms, "
           f"p95 {r['join_p95']:.0f} ms; upload+analysis p50 {r['upload_p50']:.0f} ms, p95 {r['upload_p95']:.0f} ms",
           flush=True)
-    print(f"           presenter's key to a learner's screen ({len(beats)} = {len(room.clicks)} keys × learners): "
-          f"p50 {r['beat_p50']:.0f} ms, p95 {r['beat_p95']:.0f} ms, max {r['beat_max']:.0f} ms", flush=True)
+    print(f"           presenter's key to a learner's screen ({len(room.clicks)} keys × {n} learners, {len(beats)} seen): "
+          f"p50 {r['beat_p50']:.0f} ms, p95 {r['beat_p95']:.0f} ms, max {r['beat_max']:.0f} ms; to the whole page drawn "
+          f"under it: p50 {r['page_p50']:.0f} ms, p95 {r['page_p95']:.0f} ms", flush=True)
     print(f"           answer to the presenter's count ({len(answers)} of {acked} answers acknowledged): "
           f"p50 {r['answer_p50']:.0f} ms, p95 {r['answer_p95']:.0f} ms", flush=True)
     if pids:
@@ -515,6 +537,11 @@ async def lesson_class(n: int, args) -> dict:
     else:
         print(f"           server CPU not measured (--pid PID measures it); {wall:.0f} s wall; {polls} poll reruns; "
               f"these clients {r['client_cpu']:.0f} s CPU", flush=True)
+    for k in room.clicks:
+        for x in learners:
+            if k not in x.seen and os.environ.get("LESSON_TRACE"):
+                print(f"learner {x.i}, beat {k} pressed at {room.clicks[k]:.2f}:",
+                      [(round(t, 2), w) for t, w in x.trace if room.clicks[k] - 3 < t < room.clicks[k] + 35])
     for e in (errors[:5] + lost_said[:5]):
         print(f"           {e}")
     print(f"lesson N = {n}: upload p95 {r['upload_p95']:.0f} ms, beat p95 {r['beat_p95']:.0f} ms, "
