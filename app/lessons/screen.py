@@ -23,7 +23,7 @@ PRESENTER_CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] :is(h2, h3) { font-size: 2rem; }
 [data-testid="stMain"] button p { font-size: 20px; }
-.st-key-lesson_code p { font-size: 40px; font-weight: 700; letter-spacing: 0.06em; }
+[class*="st-key-lesson_code_"] p { font-size: 40px; font-weight: 700; letter-spacing: 0.06em; }
 </style>"""
 
 
@@ -73,12 +73,17 @@ def _own_lesson(upload) -> None:
         ss.pop(play._OWN, None)
         shipped = lessons.shipped().title.get(current_language())
         lines = [t("lessons.error_summary", n=len(e.problems), title=shipped)]
-        lines += [f"- {t('lessons.error_at', line=p.line, problem=t('lessons.error_' + p.code, **p.values))}"
-                  if p.line else f"- {t('lessons.error_' + p.code, **p.values)}" for p in e.problems[:12]]
+        lines += [f"- {t('lessons.error_at', line=p.line, problem=problem(p))}" if p.line else f"- {problem(p)}"
+                  for p in e.problems[:12]]
         st.error("\n".join(lines))
         return
     ss[play._OWN] = (lesson, data)
     st.success(t("lessons.own_loaded", title=lesson.title.get(current_language())))
+
+
+def problem(p: lessons.Problem) -> str:
+    """One problem of a lesson file, in the page's language."""
+    return t(f"lessons.error_{p.code}", **p.values)
 
 
 def _panel_in(mode: Mode) -> None:
@@ -164,8 +169,14 @@ def _presenter(mode: Mode) -> None:
     top = st.columns([3, 1], vertical_alignment="center")
     top[0].caption(_heading(mode))
     with top[1].popover(t("lessons.show_join"), icon=":material/qr_code_2:", use_container_width=True):
-        _join_card(mode)
-    st.markdown(mode.current.say.get(lang))
+        _join_card(mode, "popover")
+    if mode.beat == 0:  # while the class comes in: the code and the QR code beside the first beat's text
+        text, card = st.columns([3, 2])
+        text.markdown(mode.current.say.get(lang))
+        with card:
+            _join_card(mode, "first")
+    else:
+        st.markdown(mode.current.say.get(lang))
     q = mode.current.question if _has_ask() else None
     state = mode.state
     if q is not None:
@@ -218,16 +229,18 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-def _join_card(mode: Mode) -> None:
+def _join_card(mode: Mode, where: str) -> None:
     a = serve.current_addresses()
     url = links.address(a.network or a.local, "", {"class": mode.code, "lang": None})
     st.caption(t("lessons.join_with_code"))
-    st.container(key="lesson_code").markdown(mode.code)
+    st.container(key=f"lesson_code_{where}").markdown(mode.code)
     st.image(join.qr_png(url), width=260, alt=describe.qr(url))
     st.code(url, language=None, wrap_lines=True)
-    if not a.network:
-        st.warning(t("models.join_localhost_only", url=a.local) if a.why_not == "localhost_only"
-                   else t("models.join_no_network"))
+    if a.why_not == "localhost_only":
+        st.warning(t("models.join_localhost_only", url=a.local))
+        st.code(a.command, language=None, wrap_lines=True)
+    elif not a.network:
+        st.warning(t("models.join_no_network"))
 
 
 def _learner(mode: Mode) -> None:
