@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
@@ -40,6 +41,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ from app.lessons import store  # noqa: E402
 from benchmarks import machine, workload  # noqa: E402
 from harness import server, stclient  # noqa: E402
 from harness.browser import launch  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 TARGET_P95_MS = 500
 EXPLORER = "att_explorer"  # the attention explorer's component (app/explorer.py)
@@ -223,6 +227,7 @@ async def classroom(n: int, args, folder: str | None) -> dict:
 # ---- a lesson: a presenter and N learners through the class store (issue 26 §7) --------------------------------------
 LESSON_BEATS = (1, 2, 3, 12, 14, 15, 17, 18, 22, 23)  # beats of the shipped lesson: 10 beats, 5 questions, 4 kinds
 BAR = re.compile(r"· beat (\d+) of (\d+) ·")  # the bar's caption (lessons.bar_beat): what a learner's screen shows
+TALLY = re.compile(r"(\d+) (?:of \d+ )?(?:learners? )?(?:have )?answered")  # the presenter's count (ask.tally)
 LESSON_TARGETS = {"upload": 2000, "beat": 1000, "answer": 1000}  # p95 in ms at N = 60 (issue 26 §7)
 
 
@@ -248,6 +253,20 @@ class Class:
     clicks: dict[int, float] = field(default_factory=dict)  # beat k (from 1) → when the presenter pressed Next to it
     tallies: dict[int, list[tuple[float, int]]] = field(default_factory=dict)  # question id → (time, count shown)
     errors: list[str] = field(default_factory=list)
+    questions: dict[int, store.Question] = field(default_factory=dict)
+
+    def question(self, qid: int) -> store.Question:
+        """Question `qid`'s kind and range, as the class store holds it (read once)."""
+        if qid not in self.questions:
+            s = store.connect()
+            try:
+                state = s.state(self.code)
+            finally:
+                s.close()
+            if state.question_id != qid or state.question is None:
+                raise stclient.ProtocolError(f"question {qid} is not the class's open question")
+            self.questions[qid] = state.question
+        return self.questions[qid]
 
 
 class LessonLearner:
@@ -262,6 +281,7 @@ class LessonLearner:
         self.join_ms: float | None = None
         self.upload_ms: float | None = None
         self.acked: dict[int, tuple[float, int]] = {}  # question id → (when the answer was acknowledged, value)
+        self.tried: set[int] = set()  # questions answered, acknowledged or not
         self.errors: list[str] = []
         self.session: stclient.LiveSession | None = None
         self.changed = asyncio.Event()
@@ -327,12 +347,12 @@ class LessonLearner:
         """The open question on screen, if this learner has not answered it: think, then answer (app/lessons/ask.py's
         widgets)."""
         s = self.session
-        q = question_on_screen(s)
-        if q is None or q[0] in self.acked:
+        qid = question_on_screen(s)
+        if qid is None or qid in self.acked or qid in self.tried:
             return
-        qid, kind = q
+        self.tried.add(qid)
         await asyncio.sleep(rng.uniform(0.5, 1.5) * self.args.think)
-        value, run = await answer(s, qid, kind, rng)
+        value, run = await answer(s, qid, self.room.question(qid), rng)
         self.check(run, f"answer to question {qid}")
         if not run.errors:
             self.acked[qid] = (time.perf_counter(), value)
@@ -342,13 +362,48 @@ def ends_whole_run(m) -> bool:
     return m.script_finished == m.FINISHED_SUCCESSFULLY
 
 
-def question_on_screen(s: stclient.Session) -> tuple[int, str] | None:
-    """(question id, kind) of the question a learner's page asks now, or None."""
-    return None  # filled in once app/lessons/ask.py lands
+QUESTION_KEY = re.compile(r"^lesson_q(\d+)")  # screen._learner: ask.ask(..., key=f"lesson_q{question_id}")
 
 
-async def answer(s: stclient.Session, qid: int, kind: str, rng: random.Random) -> tuple[int, stclient.Run]:
-    raise NotImplementedError
+def question_on_screen(s: stclient.LiveSession) -> int | None:
+    """The id of the question whose widgets the learner's page shows now, or None."""
+    ids = {int(found[1]) for key in s.on_page if (found := QUESTION_KEY.match(key))}
+    return max(ids) if ids else None
+
+
+async def answer(s: stclient.LiveSession, qid: int, q: store.Question, rng: random.Random) -> tuple[int, stclient.Run]:
+    """Answer question `qid` as a learner does on app/lessons/ask.py's widgets: a value within the question's range
+    put in its input, then its submit button; the answer is acknowledged by the whole-app run that follows (the page
+    shows it as the learner's own). (value, that run)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    value = rng.randint(q.low, min(q.high, q.low + 60))
+    keys = sorted(k for k in s.on_page if (found := QUESTION_KEY.match(k)) and int(found[1]) == qid)
+    submit = None
+    for key in keys:
+        el = s.widgets[key][2]
+        what = el.DESCRIPTOR.name
+        state = WidgetState()
+        if what == "Button":
+            submit = key
+            continue
+        if what == "NumberInput":
+            if el.data_type == el.INT:
+                state.int_value = value
+            else:
+                state.double_value = value
+        elif what in ("Radio", "Selectbox"):
+            state.int_value = value - q.low
+        elif what == "Slider":
+            state.double_array_value.data.append(value)
+        elif what == "BidiComponent":
+            state.json_value = json.dumps({"value": value, "patch": value})
+        else:
+            raise stclient.ProtocolError(f"question {qid}: no way yet to answer with a {what} ({key})")
+        s.values[key] = state
+    if submit is None:
+        raise stclient.ProtocolError(f"question {qid}: no submit button among {keys}")
+    return value, await s.submit(submit)
 
 
 class Presenter:
@@ -358,9 +413,18 @@ class Presenter:
     def __init__(self, url: str, args, room: Class, learners: list[LessonLearner]):
         self.url, self.args, self.room, self.learners = url, args, room, learners
         self.session: stclient.LiveSession | None = None
+        self.asking: int | None = None  # the question open now
 
     def watch(self, m, now: float) -> None:
-        pass  # the tally: filled in once app/lessons/ask.py lands
+        """The count of answers on the presenter's screen (ask.tally), for the question open now."""
+        if self.asking is None or m.WhichOneof("type") != "delta" or m.delta.WhichOneof("type") != "new_element":
+            return
+        el = m.delta.new_element
+        what = el.WhichOneof("type")
+        text = getattr(el, what).body if what in ("markdown", "heading") else ""
+        found = TALLY.search(text)
+        if found:
+            self.room.tallies.setdefault(self.asking, []).append((now, int(found[1])))
 
     def check(self, run: stclient.Run, what: str) -> stclient.Run:
         self.room.errors += [f"presenter, {what}: {e}" for e in run.errors]
@@ -383,6 +447,8 @@ class Presenter:
             for k in range(1, room.beats + 1):
                 # as a teacher does, until every learner's page is drawn: the next key's burst of runs starts then
                 await self.until(lambda: all(k in x.drawn or x.errors for x in self.learners), args.timeout)
+                if room.lesson.beats[k - 1].question is not None and "lesson_reveal" in s.on_page:
+                    await self.ask(k)  # (without app/lessons/ask.py a beat draws no question and no Reveal)
                 await asyncio.sleep(args.dwell)
                 if k < room.beats:
                     room.clicks[k + 1] = time.perf_counter()
@@ -395,6 +461,26 @@ class Presenter:
             room.over.set()
             room.errors += [f"presenter: {e}" for e in s.errors]
             await s.close()
+
+    async def ask(self, k: int) -> None:
+        """Beat k's question, opened by the key that moved the class onto it: wait for every learner's answer and for
+        the presenter's count to show them all, then reveal."""
+        s = store.connect()
+        try:
+            qid = s.state(self.room.code).question_id
+        finally:
+            s.close()
+        self.asking = qid
+        learners, timeout = self.learners, self.args.timeout
+        # (a learner with an error, e.g. a refused answer, is not waited for)
+        await self.until(lambda: all(qid in x.acked or x.errors for x in learners), 3 * self.args.think + timeout)
+        acked = sum(qid in x.acked for x in learners)
+        if not await self.until(lambda: max((c for _, c in self.room.tallies.get(qid, [])), default=0) >= acked,
+                                timeout):
+            self.room.errors.append(f"question {qid}: the presenter's count never reached the {acked} answers "
+                                    f"acknowledged within {timeout:.0f} s")
+        self.check(await self.session.click("lesson_reveal"), f"reveal question {qid}")
+        self.asking = None
 
     @staticmethod
     async def until(condition, timeout: float) -> bool:
@@ -496,6 +582,9 @@ async def lesson_class(n: int, args) -> dict:
         learners = [LessonLearner(i, url, args, room) for i in range(n)]
         presenter = Presenter(url, args, room, learners)
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=n + 4))
+        rss: list[float] = []
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(pids, rss, stop))
         lead = asyncio.create_task(presenter.lead())
         await room.opened.wait()
         t0, c0, s0 = time.perf_counter(), os.times(), cpu_seconds(pids)
@@ -503,6 +592,8 @@ async def lesson_class(n: int, args) -> dict:
             await asyncio.gather(*(x.lesson() for x in learners))
         await lead
         wall, c1, s1 = time.perf_counter() - t0, os.times(), cpu_seconds(pids)
+        stop.set()
+        await sampler
         lost, lost_said = lost_answers(room, learners) if room.code else (0, [])
     p = workload.percentile
     joins = [x.join_ms for x in learners if x.join_ms is not None]
@@ -521,7 +612,7 @@ async def lesson_class(n: int, args) -> dict:
          "page_p50": p(pages, 50), "page_p95": p(pages, 95),
          "answer_p50": p(answers, 50), "answer_p95": p(answers, 95), "answers": acked, "errors": len(errors),
          "lost": lost, "wall": wall, "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system),
-         "polls": polls, "finished": sum(x.done for x in learners)}
+         "polls": polls, "finished": sum(x.done for x in learners), "rss_peak": max(rss, default=0)}
     print(f"  N = {n:3d}: {r['finished']}/{n} learners followed to the end; join to first page p50 {r['join_p50']:.0f} ms, "
           f"p95 {r['join_p95']:.0f} ms; upload+analysis p50 {r['upload_p50']:.0f} ms, p95 {r['upload_p95']:.0f} ms",
           flush=True)
@@ -533,7 +624,8 @@ async def lesson_class(n: int, args) -> dict:
     if pids:
         print(f"           server CPU {r['server_cpu']:.0f} s in {wall:.0f} s wall: {r['server_cpu'] / n:.2f} s per learner "
               f"({r['server_cpu'] / n / wall * 1000:.1f} ms a second); {polls} poll reruns sent "
-              f"({polls / max(wall, 1e-9):.0f} a second); these clients {r['client_cpu']:.0f} s CPU", flush=True)
+              f"({polls / max(wall, 1e-9):.0f} a second); server RSS peak {r['rss_peak']:.0f} MB; "
+              f"these clients {r['client_cpu']:.0f} s CPU", flush=True)
     else:
         print(f"           server CPU not measured (--pid PID measures it); {wall:.0f} s wall; {polls} poll reruns; "
               f"these clients {r['client_cpu']:.0f} s CPU", flush=True)
@@ -547,6 +639,84 @@ async def lesson_class(n: int, args) -> dict:
     print(f"lesson N = {n}: upload p95 {r['upload_p95']:.0f} ms, beat p95 {r['beat_p95']:.0f} ms, "
           f"answer p95 {r['answer_p95']:.0f} ms, errors {r['errors']}, lost answers {r['lost']}", flush=True)
     return r
+
+
+# ---- a lesson's validation against a real browser ---------------------------------------------------------------------
+def lesson_validate(args) -> None:
+    """One Chromium learner and one protocol client in the same class, the presenter a protocol client: what each
+    sends by itself (the poll fragment's reruns: how many, how often, with which fragment id) and when the presenter's
+    Next reaches each (the bar's caption)."""
+    from playwright.sync_api import sync_playwright
+
+    print(f"\nvalidation: one Chromium learner and one protocol client in one class, {args.url or 'two replicas'}")
+    with serving_class(args, 0) as (url, _), sync_playwright() as p:
+        # the protocol clients' loop runs all along in a thread of its own (their timers tick between our calls);
+        # Playwright's sync API holds this thread's
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        on_loop = lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result()  # noqa: E731
+        room = Class(1, 2, lessons.parse(lesson_file(2)))
+        teacher = stclient.LiveSession(url, timeout=args.timeout)
+
+        async def open_class() -> None:
+            await teacher.open()
+            await teacher.upload("lesson_own_file", "classroom-benchmark.toml", lesson_file(2), mime="application/toml")
+            await teacher.click("lesson_teach")
+            query = dict(parse_qsl(teacher.component_data("url_state")["query"]))
+            room.code, room.secret = query["class"], query["key"]
+
+        on_loop(open_class())
+        client = LessonLearner(0, url, args, room)
+        client.session = stclient.LiveSession(url, timeout=args.timeout, query=f"class={room.code}&me={client.me}")
+        client.session.watchers.append(client.watch)
+        b = launch(p.chromium)
+        page = b.new_context(viewport={"width": 1366, "height": 900}, locale="en-US").new_page()
+        sent: list[tuple[float, BackMsg]] = []
+
+        def frame_sent(payload) -> None:
+            if isinstance(payload, (bytes, bytearray)):
+                m = BackMsg()
+                m.ParseFromString(payload)
+                sent.append((time.perf_counter(), m))
+
+        def frame_received(payload) -> None:
+            if isinstance(payload, (bytes, bytearray)):
+                browser_view.watch(ForwardMsg.FromString(payload), time.perf_counter())
+
+        browser_view = LessonLearner(1, url, args, room)
+        page.on("websocket", lambda ws: (ws.on("framesent", frame_sent), ws.on("framereceived", frame_received)))
+        page.goto(f"{url}/?class={room.code}&me={store.new_session()}")
+        on_loop(client.session.open())
+        page.get_by_text(re.compile(r"beat 1 of 2")).first.wait_for(timeout=args.timeout * 1000)
+        page.wait_for_timeout(5000)
+        polls = [(t, m.rerun_script) for t, m in sent if m.WhichOneof("type") == "rerun_script"
+                 and m.rerun_script.is_auto_rerun]
+        ours = client.session.auto_reruns  # the client joined a moment after the browser
+        our_fragments = sorted(client.session.timers)
+        room.clicks[2] = time.perf_counter()
+        on_loop(presenter_next(teacher))
+        deadline = time.monotonic() + args.timeout
+        while (2 not in browser_view.seen or 2 not in client.seen) and time.monotonic() < deadline:
+            page.wait_for_timeout(10)
+        b.close()
+        on_loop(client.session.close())
+        on_loop(teacher.close())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        seen = {"browser": browser_view.seen.get(2), "client": client.seen.get(2)}
+    gaps = [b[0] - a[0] for a, b in zip(polls, polls[1:])]
+    fragments = {cs.fragment_id for _, cs in polls}
+    print(f"  the browser sent {len(polls)} auto reruns in its first 5 s on the class's page "
+          f"(median gap {workload.percentile(gaps, 50) * 1000:.0f} ms, fragment ids {sorted(fragments)}); "
+          f"the client {ours} in about as long, fragment ids {our_fragments}")
+    for who, at in seen.items():
+        print(f"  Next reached the {who}'s bar in "
+              + (f"{(at - room.clicks[2]) * 1000:.0f} ms" if at else "no time: it never came"))
+
+
+async def presenter_next(s: stclient.LiveSession) -> None:
+    await s.click("lesson_next")
 
 
 # ---- validation against a real browser ---------------------------------------------------------------------------
@@ -656,7 +826,7 @@ def lesson_main(args) -> None:
                              f"learners join within {args.ramp:.0f} s, think {args.think} s before answering, "
                              f"the presenter stays {args.dwell} s on a beat")
     if args.validate:
-        print("(--validate compares the attention explorer's steps, not a lesson: run it without --lesson)")
+        lesson_validate(args)
     results = [asyncio.run(lesson_class(int(v), args)) for v in args.sessions.split(",")]
     print()
     for r in results:

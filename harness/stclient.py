@@ -444,6 +444,7 @@ class LiveSession(Session):
         self._urls: dict[str, asyncio.Future] = {}
         self._pump = None
         self._current_full = False  # whether the run now going is a whole-app run
+        self.on_page: set[str] = set()  # keys of the widgets the latest whole-app run drew (and fragments since)
 
     async def connect(self) -> None:
         await super().connect()
@@ -480,6 +481,13 @@ class LiveSession(Session):
             self.errors += sink.errors
             if kind == "new_session":
                 self._current_full = not m.metadata.run.fragment_ids
+                if self._current_full:
+                    self.on_page = set()
+            elif kind == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                sub = getattr(el, el.WhichOneof("type") or "", None)
+                if key_of(getattr(sub, "id", "") if sub is not None else ""):
+                    self.on_page.add(key_of(sub.id))
             elif kind == "auto_rerun":
                 self._timer(m.auto_rerun.fragment_id, m.auto_rerun.interval)
             elif kind == "stop_auto_rerun":
@@ -525,8 +533,14 @@ class LiveSession(Session):
         if fragment_id in self.timers:
             self.timers.pop(fragment_id)[1].cancel()
 
-    async def _send_and_wait(self, msg: BackMsg) -> Run:
-        wait = {"run": Run(), "started": False, "full": not msg.rerun_script.fragment_id,
+    async def submit(self, key: str) -> Run:
+        """Click the button `key` and wait for the whole-app run that follows (a fragment's button whose callback
+        or code reruns the app, e.g. st.rerun(scope="app"): the fragment's own run is not the end)."""
+        frag = self.widgets[key][1]
+        return await self._send_and_wait(self._rerun(trigger=key, fragment_id=frag or ""), whole=True)
+
+    async def _send_and_wait(self, msg: BackMsg, whole: bool = False) -> Run:
+        wait = {"run": Run(), "started": False, "full": whole or not msg.rerun_script.fragment_id,
                 "done": asyncio.get_running_loop().create_future()}
         start = time.perf_counter()
         self._waits.append(wait)
