@@ -26,6 +26,29 @@ The clients share the 2 cores with the server; their own CPU time is printed, so
 --validate first drives one real Chromium session (Playwright) and this client through the same actions against one
 server and compares what came back (the layout of every step's deltas, and its bytes).
 
+--lesson (issue 26 §7) is a lesson instead: a presenter and N learners in one class, through `make serve-class` with
+--replicas replicas (2; started for each N, with a class store of its own) or the server at --url (--pid: its
+processes). The presenter is a client too: it loads a lesson file of ten beats of the shipped lesson with five
+questions of the four kinds (LESSON_BEATS, --beats to take fewer), opens the class ("Teach a class") and reads its
+code. Each learner arrives within --ramp seconds at the class's address (?class=CODE&me=TOKEN), uploads its own
+picture and then follows: its page reruns the poll fragment on the browser's timer (stclient.LiveSession: every
+play.POLL_S, as the frontend's setInterval does), and the poll reruns the whole page when the class moves. When the
+page asks a question, the learner thinks (0.5–1.5 × --think s) and answers on ask.py's widgets. For every beat the
+presenter waits until each learner's page is drawn; on a question, until every answer is acknowledged and its own
+count (the tally fragment) shows them, then presses Reveal; then --dwell seconds, then Next.
+Figures: join to first page (opening the address to the end of the first run); upload (the upload to the end of its
+run); the presenter's key to every learner's screen (Next's click to the learner receiving the new beat's bar, its
+caption "beat k of n"; and to the end of that page's run); an answer to the presenter's count (a learner's
+acknowledged answer to the first count on the presenter's screen that includes it); server CPU per learner; errors
+(an exception or error box, a run that did not finish, a beat a learner's screen never showed); lost answers
+(acknowledged, but missing from the presenter's last count or from the store, read at the end with VIT_CLASS_STORE).
+One line per N for scripts: `lesson N = 60: upload p95 X ms, beat p95 Y ms, answer p95 Z ms, errors E, lost answers K`.
+With --validate, one Chromium learner and one protocol client join the same class first: how often each reruns the
+poll fragment, with which fragment id, and when Next reaches each.
+
+    python benchmarks/classroom.py --lesson [--sessions 60,120] [--beats 10] [--replicas 2] [--validate]
+    python benchmarks/classroom.py --lesson --url http://127.0.0.1:8501 --pid PID
+
 A script, not a test: it prints figures and asserts nothing about time.
 """
 from __future__ import annotations
