@@ -657,6 +657,11 @@ async def lesson_class(n: int, args) -> dict:
             if k not in x.seen and os.environ.get("LESSON_TRACE"):
                 print(f"learner {x.i}, beat {k} pressed at {room.clicks[k]:.2f}:",
                       [(round(t, 2), w) for t, w in x.trace if room.clicks[k] - 3 < t < room.clicks[k] + 35])
+    if errors:
+        kinds = {"an exception on the page": sum("exception:" in e for e in errors),
+                 "a beat a screen never showed": sum("never showed" in e for e in errors)}
+        kinds["other"] = len(errors) - sum(kinds.values())
+        print("           errors: " + ", ".join(f"{k} {what}" for what, k in kinds.items() if k), flush=True)
     for e in (errors[:5] + lost_said[:5]):
         print(f"           {e}")
     print(f"lesson N = {n}: upload p95 {r['upload_p95']:.0f} ms, beat p95 {r['beat_p95']:.0f} ms, "
