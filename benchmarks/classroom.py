@@ -247,7 +247,7 @@ async def classroom(n: int, args, folder: str | None) -> dict:
     return result
 
 
-# ---- a lesson: a presenter and N learners through the class store (issue 26 §7) --------------------------------------
+# ---- a lesson: a presenter and N learners through the class store (issue 26 §7) ------------------------------------
 LESSON_BEATS = (1, 2, 3, 12, 14, 15, 17, 18, 22, 23)  # beats of the shipped lesson: 10 beats, 5 questions, 4 kinds
 UPLOADED = "1024×768 pixels as uploaded"  # page 1's caption of an upload (patches.original_caption)
 BAR = re.compile(r"· beat (\d+) of (\d+) ·")  # the bar's caption (lessons.bar_beat): what a learner's screen shows
@@ -641,25 +641,31 @@ async def lesson_class(n: int, args) -> dict:
     errors = room.errors + [e for x in learners for e in x.errors]
     errors += [f"learner {x.i}'s screen never showed beat {k} (it showed beats {sorted(x.seen)}; "
                f"{x.session.full_runs} whole runs, {x.session.auto_reruns} poll reruns sent, "
-               f"{len(x.session.timers)} timers)" for k in room.clicks for x in learners if k not in x.seen and x.session]
+               f"{len(x.session.timers)} timers)"
+               for k in room.clicks for x in learners if k not in x.seen and x.session]
     acked = sum(len(x.acked) for x in learners)
     polls = sum(x.session.auto_reruns for x in learners if x.session)
     r = {"n": n, "join_p50": p(joins, 50), "join_p95": p(joins, 95), "upload_p50": p(uploads, 50),
-         "upload_p95": p(uploads, 95), "beat_p50": p(beats, 50), "beat_p95": p(beats, 95), "beat_max": max(beats, default=0),
+         "upload_p95": p(uploads, 95), "beat_p50": p(beats, 50), "beat_p95": p(beats, 95),
+         "beat_max": max(beats, default=0),
          "page_p50": p(pages, 50), "page_p95": p(pages, 95),
          "answer_p50": p(answers, 50), "answer_p95": p(answers, 95), "answers": acked, "errors": len(errors),
          "lost": lost, "wall": wall, "server_cpu": s1 - s0, "client_cpu": (c1.user - c0.user) + (c1.system - c0.system),
          "polls": polls, "finished": sum(x.done for x in learners), "rss_peak": max(rss, default=0)}
-    print(f"  N = {n:3d}: {r['finished']}/{n} learners followed to the end; join to first page p50 {r['join_p50']:.0f} ms, "
+    print(f"  N = {n:3d}: {r['finished']}/{n} learners followed to the end; "
+          f"join to first page p50 {r['join_p50']:.0f} ms, "
           f"p95 {r['join_p95']:.0f} ms; upload+analysis p50 {r['upload_p50']:.0f} ms, p95 {r['upload_p95']:.0f} ms",
           flush=True)
-    print(f"           presenter's key to a learner's screen ({len(room.clicks)} keys × {n} learners, {len(beats)} seen): "
-          f"p50 {r['beat_p50']:.0f} ms, p95 {r['beat_p95']:.0f} ms, max {r['beat_max']:.0f} ms; to the whole page drawn "
+    print(f"           presenter's key to a learner's screen "
+          f"({len(room.clicks)} keys × {n} learners, {len(beats)} seen): "
+          f"p50 {r['beat_p50']:.0f} ms, p95 {r['beat_p95']:.0f} ms, max {r['beat_max']:.0f} ms; "
+          f"to the whole page drawn "
           f"under it: p50 {r['page_p50']:.0f} ms, p95 {r['page_p95']:.0f} ms", flush=True)
     print(f"           answer to the presenter's count ({len(answers)} of {acked} answers acknowledged): "
           f"p50 {r['answer_p50']:.0f} ms, p95 {r['answer_p95']:.0f} ms", flush=True)
     if pids:
-        print(f"           server CPU {r['server_cpu']:.0f} s in {wall:.0f} s wall: {r['server_cpu'] / n:.2f} s per learner "
+        print(f"           server CPU {r['server_cpu']:.0f} s in {wall:.0f} s wall: "
+              f"{r['server_cpu'] / n:.2f} s per learner "
               f"({r['server_cpu'] / n / wall * 1000:.1f} ms a second); {polls} poll reruns sent "
               f"({polls / max(wall, 1e-9):.0f} a second); server RSS peak {r['rss_peak']:.0f} MB; "
               f"these clients {r['client_cpu']:.0f} s CPU", flush=True)
@@ -683,7 +689,7 @@ async def lesson_class(n: int, args) -> dict:
     return r
 
 
-# ---- a lesson's validation against a real browser ---------------------------------------------------------------------
+# ---- a lesson's validation against a real browser -------------------------------------------------------------------
 def lesson_validate(args) -> None:
     """One Chromium learner and one protocol client in the same class, the presenter a protocol client: what each
     sends by itself (the poll fragment's reruns: how many, how often, with which fragment id) and when the presenter's
