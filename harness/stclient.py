@@ -113,8 +113,9 @@ def key_of(widget_id: str) -> str:
 class Session:
     """One learner's browser tab, as far as the server can tell."""
 
-    def __init__(self, url: str, locale: str = "en-US", timeout: float = 300):
+    def __init__(self, url: str, locale: str = "en-US", timeout: float = 300, query: str = ""):
         self.url = url.rstrip("/")
+        self.query = query.lstrip("?")  # the address's query string ("class=…&me=…"), sent with every run
         self.ws_url = "ws" + self.url[len("http"):] + "/_stcore/stream"  # http → ws, https → wss
         self.locale = locale
         self.timeout = timeout
@@ -209,27 +210,35 @@ class Session:
             ws.id = wid
         return ws
 
-    async def run(self, *, page: str | None = None, fragment_of: str | None = None,
-                  trigger: str | None = None) -> Run:
-        """Send a rerun as the frontend would and wait for script_finished. `page`: a sidebar title or url path;
-        `fragment_of`: the key of a widget inside an st.fragment (only that fragment reruns); `trigger`: a button key
-        clicked in this run."""
+    def _rerun(self, *, page: str | None = None, fragment_id: str = "", trigger: str | None = None,
+               auto: bool = False) -> BackMsg:
+        """The rerun BackMsg the frontend sends (App.sendRerunBackMsg): every widget's state, the page, the query
+        string, the fragment to rerun ("" for the whole app), whether a run_every timer sent it."""
         msg = BackMsg()
         cs = msg.rerun_script
         cs.page_script_hash = self.pages[page] if page else self.page_hash
+        cs.query_string = self.query
         for key in self.values:
             if key in self.widgets:
                 cs.widget_states.widgets.append(self._state(key))
         if trigger:
             cs.widget_states.widgets.append(self._state(trigger, trigger=True))
-        if fragment_of:
-            cs.fragment_id = self.widgets[fragment_of][1]
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
         cs.cached_message_hashes.extend(h for h, seen in self.cache.items() if self.runs - seen <= 2)
         cs.context_info.timezone = "UTC"
         cs.context_info.locale = self.locale
-        cs.context_info.url = self.url + "/"
+        cs.context_info.url = self.url + "/" + (f"?{self.query}" if self.query else "")
         cs.context_info.color_scheme = "light"
-        return await self._send_and_wait(msg)
+        return msg
+
+    async def run(self, *, page: str | None = None, fragment_of: str | None = None,
+                  trigger: str | None = None) -> Run:
+        """Send a rerun as the frontend would and wait for script_finished. `page`: a sidebar title or url path;
+        `fragment_of`: the key of a widget inside an st.fragment (only that fragment reruns); `trigger`: a button key
+        clicked in this run."""
+        fragment_id = self.widgets[fragment_of][1] if fragment_of else ""
+        return await self._send_and_wait(self._rerun(page=page, fragment_id=fragment_id, trigger=trigger))
 
     async def _send_and_wait(self, msg: BackMsg) -> Run:
         run = Run()
@@ -292,9 +301,10 @@ class Session:
         """Load the app (the first run, on the default page)."""
         await self.connect()
         msg = BackMsg()
+        msg.rerun_script.query_string = self.query
         msg.rerun_script.context_info.timezone = "UTC"
         msg.rerun_script.context_info.locale = self.locale
-        msg.rerun_script.context_info.url = self.url + "/"
+        msg.rerun_script.context_info.url = self.url + "/" + (f"?{self.query}" if self.query else "")
         msg.rerun_script.context_info.color_scheme = "light"
         msg.rerun_script.widget_states.SetInParent()
         return await self._send_and_wait(msg)
@@ -356,15 +366,7 @@ class Session:
         req.file_urls_request.request_id = str(uuid.uuid4())
         req.file_urls_request.file_names.append(name)
         req.file_urls_request.session_id = self.session_id
-        await self._ws.send(req.SerializeToString())
-        deadline = time.monotonic() + self.timeout
-        while True:
-            size, m = await self._next(deadline)
-            self.total_bytes += size
-            answer = m.file_urls_response
-            if m.WhichOneof("type") == "file_urls_response" and answer.response_id == req.file_urls_request.request_id:
-                break
-        resp = m.file_urls_response
+        resp = await self._file_urls(req)
         if resp.error_msg:
             raise ProtocolError(f"upload refused: {resp.error_msg}")
         urls: FileURLs = resp.file_urls[0]
@@ -393,6 +395,17 @@ class Session:
         self.values[key] = state
         return await self.run()
 
+    async def _file_urls(self, req: BackMsg):
+        """Send a file_urls_request and wait for its file_urls_response."""
+        await self._ws.send(req.SerializeToString())
+        deadline = time.monotonic() + self.timeout
+        while True:
+            size, m = await self._next(deadline)
+            self.total_bytes += size
+            answer = m.file_urls_response
+            if m.WhichOneof("type") == "file_urls_response" and answer.response_id == req.file_urls_request.request_id:
+                return answer
+
     async def fetch_media(self, run: Run) -> list[str]:
         """Fetch the pictures of `run` as the browser does (each address once, with this session's cookies); returns
         what went wrong, e.g. a picture asked of a replica that does not hold it (404)."""
@@ -406,6 +419,149 @@ class Session:
             else:
                 errors.append(f"GET {path} answered {status}")
         return errors
+
+
+class LiveSession(Session):
+    """A tab whose page also reruns by itself, as a browser's does: every fragment with run_every is rerun on a timer.
+
+    The server announces such a fragment with ForwardMsg(auto_rerun(interval, fragment_id)); the frontend
+    (App.handleAutoRerun) then calls setInterval, and each tick sends a rerun BackMsg with that fragment_id and
+    is_auto_rerun, whether or not a run is going (the server folds it into the pending request; a full rerun swallows
+    it); stop_auto_rerun cancels the timer. Here one task reads every message (so nothing waits for a run to read
+    them), keeps the page's state as Session does, and calls each `watchers` function with (message, perf_counter
+    time); `run`, `click` and `upload` wait for the run that answers them: the next run, whole-app unless they asked
+    for a fragment, that starts (new_session) after they were sent, until its end (script_finished).
+    `errors`: what went wrong on the page in any run, the timer's included."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timers: dict[str, tuple[float, asyncio.Task]] = {}  # fragment id → (interval, its timer)
+        self.watchers: list = []
+        self.errors: list[str] = []
+        self.auto_reruns = 0  # ticks sent
+        self.full_runs = 0  # whole-app runs ended
+        self._waits: list[dict] = []
+        self._urls: dict[str, asyncio.Future] = {}
+        self._pump = None
+        self._current_full = False  # whether the run now going is a whole-app run
+        self.on_page: set[str] = set()  # keys of the widgets the latest whole-app run drew (and fragments since)
+
+    async def connect(self) -> None:
+        await super().connect()
+        self._pump = asyncio.create_task(self._read_all())
+
+    async def close(self) -> None:
+        for _, task in self.timers.values():
+            task.cancel()
+        self.timers.clear()
+        if self._pump is not None:
+            self._pump.cancel()
+        await super().close()
+
+    async def _read_all(self) -> None:
+        while True:
+            size, m = await self._inbox.get()
+            now = time.perf_counter()
+            if isinstance(m, Exception):
+                self.errors.append(f"websocket closed: {m}")
+                for w in self._waits:
+                    w["run"].errors.append(f"websocket closed: {m}")
+                    if not w["done"].done():
+                        w["done"].set_result(None)
+                return
+            self.total_bytes += size
+            kind = m.WhichOneof("type")
+            if kind == "file_urls_response":
+                future = self._urls.pop(m.file_urls_response.response_id, None)
+                if future is not None and not future.done():
+                    future.set_result(m.file_urls_response)
+                continue
+            sink = Run()
+            self._absorb(m, sink)
+            self.errors += sink.errors
+            if kind == "new_session":
+                self._current_full = not m.metadata.run.fragment_ids
+                if self._current_full:
+                    self.on_page = set()
+            elif kind == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                sub = getattr(el, el.WhichOneof("type") or "", None)
+                if key_of(getattr(sub, "id", "") if sub is not None else ""):
+                    self.on_page.add(key_of(sub.id))
+            elif kind == "auto_rerun":
+                self._timer(m.auto_rerun.fragment_id, m.auto_rerun.interval)
+            elif kind == "stop_auto_rerun":
+                for fid in m.stop_auto_rerun.fragment_ids:
+                    self._untimer(fid)
+            for w in self._waits:
+                if kind == "new_session" and not w["started"]:
+                    w["started"] = self._current_full or not w["full"]
+                if not w["started"]:
+                    continue
+                run = w["run"]
+                run.frames += 1
+                run.bytes += size
+                run.messages.append(m)
+                run.errors += sink.errors
+                if kind == "script_finished" and ends_run(m):
+                    run.status = m.script_finished
+                    w["done"].set_result(None)
+            self._waits = [w for w in self._waits if not w["done"].done()]
+            if kind == "script_finished" and ends_run(m):
+                self.runs += 1
+                self.full_runs += self._current_full
+            for watch in self.watchers:
+                watch(m, now)
+
+    def _timer(self, fragment_id: str, interval: float) -> None:
+        if not fragment_id or (fragment_id in self.timers and self.timers[fragment_id][0] == interval):
+            return
+        self._untimer(fragment_id)
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                self.auto_reruns += 1
+                try:
+                    await self._ws.send(self._rerun(fragment_id=fragment_id, auto=True).SerializeToString())
+                except websockets.ConnectionClosed:
+                    return
+
+        self.timers[fragment_id] = (interval, asyncio.create_task(tick()))
+
+    def _untimer(self, fragment_id: str) -> None:
+        if fragment_id in self.timers:
+            self.timers.pop(fragment_id)[1].cancel()
+
+    async def submit(self, key: str) -> Run:
+        """Click the button `key` and wait for the whole-app run that follows (a fragment's button whose callback
+        or code reruns the app, e.g. st.rerun(scope="app"): the fragment's own run is not the end)."""
+        frag = self.widgets[key][1]
+        return await self._send_and_wait(self._rerun(trigger=key, fragment_id=frag or ""), whole=True)
+
+    async def _send_and_wait(self, msg: BackMsg, whole: bool = False) -> Run:
+        wait = {"run": Run(), "started": False, "full": whole or not msg.rerun_script.fragment_id,
+                "done": asyncio.get_running_loop().create_future()}
+        start = time.perf_counter()
+        self._waits.append(wait)
+        await self._ws.send(msg.SerializeToString())
+        run = wait["run"]
+        try:
+            await asyncio.wait_for(asyncio.shield(wait["done"]), self.timeout)
+        except asyncio.TimeoutError:
+            run.errors.append(f"no script_finished within {self.timeout:.0f} s")
+            if wait in self._waits:
+                self._waits.remove(wait)
+        run.ms = (time.perf_counter() - start) * 1000
+        if run.status is not None and run.status not in FINISHED:
+            run.errors.append(f"script finished with status {run.status}")
+        return run
+
+    async def _file_urls(self, req: BackMsg):
+        future = asyncio.get_running_loop().create_future()
+        self._urls[req.file_urls_request.request_id] = future
+        await self._ws.send(req.SerializeToString())
+        return await asyncio.wait_for(future, self.timeout)
 
 
 class PageRuns:
