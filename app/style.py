@@ -4,7 +4,9 @@ Pages never choose these themselves, so the same thing looks the same on every p
 """
 from __future__ import annotations
 
+import functools
 import io
+import threading
 
 import matplotlib
 
@@ -124,6 +126,20 @@ def picture_format(width: int, height: int) -> str:
 def encoded(picture: np.ndarray, fmt: str) -> bytes:
     """The picture as `fmt` ("PNG" or "JPEG", picture_format's answer)."""
     return png(picture) if fmt == "PNG" else jpeg(picture)
+
+
+MATPLOTLIB = threading.RLock()
+
+
+def one_figure_at_a_time(make):
+    """A function that makes and draws a matplotlib figure, run under one lock for the whole server. Matplotlib is not
+    thread-safe: its text layout (mathtext's parser, called by tight_layout) raised ParseException and ValueError when
+    sessions drew the encoder's figures at once (benchmarks/classroom.py --lesson, 60 learners on one beat)."""
+    @functools.wraps(make)
+    def made(*args, **kwargs):
+        with MATPLOTLIB:
+            return make(*args, **kwargs)
+    return made
 
 
 def figure_png(fig: Figure, max_width: int = 1400) -> bytes:

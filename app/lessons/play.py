@@ -43,10 +43,11 @@ _OWN = "_lesson_own"  # session: a teacher's own lesson, parsed: (Lesson, bytes)
 _ANSWERS = "_lesson_answers"  # session, alone: beat → the value answered
 _REVEALED = "_lesson_revealed"  # session, alone: beats whose answer is shown
 _SHOW = "_lesson_show"  # session, presenter: the class's answers are on screen
+_DRAWN = "_lesson_drawn"  # session: the class's version the learner's bar last drew
 _SEQ = "_lesson_seq"  # session: how many beats were applied (the scroll's nonce)
 URL_KEYS = ("beat", "class", "key", "me")  # links.KEYS reads these as the lesson's (they are never shared as a view)
 POLL_S = 0.5  # a learner's page asks the store for the class's state this often
-TALLY_S = 1.0  # the presenter's count of answers is read this often
+TALLY_S = 0.5  # the presenter's count of answers is read this often (one presenter: it costs next to nothing)
 
 
 @dataclass(frozen=True)
@@ -325,32 +326,32 @@ def arrive(page: str) -> None:
     if pending is None:
         if page != target.path and not mode.away:
             ss[MODE] = replace(mode, away=True)
-        elif page == target.path and mode.away and mode.kind == "alone":
+        elif page == target.path and mode.away:  # back on the beat's page by hand: following again
             ss[MODE] = replace(mode, away=False)
         return
     if page != target.path:  # with the address's query: a switch without one leaves the bar without the class
         shared = ss.get(links._STATE, {})  # (its writer's replaceState can land before the switch's own URL)
         st.switch_page(target.file, query_params={k: str(shared[k]) for k in links.KEYS if shared.get(k) is not None})
-    try:  # TEMPORARY until app/lessons/views.py lands from its branch (s3-views)
-        from app.lessons import views
-    except ImportError:
-        views = None
+    from app.lessons import views  # imported when a beat is applied (it imports vit_core only then)
+
     model_id = ss.get("model_id", core.TEACHING_ID)
     try:
         loaded = core.get_model(model_id)
-    except Exception:  # noqa: BLE001  the page itself says why the model cannot be loaded
-        loaded = None
-    if loaded is not None and views is not None:
-        values, clamped = views.widget_values(beat.page, beat.view, loaded.model.config,
-                                              analysis=lambda: _analysis(model_id))
-        for key, value in values.items():
+        analysis = _analysis(model_id)
+        shown = views.widget_values(beat.page, beat.view, loaded.model.config,
+                                    probs=None if analysis is None else analysis.probs,
+                                    picture=None if analysis is None else analysis.model_view)
+    except Exception:  # noqa: BLE001  a model or picture that cannot be had: the page itself says why, in its language
+        shown = None
+    if shown is not None:
+        for key, value in shown.values.items():
             ss[key] = value
-        if clamped:
-            ss[_NOTICE] = ("info", t("lessons.view_nearest", values=", ".join(clamped)))
+        if shown.clamped:
+            ss[_NOTICE] = ("info", " ".join(t(f"lessons.error_{p.code}", **p.values) for p in shown.clamped))
     ss.pop(_APPLY, None)
     ss[_SEQ] = ss.get(_SEQ, 0) + 1
-    section = beat.view.get("section")
-    ss[_SCROLL] = (f"{beat.page}-{section}" if section else "", ss[_SEQ])
+    section = beat.view.get("section")  # a beat that asks keeps its question in view: the section comes after it
+    ss[_SCROLL] = (f"{beat.page}-{section}" if section and beat.question is None else "", ss[_SEQ])
     ss[MODE] = replace(ss[MODE], away=False)
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 from app import describe, join, links, serve, ui
 from app.i18n import current_language, t
 from app.lessons import lesson as lessons
-from app.lessons import play, store
+from app.lessons import ask, play, store
 from app.lessons.play import MODE, Mode
 from app.steps import step
 
@@ -109,12 +109,6 @@ def notice() -> None:
         getattr(st, said[0])(said[1])
 
 
-def _has_ask() -> bool:  # TEMPORARY until app/lessons/ask.py lands from its branch (s3-ask)
-    import importlib.util
-
-    return importlib.util.find_spec("app.lessons.ask") is not None
-
-
 def bar() -> None:
     mode: Mode | None = st.session_state.get(MODE)
     notice()
@@ -143,10 +137,8 @@ def _alone(mode: Mode) -> None:
         st.button(t("lessons.back_beat", k=mode.beat + 1), key="lesson_back", icon=":material/undo:",
                   on_click=play.back, type="primary")
     st.markdown(mode.current.say.get(current_language()))
-    q = mode.current.question if _has_ask() else None
+    q = mode.current.question
     if q is not None and not mode.away:
-        from app.lessons import ask
-
         c = ui.current(download=False)
         answers, revealed = ss.setdefault(play._ANSWERS, {}), ss.setdefault(play._REVEALED, {})
         if revealed.get(mode.beat):
@@ -182,16 +174,14 @@ def _presenter(mode: Mode) -> None:
             _join_card(mode, "first")
     else:
         st.markdown(mode.current.say.get(lang))
-    q = mode.current.question if _has_ask() else None
+    q = mode.current.question
     state = mode.state
     if q is not None:
-        from app.lessons import ask
-
         st.markdown(f"**{q.ask.get(lang)}**")
         c = ui.current(download=False)
         asked_here = state is not None and state.asked == mode.beat and state.phase in (store.OPEN, store.REVEALED)
         if asked_here:
-            st.fragment(_tally, run_every=TALLY_S if state.phase == store.OPEN else None)(mode, q, c)
+            st.fragment(_tally, run_every=play.TALLY_S if state.phase == store.OPEN else None)(mode, q, c)
             if state.phase == store.REVEALED:
                 ask.reveal(q, ask.solve(q, c), None, c)
         else:
@@ -209,12 +199,9 @@ def _presenter(mode: Mode) -> None:
     _moves(mode, "PageDown", "PageUp")
 
 
-TALLY_S = play.TALLY_S
 
 
 def _tally(mode: Mode, q: lessons.Question, c: ui.Current) -> None:
-    from app.lessons import ask
-
     try:
         tally = play.class_store().tally(mode.code, mode.secret)
     except play.STORE_ERRORS as e:
@@ -251,6 +238,7 @@ def _join_card(mode: Mode, where: str) -> None:
 def _learner(mode: Mode) -> None:
     lang = current_language()
     state = mode.state
+    st.session_state[play._DRAWN] = mode.version
     st.caption(_heading(mode) + " · " + t("lessons.class_code", code=mode.code))
     st.fragment(_follow, run_every=play.POLL_S)()
     if mode.away:
@@ -260,15 +248,13 @@ def _learner(mode: Mode) -> None:
         return
     with st.expander(t("lessons.teacher_says"), expanded=False):
         st.markdown(mode.current.say.get(lang))
-    q = mode.current.question if _has_ask() else None
+    q = mode.current.question
     if q is None or state is None:
         return
     asked_here = state.asked == mode.beat and state.phase in (store.OPEN, store.REVEALED, store.CLOSED)
     if not asked_here:
         st.caption(t("lessons.wait_question"))
         return
-    from app.lessons import ask
-
     c = ui.current(download=False)
     s = play.class_store()
     try:
@@ -304,7 +290,8 @@ def _follow() -> None:
         state = play.class_store().state(mode.code)
     except play.STORE_ERRORS:
         st.rerun(scope="app")  # the full run says what is wrong, in the page's language
-    if state.version != mode.version:
+    # a new version, or one a full run read but never drew (a poll queued behind it ran in its place, on the old page)
+    if state.version != mode.version or st.session_state.get(play._DRAWN) != mode.version:
         st.rerun(scope="app")
 
 

@@ -243,6 +243,7 @@ def figure_words(key: str) -> tuple[str, dict]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+@style.one_figure_at_a_time
 def similarity_png(sim: np.ndarray, lang: str) -> bytes:
     """Paper Fig. 7 (centre) for this model, one tile per patch, labelled in `lang` (it depends on nothing else)."""
     g = sim.shape[0]
@@ -275,6 +276,7 @@ def filters_pca(model_id: str) -> views.FiltersPCA:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
+@style.one_figure_at_a_time
 def pca_png(model_id: str) -> bytes:
     """Paper Fig. 7 (left) for this model: the first principal components of E as pictures."""
     pca = filters_pca(model_id)

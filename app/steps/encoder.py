@@ -50,6 +50,7 @@ def pre_norm_against_post_norm() -> None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
+@style.one_figure_at_a_time
 def block_png(kind: str, lang: str) -> bytes:
     """The pre-norm or post-norm block as a PNG, in `lang` (the figure depends on nothing else)."""
     return style.figure_png(figures.block_figure(*(figures.PRE_NORM if kind == "pre" else figures.POST_NORM)))
@@ -84,6 +85,7 @@ def live_tensors(c: ui.Current) -> tuple[int, views.BlockArrays]:
 # Drawn once per picture, model and choice, and kept as PNG bytes: matplotlib takes a few hundred ms a figure, and a
 # class walks through these pages together.
 @st.cache_data(max_entries=32, show_spinner=False)
+@style.one_figure_at_a_time
 def flow_png(image_bytes: bytes, model_id: str, layer: int, grid: int, lang: str) -> bytes:
     """`lang` is part of the cache's key: the figure's axis label is in the page's language."""
     return style.figure_png(figures.flow_figure(views.flow(core.block_detail(image_bytes, model_id, layer - 1),
@@ -140,6 +142,7 @@ def one_head_one_query(c: ui.Current, layer: int, block: views.BlockArrays) -> t
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+@style.one_figure_at_a_time
 def qkv_png(image_bytes: bytes, model_id: str, layer: int, head: int, query: int, key: int) -> bytes:
     return style.figure_png(figures.qkv_figure(core.block_detail(image_bytes, model_id, layer - 1), head, query, key))
 
