@@ -304,7 +304,7 @@ def test_a_teachers_good_lesson_file_is_taught_and_a_learner_on_another_replica_
 @pytest.fixture
 def plain_ask(monkeypatch):
     """app/lessons/ask.py's interface as play.py and screen.py call it (ask, solve, judge, reveal, tally), drawn as
-    plain widgets that say what the player handed them: what these tests check is the player's part (whose answer is
+    plain widgets (the real ones are tests/app/test_ask.py's) that say what the player handed them: what these tests check is the player's part (whose answer is
     read, what the store refuses, what the presenter counts), not the question widgets."""
     import importlib.machinery
     import types
@@ -325,6 +325,9 @@ def plain_ask(monkeypatch):
     ask.reveal = lambda q, answer, own, c: st.caption(f"revealed own={own}")
     ask.tally = lambda q, tally, c, show=False: st.caption(f"answered={tally.answered} right={tally.right}")
     monkeypatch.setitem(sys.modules, "app.lessons.ask", ask)
+    from app.lessons import screen
+
+    monkeypatch.setattr(screen, "ask", ask)  # screen imported the real one already, in an earlier test's run
     return ask
 
 
