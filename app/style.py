@@ -202,7 +202,8 @@ CAPTION = "#5c5b5a"
 # the code's grey (axe, on step 2's three ways of cutting patches, shown open by a lesson's beat). Each of these is
 # at least 6:1 on #f0f2f6.
 CODE_COLOURS = {"keyword": "#7a2a90", "function": "#1f4f9a", "builtin": "#1f4f9a", "class-name": "#1f4f9a",
-                "string": "#2b6a1a", "number": "#8a3f00", "boolean": "#8a3f00", "comment": "#5c5b5a", "operator": "#3d3d3d", "punctuation": "#3d3d3d"}
+                "string": "#2b6a1a", "number": "#8a3f00", "boolean": "#8a3f00", "comment": "#5c5b5a",
+                "operator": "#3d3d3d", "punctuation": "#3d3d3d"}
 CODE_TOKENS = " ".join(f".stCode .token.{name} {{ color: {colour} !important; }}"
                        for name, colour in CODE_COLOURS.items())
 FOCUS = "#1c5fd0"  # 5.8:1 on white: a ring seen against the page as well as against a widget

@@ -789,7 +789,7 @@ def browser_runs(url: str, picture: Path, clicks: int) -> list[tuple[list, int]]
         page.get_by_role("link", name=workload.PATCHES).click()
         wait_run(page, n)
         n = runs.ended
-        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(picture))
+        page.locator(".st-key-picture_upload input[type='file']").set_input_files(str(picture))
         wait_run(page, n)
         n = runs.ended
         page.get_by_role("link", name=workload.ATTENTION).click()

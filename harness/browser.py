@@ -115,7 +115,7 @@ class Runs:
         self.cdp.detach()
 
 
-UPLOADER = "[data-testid='stSidebar'] [data-testid='stFileUploaderDropzoneInput']"
+UPLOADER = ".st-key-picture_upload [data-testid='stFileUploaderDropzoneInput']"  # not the lesson file's
 
 
 def upload(page, files, selector: str = UPLOADER, timeout=60_000) -> None:

@@ -63,7 +63,8 @@ def right_values(q: lessons.Question, answer: Answer) -> tuple[int, ...]:
 
 
 # ---- asking ---------------------------------------------------------------------------------------------------------
-def ask(q: lessons.Question, c: ui.Current, *, key: str, given: int | None = None, disabled: bool = False) -> int | None:
+def ask(q: lessons.Question, c: ui.Current, *, key: str, given: int | None = None,
+        disabled: bool = False) -> int | None:
     """The question and its answer widget on this learner's picture; the value sent on this run, or None. `given`:
     the learner's earlier answer, shown as chosen and in words."""
     st.markdown(f"**{q.ask.get(current_language())}**")

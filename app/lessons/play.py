@@ -4,7 +4,8 @@ Three ways to be in a lesson, one record (`Mode`) in the session:
 
 - alone: a learner takes the lesson by themselves; the beat is theirs (`?beat=5` in the address, from 1).
 - presenter: the teacher opened a class; the class's beat lives in the class store (app/lessons/store.py) and moves
-  with their keys. Their address holds the class code and the presenter secret (`?class=…&key=…`): only they have it.
+  with their keys. Their address holds the class code and the presenter secret (`?class=…&key=…`): only they have
+  it.
 - learner: a student joined a class (`?class=…&me=…`: `me` is their own answer session, random and never a name, so
   that a reload or a replica that dies keeps their answers theirs). They follow the presenter's beat, on their own
   picture, within a poll (POLL_S) of the key press, unless they stepped away to explore; one button brings them back.
@@ -72,7 +73,7 @@ class Mode:
         return self.lesson.beats[self.beat]
 
 
-# ---- the store, one per process ------------------------------------------------------------------------------------
+# ---- the store, one per process --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def class_store() -> store.ClassStore:
     """The class store of this process (VIT_CLASS_STORE, app/lessons/store.py): made once, shared by its sessions."""
@@ -95,7 +96,7 @@ def store_error(e: Exception) -> str:
 STORE_ERRORS = (store.ClassStoreError, ValueError, OSError)
 
 
-# ---- lessons: the shipped one, a teacher's own, a class's ----------------------------------------------------------
+# ---- lessons: the shipped one, a teacher's own, a class's ------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
 def _parsed(data: bytes) -> lessons.Lesson:
     return lessons.parse(data)
@@ -299,7 +300,7 @@ def ask_again() -> None:
     ss[_SHOW] = False
 
 
-# ---- applying a beat ---------------------------------------------------------------------------------------------------
+# ---- applying a beat -------------------------------------------------------------------------------------------------
 def _apply_common(mode: Mode, beat: lessons.Beat) -> None:
     """The beat's picture and the model, into the pickers' state before they are drawn."""
     ss = st.session_state

@@ -31,7 +31,7 @@ PRESENTER_CSS = """<style>
 KEYS_CSS = '<style>[class*="st-key-lesson_"] button kbd { opacity: 1; }</style>'
 
 
-# ---- the sidebar: enter, join, leave, a teacher's own file ------------------------------------------------------------
+# ---- the sidebar: enter, join, leave, a teacher's own file -----------------------------------------------------------
 def panel() -> None:
     mode: Mode | None = st.session_state.get(MODE)
     box = st.sidebar.expander(t("lessons.panel_title"), icon=":material/school:", expanded=mode is not None)
@@ -102,7 +102,7 @@ def _panel_in(mode: Mode) -> None:
               use_container_width=True)
 
 
-# ---- the bar above the page --------------------------------------------------------------------------------------------
+# ---- the bar above the page ------------------------------------------------------------------------------------------
 def notice() -> None:
     said = st.session_state.pop(play._NOTICE, None)
     if said:

@@ -81,7 +81,8 @@ def test_every_question_of_the_shipped_lesson_is_asked_answered_and_revealed(bea
     assert not problems(at)
     shown = "\n".join(p for p in pieces(at) if p not in before)  # what the reveal wrote
     assert not UNFILLED.search(shown), UNFILLED.search(shown)
-    assert not re.search(r"\*\*[^*\n]*\)\*\*[가-힣]", "\n".join(m.value for m in at.markdown))  # bold that won't close
+    bold = re.search(r"\*\*[^*\n]*\)\*\*[가-힣]", "\n".join(m.value for m in at.markdown))
+    assert not bold, bold  # **…)** before Hangul does not close: the asterisks would show
     cfg = core.get_model(core.TEACHING_ID).model.config
     if q.kind == "number":
         assert numbers.number(truth.value) in shown and numbers.number(wrong) in shown
