@@ -29,10 +29,10 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from app import core, links, ranges
-from app.i18n import current_language, t
+from app.i18n import t
 from app.lessons import lesson as lessons
 from app.lessons import store
-from app.steps import STEPS, step
+from app.steps import step
 from vit_core import hub
 
 MODE = "_lesson"  # session: the Mode, or absent
@@ -372,15 +372,3 @@ def share() -> None:
     elif mode is not None and mode.in_class:
         values.update({"class": mode.code, "key": mode.secret or None, "me": mode.me or None})
     links.share(**values)
-
-
-def in_lesson() -> bool:
-    return st.session_state.get(MODE) is not None
-
-
-def all_pages() -> tuple[str, ...]:
-    return tuple(s.path for s in STEPS)
-
-
-def language() -> str:
-    return current_language()
